@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+#include "host_alloc.h"
+#include "debug.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef VKM_HOST_ALLOC_JEMALLOC
+#define VKM_HOST_ALLOC_JEMALLOC 0
+#endif
+
+#if VKM_HOST_ALLOC_JEMALLOC
+#include <jemalloc/jemalloc.h>
+
+/*
+ * One jemalloc arena for the whole library, so our metadata never shares pages with the
+ * application's objects, and one explicit tcache per thread (design.md §7: an arena flag
+ * alone would be served from the automatic tcache of whatever arena the thread uses).
+ * The tcache is created on a thread's first allocation and destroyed by a pthread key
+ * destructor when the thread exits.
+ */
+static pthread_once_t arena_once = PTHREAD_ONCE_INIT;
+static unsigned library_arena;
+static int arena_ok;
+static pthread_key_t tcache_key;
+static _Thread_local unsigned thread_tcache; /* 0: none yet; else index + 1 */
+
+static void
+tcache_destroy(void *p)
+{
+    unsigned idx = (unsigned)(uintptr_t)p - 1u;
+    mallctl("tcache.destroy", NULL, NULL, &idx, sizeof(idx));
+}
+
+static void
+arena_init_once(void)
+{
+    size_t sz = sizeof(library_arena);
+    if (mallctl("arenas.create", &library_arena, &sz, NULL, 0) == 0 &&
+        pthread_key_create(&tcache_key, tcache_destroy) == 0)
+        arena_ok = 1;
+}
+
+static int
+jemalloc_flags(size_t align)
+{
+    int flags = align > 16 ? MALLOCX_ALIGN(align) : 0;
+    if (!arena_ok)
+        return flags;
+    if (thread_tcache == 0) {
+        unsigned idx;
+        size_t sz = sizeof(idx);
+        if (mallctl("tcache.create", &idx, &sz, NULL, 0) == 0) {
+            thread_tcache = idx + 1u;
+            pthread_setspecific(tcache_key, (void *)(uintptr_t)thread_tcache);
+        }
+    }
+    flags |= (int)MALLOCX_ARENA(library_arena);
+    flags |= thread_tcache ? (int)MALLOCX_TCACHE(thread_tcache - 1u) : MALLOCX_TCACHE_NONE;
+    return flags;
+}
+#endif
+
+VkResult
+vkm_host_alloc_init(vkm_host_alloc *ha, const VkAllocationCallbacks *cb)
+{
+    memset(ha, 0, sizeof(*ha));
+    if (cb != NULL && cb->pfnAllocation != NULL && cb->pfnFree != NULL) {
+        ha->callbacks = *cb;
+        ha->has_callbacks = 1;
+        return VK_SUCCESS;
+    }
+#if VKM_HOST_ALLOC_JEMALLOC
+    pthread_once(&arena_once, arena_init_once);
+    ha->arena = library_arena;
+#endif
+    return VK_SUCCESS;
+}
+
+void *
+vkm_host_alloc_alloc(const vkm_host_alloc *ha, size_t size, size_t align)
+{
+    if (size == 0)
+        return NULL;
+    if (align < 16)
+        align = 16;
+    if (ha->has_callbacks)
+        return ha->callbacks.pfnAllocation(ha->callbacks.pUserData, size, align,
+                                           VK_SYSTEM_ALLOCATION_SCOPE_OBJECT);
+#if VKM_HOST_ALLOC_JEMALLOC
+    return mallocx(size, jemalloc_flags(align));
+#else
+    void *p = NULL;
+    if (posix_memalign(&p, align, size) != 0)
+        return NULL;
+    return p;
+#endif
+}
+
+void *
+vkm_host_alloc_calloc(const vkm_host_alloc *ha, size_t size, size_t align)
+{
+#if VKM_HOST_ALLOC_JEMALLOC
+    if (!ha->has_callbacks && size != 0)
+        return mallocx(size, jemalloc_flags(align < 16 ? 16 : align) | MALLOCX_ZERO);
+#endif
+    void *p = vkm_host_alloc_alloc(ha, size, align);
+    if (p != NULL)
+        memset(p, 0, size);
+    return p;
+}
+
+void
+vkm_host_alloc_free(const vkm_host_alloc *ha, void *ptr, size_t size)
+{
+    if (ptr == NULL)
+        return;
+    if (ha->has_callbacks) {
+        ha->callbacks.pfnFree(ha->callbacks.pUserData, ptr);
+        return;
+    }
+#if VKM_HOST_ALLOC_JEMALLOC
+    /* The alignment is not known here; sdallocx needs only a size class that the
+     * allocation could have had, and MALLOCX_ALIGN only matters for large alignments,
+     * which our callers never combine with tiny sizes. Plain dallocx is exact. */
+    VKM_UNUSED(size);
+    dallocx(ptr, jemalloc_flags(16));
+#else
+    VKM_UNUSED(size);
+    free(ptr);
+#endif
+}
+
+void *
+vkm_host_alloc_realloc(const vkm_host_alloc *ha, void *ptr, size_t old_size, size_t new_size,
+                       size_t align)
+{
+    if (ptr == NULL)
+        return vkm_host_alloc_alloc(ha, new_size, align);
+    if (new_size == 0) {
+        vkm_host_alloc_free(ha, ptr, old_size);
+        return NULL;
+    }
+    if (align < 16)
+        align = 16;
+    if (ha->has_callbacks && ha->callbacks.pfnReallocation != NULL)
+        return ha->callbacks.pfnReallocation(ha->callbacks.pUserData, ptr, new_size, align,
+                                             VK_SYSTEM_ALLOCATION_SCOPE_OBJECT);
+#if VKM_HOST_ALLOC_JEMALLOC
+    if (!ha->has_callbacks)
+        return rallocx(ptr, new_size, jemalloc_flags(align));
+#endif
+    void *n = vkm_host_alloc_alloc(ha, new_size, align);
+    if (n == NULL)
+        return NULL;
+    memcpy(n, ptr, old_size < new_size ? old_size : new_size);
+    vkm_host_alloc_free(ha, ptr, old_size);
+    return n;
+}
+
+char *
+vkm_host_alloc_strdup(const vkm_host_alloc *ha, const char *s)
+{
+    if (s == NULL)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = vkm_host_alloc_alloc(ha, n, 1);
+    if (d != NULL)
+        memcpy(d, s, n);
+    return d;
+}
+
+void
+vkm_host_alloc_free_str(const vkm_host_alloc *ha, char *s)
+{
+    if (s != NULL)
+        vkm_host_alloc_free(ha, s, strlen(s) + 1);
+}

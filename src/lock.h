@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lock.h - mutexes and reader/writer locks (layer L0).
+ *
+ * Thin wrappers over pthreads so the lock order can be checked in one place and so the
+ * single-mutex build can be expressed as "one vkm_mutex around every entry point".
+ *
+ * Lock order (design.md §5), outermost first:
+ *   allocator-global (single-mutex build only) -> pool list -> block list growth
+ *   -> block -> block map -> dedicated list -> budget.
+ * Nothing is held across a call into user code except the documented
+ * pDeviceMemoryCallbacks, which run under the block-list growth lock as in VMA.
+ */
+#ifndef VKM_LOCK_H
+#define VKM_LOCK_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+typedef struct vkm_mutex {
+    pthread_mutex_t m;
+} vkm_mutex;
+
+typedef struct vkm_rwlock {
+    pthread_rwlock_t l;
+} vkm_rwlock;
+
+static inline int vkm_mutex_init(vkm_mutex *m) { return pthread_mutex_init(&m->m, NULL); }
+static inline void vkm_mutex_destroy(vkm_mutex *m) { pthread_mutex_destroy(&m->m); }
+static inline void vkm_mutex_lock(vkm_mutex *m) { pthread_mutex_lock(&m->m); }
+static inline bool vkm_mutex_trylock(vkm_mutex *m) { return pthread_mutex_trylock(&m->m) == 0; }
+static inline void vkm_mutex_unlock(vkm_mutex *m) { pthread_mutex_unlock(&m->m); }
+
+static inline int vkm_rwlock_init(vkm_rwlock *l) { return pthread_rwlock_init(&l->l, NULL); }
+static inline void vkm_rwlock_destroy(vkm_rwlock *l) { pthread_rwlock_destroy(&l->l); }
+static inline void vkm_rwlock_rdlock(vkm_rwlock *l) { pthread_rwlock_rdlock(&l->l); }
+static inline void vkm_rwlock_wrlock(vkm_rwlock *l) { pthread_rwlock_wrlock(&l->l); }
+static inline void vkm_rwlock_unlock(vkm_rwlock *l) { pthread_rwlock_unlock(&l->l); }
+
+#endif /* VKM_LOCK_H */
