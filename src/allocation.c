@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+#include "allocation.h"
+#include "allocator.h"
+#include "block.h"
+
+VmaAllocation
+vkm_allocation_new(VmaAllocator a)
+{
+    VmaAllocation alloc = vkm_host_new(&a->ha, struct VmaAllocation_T);
+    if (alloc == NULL)
+        return NULL;
+    alloc->magic = VKM_ALLOCATION_MAGIC;
+    alloc->allocator = a;
+    vkm_atomic_init_u32(&alloc->xmap_count, 0);
+    return alloc;
+}
+
+void
+vkm_allocation_delete(VmaAllocator a, VmaAllocation alloc)
+{
+    if (alloc == NULL)
+        return;
+    vkm_host_alloc_free_str(&a->ha, alloc->name);
+    alloc->name = NULL;
+    alloc->magic = VKM_ALLOCATION_DEAD;
+    vkm_host_delete(&a->ha, struct VmaAllocation_T, alloc);
+}
+
+void
+vkm_allocation_set_name(VmaAllocator a, VmaAllocation alloc, const char *name)
+{
+    char *copy = vkm_host_alloc_strdup(&a->ha, name);
+    char *old = alloc->name;
+    alloc->name = copy;
+    vkm_host_alloc_free_str(&a->ha, old);
+}
+
+void
+vkm_allocation_init_user_data(VmaAllocator a, VmaAllocation alloc, VmaAllocationCreateFlags flags,
+                              void *user_data)
+{
+    if (flags & VMA_ALLOCATION_CREATE_USER_DATA_COPY_STRING_BIT)
+        vkm_allocation_set_name(a, alloc, (const char *)user_data);
+    else
+        alloc->user_data = user_data;
+}
+
+VkDeviceMemory
+vkm_allocation_memory(VmaAllocation alloc)
+{
+    return alloc->type == VKM_ALLOC_BLOCK ? alloc->u.b.block->memory : alloc->u.d.memory;
+}
+
+void *
+vkm_allocation_mapped_ptr(VmaAllocation alloc)
+{
+    if (vkm_atomic_load_u32_acquire(&alloc->xmap_count) == 0)
+        return NULL;
+    if (alloc->type == VKM_ALLOC_BLOCK) {
+        char *base = vkm_block_mapped_ptr(alloc->u.b.block);
+        return base != NULL ? base + alloc->offset : NULL;
+    }
+    vkm_mutex *m = vkm_allocator_map_lock(alloc->allocator, alloc);
+    vkm_mutex_lock(m);
+    void *p = alloc->u.d.mapped;
+    vkm_mutex_unlock(m);
+    return p;
+}
+
+void
+vkm_allocation_fill_info(VmaAllocation alloc, VmaAllocationInfo *info)
+{
+    info->memoryType = alloc->memory_type;
+    info->deviceMemory = vkm_allocation_memory(alloc);
+    info->offset = alloc->offset;
+    info->size = alloc->size;
+    info->pMappedData = vkm_allocation_mapped_ptr(alloc);
+    info->pUserData = alloc->user_data;
+    info->pName = alloc->name;
+}

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * allocation.h - the VmaAllocation object (layer L3).
+ *
+ * An allocation is either a range of a block (VKM_ALLOC_BLOCK) or a VkDeviceMemory of its
+ * own (VKM_ALLOC_DEDICATED). It records what vmaGetAllocationInfo reports and the
+ * host-side state VMA attaches to it: user data or name, and a map reference count.
+ *
+ * Who touches what:
+ *   allocator, type, memory_type, kind, pool, size, alignment   immutable after creation
+ *   offset, block / memory                                     immutable (defragmentation,
+ *                                                               later, swaps them under the
+ *                                                               block list write lock)
+ *   user_data, name     written by vmaSetAllocationUserData/Name; VMA requires the caller
+ *                       not to race those with reads of the same allocation
+ *   xmap_count          any thread, atomic: vmaMapMemory references + 1 if persistent
+ *   dedicated links     under the owning dedicated list's lock
+ *
+ *   map references of the block/dedicated memory held for this allocation
+ *       = xmap_count  (persistent mapping counts as one)
+ */
+#ifndef VKM_ALLOCATION_H
+#define VKM_ALLOCATION_H
+
+#include "atomics.h"
+#include "common.h"
+#include "range.h"
+
+#define VKM_ALLOCATION_MAGIC 0x564b4d41u /* "VKMA" */
+#define VKM_ALLOCATION_DEAD 0xdeadd00du
+
+typedef struct vkm_block vkm_block;
+
+typedef enum vkm_alloc_type {
+    VKM_ALLOC_BLOCK = 1,
+    VKM_ALLOC_DEDICATED = 2,
+} vkm_alloc_type;
+
+enum {
+    VKM_ALLOC_FLAG_PERSISTENT_MAP = 1u << 0,  /* created with MAPPED_BIT */
+    VKM_ALLOC_FLAG_MAPPING_ALLOWED = 1u << 1, /* HOST_ACCESS_* given or implied */
+};
+
+struct VmaAllocation_T {
+    uint32_t magic;            /* VKM_ALLOCATION_MAGIC while alive (debug checks) */
+    uint8_t type;              /* vkm_alloc_type */
+    uint8_t kind;              /* vkm_range_kind of the resource */
+    uint16_t flags;            /* VKM_ALLOC_FLAG_* */
+    uint32_t memory_type;
+    VmaAllocator allocator;
+    VmaPool pool;              /* custom pool or NULL */
+    VkDeviceSize size;         /* requested size */
+    VkDeviceSize alignment;
+    VkDeviceSize offset;       /* in the VkDeviceMemory; 0 for dedicated */
+    union {
+        struct {
+            vkm_block *block;
+        } b;
+        struct {
+            VkDeviceMemory memory;
+            void *mapped;            /* under the owner's dedicated map lock */
+            VmaAllocation prev, next; /* dedicated list links */
+        } d;
+    } u;
+    void *user_data;
+    char *name;
+    vkm_atomic_u32 xmap_count;
+};
+
+VmaAllocation vkm_allocation_new(VmaAllocator a);
+void vkm_allocation_delete(VmaAllocator a, VmaAllocation alloc);
+
+/* Replaces the name with a private copy of `name` (NULL clears it). */
+void vkm_allocation_set_name(VmaAllocator a, VmaAllocation alloc, const char *name);
+
+/* Records user data, or a copied name when `flags` has USER_DATA_COPY_STRING_BIT. */
+void vkm_allocation_init_user_data(VmaAllocator a, VmaAllocation alloc,
+                                   VmaAllocationCreateFlags flags, void *user_data);
+
+VkDeviceMemory vkm_allocation_memory(VmaAllocation alloc);
+
+/* Host pointer to the allocation's first byte when it is mapped (persistently or by
+ * vmaMapMemory), else NULL. */
+void *vkm_allocation_mapped_ptr(VmaAllocation alloc);
+
+/* What vmaGetAllocationInfo reports. */
+void vkm_allocation_fill_info(VmaAllocation alloc, VmaAllocationInfo *info);
+
+#endif /* VKM_ALLOCATION_H */

@@ -1,0 +1,616 @@
+/* SPDX-License-Identifier: MIT */
+#include "allocator.h"
+#include "allocation.h"
+#include "block.h"
+#include "block_list.h"
+#include "debug.h"
+#include "pool.h"
+#include "stats.h"
+
+#include <string.h>
+
+static const VmaAllocationCreateFlags host_access_bits =
+    VMA_ALLOCATION_CREATE_HOST_ACCESS_SEQUENTIAL_WRITE_BIT |
+    VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT;
+
+static bool
+is_auto_usage(VmaMemoryUsage u)
+{
+    return u == VMA_MEMORY_USAGE_AUTO || u == VMA_MEMORY_USAGE_AUTO_PREFER_DEVICE ||
+           u == VMA_MEMORY_USAGE_AUTO_PREFER_HOST;
+}
+
+VkDeviceSize
+vkm_allocator_type_min_alignment(VmaAllocator a, uint32_t memory_type)
+{
+    if (vkm_allocator_is_non_coherent(a, memory_type)) {
+        VkDeviceSize atom = a->pd_props.limits.nonCoherentAtomSize;
+        return atom > 1 ? atom : 1;
+    }
+    return 1;
+}
+
+VkDeviceSize
+vkm_allocator_preferred_block_size(VmaAllocator a, uint32_t memory_type)
+{
+    VkDeviceSize heap_size = a->mem_props.memoryHeaps[vkm_allocator_heap_of(a, memory_type)].size;
+    VkDeviceSize s = heap_size <= VKM_SMALL_HEAP_MAX_SIZE ? heap_size / 8
+                                                           : a->preferred_large_heap_block_size;
+    return (s + 31) & ~(VkDeviceSize)31;
+}
+
+void
+vkm_allocator_heap_budget(VmaAllocator a, uint32_t heap, VmaBudget *out)
+{
+    vkm_budget_get(&a->budget, &a->funcs, a->physical_device, heap, 1, out);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Device memory                                                                         */
+
+VkResult
+vkm_allocator_alloc_device_memory(VmaAllocator a, const VkMemoryAllocateInfo *info,
+                                  VkDeviceMemory *out)
+{
+    const uint32_t heap = vkm_allocator_heap_of(a, info->memoryTypeIndex);
+    *out = VK_NULL_HANDLE;
+
+    /* Never ask for more than the heap holds, nor past maxMemoryAllocationCount: some
+     * drivers crash or hang instead of failing cleanly. */
+    if (info->allocationSize > a->mem_props.memoryHeaps[heap].size)
+        return VK_ERROR_OUT_OF_DEVICE_MEMORY;
+    uint32_t prev = vkm_atomic_fetch_add_u32_relaxed(&a->xdevice_memory_count, 1);
+    if (prev >= a->pd_props.limits.maxMemoryAllocationCount) {
+        vkm_atomic_fetch_sub_u32_relaxed(&a->xdevice_memory_count, 1);
+        return VK_ERROR_TOO_MANY_OBJECTS;
+    }
+    if (!vkm_budget_reserve_block(&a->budget, heap, info->allocationSize, a->heap_limit[heap])) {
+        vkm_atomic_fetch_sub_u32_relaxed(&a->xdevice_memory_count, 1);
+        return VK_ERROR_OUT_OF_DEVICE_MEMORY;
+    }
+
+    VkResult res = a->funcs.vk.vkAllocateMemory(a->device, info, a->vk_callbacks, out);
+    if (res != VK_SUCCESS) {
+        *out = VK_NULL_HANDLE;
+        vkm_budget_release_block(&a->budget, heap, info->allocationSize);
+        vkm_atomic_fetch_sub_u32_relaxed(&a->xdevice_memory_count, 1);
+        return res;
+    }
+    vkm_atomic_fetch_add_u32_relaxed(&a->budget.xops_since_fetch, 1);
+    if (a->dm_callbacks.pfnAllocate != NULL)
+        a->dm_callbacks.pfnAllocate(a, info->memoryTypeIndex, *out, info->allocationSize,
+                                    a->dm_callbacks.pUserData);
+    return VK_SUCCESS;
+}
+
+void
+vkm_allocator_free_device_memory(VmaAllocator a, uint32_t memory_type, VkDeviceSize size,
+                                 VkDeviceMemory memory)
+{
+    if (a->dm_callbacks.pfnFree != NULL)
+        a->dm_callbacks.pfnFree(a, memory_type, memory, size, a->dm_callbacks.pUserData);
+    a->funcs.vk.vkFreeMemory(a->device, memory, a->vk_callbacks);
+    vkm_budget_release_block(&a->budget, vkm_allocator_heap_of(a, memory_type), size);
+    vkm_atomic_fetch_add_u32_relaxed(&a->budget.xops_since_fetch, 1);
+    vkm_atomic_fetch_sub_u32_relaxed(&a->xdevice_memory_count, 1);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Dedicated allocations                                                                 */
+
+static VkResult
+alloc_dedicated_one(VmaAllocator a, VmaPool pool, uint32_t type, const vkm_alloc_request *req,
+                    VmaAllocation alloc)
+{
+    VkMemoryAllocateInfo info = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+        .pNext = pool ? pool->info.pMemoryAllocateNext : NULL,
+        .allocationSize = req->size,
+        .memoryTypeIndex = type,
+    };
+    VkMemoryDedicatedAllocateInfo ded = {.sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO};
+    if (a->use_khr_dedicated && !(req->flags & VMA_ALLOCATION_CREATE_CAN_ALIAS_BIT) &&
+        (req->dedicated_buffer != VK_NULL_HANDLE || req->dedicated_image != VK_NULL_HANDLE)) {
+        ded.buffer = req->dedicated_buffer;
+        ded.image = req->dedicated_buffer != VK_NULL_HANDLE ? VK_NULL_HANDLE : req->dedicated_image;
+        ded.pNext = info.pNext;
+        info.pNext = &ded;
+    }
+    VkMemoryAllocateFlagsInfo flags_info = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO,
+        .flags = VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT,
+    };
+    if (a->use_bda) {
+        /* A device address can only be taken of a buffer; an unknown resource may be one. */
+        bool may_need = req->dedicated_image == VK_NULL_HANDLE;
+        if (req->dedicated_buffer != VK_NULL_HANDLE && req->buffer_image_usage != 0)
+            may_need = (req->buffer_image_usage & VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT) != 0;
+        if (may_need) {
+            flags_info.pNext = info.pNext;
+            info.pNext = &flags_info;
+        }
+    }
+    VkMemoryPriorityAllocateInfoEXT prio = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_PRIORITY_ALLOCATE_INFO_EXT,
+        .priority = req->priority,
+    };
+    if (a->use_ext_memory_priority) {
+        prio.pNext = info.pNext;
+        info.pNext = &prio;
+    }
+    VkExportMemoryAllocateInfo export_info = {
+        .sType = VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO,
+        .handleTypes = a->external_handle_types[type],
+    };
+    if (export_info.handleTypes != 0) {
+        export_info.pNext = info.pNext;
+        info.pNext = &export_info;
+    }
+
+    VkDeviceMemory mem;
+    VkResult res = vkm_allocator_alloc_device_memory(a, &info, &mem);
+    if (res != VK_SUCCESS)
+        return res;
+    void *mapped = NULL;
+    if (req->flags & VMA_ALLOCATION_CREATE_MAPPED_BIT) {
+        res = a->funcs.vk.vkMapMemory(a->device, mem, 0, VK_WHOLE_SIZE, 0, &mapped);
+        if (res != VK_SUCCESS) {
+            vkm_allocator_free_device_memory(a, type, req->size, mem);
+            return res;
+        }
+        alloc->flags |= VKM_ALLOC_FLAG_PERSISTENT_MAP;
+        vkm_atomic_store_u32_relaxed(&alloc->xmap_count, 1);
+    }
+    alloc->type = VKM_ALLOC_DEDICATED;
+    alloc->u.d.memory = mem;
+    alloc->u.d.mapped = mapped;
+    alloc->offset = 0;
+    alloc->size = req->size;
+    alloc->alignment = req->alignment;
+    alloc->memory_type = type;
+    alloc->pool = pool;
+    vkm_dedicated_list_add(pool ? &pool->dedicated : &a->dedicated[type], alloc);
+    return VK_SUCCESS;
+}
+
+static void
+free_dedicated(VmaAllocator a, VmaAllocation alloc)
+{
+    vkm_dedicated_list_remove(alloc->pool ? &alloc->pool->dedicated
+                                          : &a->dedicated[alloc->memory_type],
+                              alloc);
+    /* vkFreeMemory releases a mapping implicitly (Vulkan spec), no unmap needed. */
+    vkm_atomic_store_u32_relaxed(&alloc->xmap_count, 0);
+    vkm_allocator_free_device_memory(a, alloc->memory_type, alloc->size, alloc->u.d.memory);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* The allocation path                                                                   */
+
+static vkm_block_list *
+list_of(VmaAllocator a, VmaPool pool, uint32_t type)
+{
+    return pool ? pool->list : a->default_lists[type];
+}
+
+/* Undo `n` successful allocations (all-or-nothing for vmaAllocateMemoryPages). */
+static void
+undo_allocations(VmaAllocator a, size_t n, VmaAllocation *allocs)
+{
+    while (n-- > 0) {
+        VmaAllocation x = allocs[n];
+        if (x->type == VKM_ALLOC_BLOCK)
+            vkm_block_list_free(list_of(a, x->pool, x->memory_type), x);
+        else
+            free_dedicated(a, x);
+        vkm_allocation_delete(a, x);
+        allocs[n] = NULL;
+    }
+}
+
+/* Allocates `count` allocations from one path of one memory type. */
+static VkResult
+alloc_pages(VmaAllocator a, VmaPool pool, uint32_t type, const vkm_alloc_request *req,
+            bool dedicated, size_t count, VmaAllocation *out)
+{
+    VkResult res = VK_SUCCESS;
+    size_t i = 0;
+    for (; i < count; i++) {
+        VmaAllocation alloc = vkm_allocation_new(a);
+        if (alloc == NULL) {
+            res = VK_ERROR_OUT_OF_HOST_MEMORY;
+            break;
+        }
+        alloc->kind = (uint8_t)req->kind;
+        if (req->flags & host_access_bits)
+            alloc->flags |= VKM_ALLOC_FLAG_MAPPING_ALLOWED;
+        res = dedicated ? alloc_dedicated_one(a, pool, type, req, alloc)
+                        : vkm_block_list_alloc(list_of(a, pool, type), req, alloc);
+        if (res != VK_SUCCESS) {
+            vkm_allocation_delete(a, alloc);
+            break;
+        }
+        out[i] = alloc;
+    }
+    if (res != VK_SUCCESS) {
+        undo_allocations(a, i, out);
+        return res;
+    }
+    const uint32_t heap = vkm_allocator_heap_of(a, type);
+    for (i = 0; i < count; i++) {
+        vkm_allocation_init_user_data(a, out[i], req->flags, req->user_data);
+        vkm_budget_add_allocation(&a->budget, heap, out[i]->size);
+    }
+    return VK_SUCCESS;
+}
+
+static bool
+fits_budget(VmaAllocator a, uint32_t type, VkDeviceSize bytes)
+{
+    VmaBudget b;
+    vkm_allocator_heap_budget(a, vkm_allocator_heap_of(a, type), &b);
+    return b.usage + bytes <= b.budget;
+}
+
+/* All of one memory type: dedicated or the shared block path (design.md §3; the thread
+ * cache will sit in front of the block path here). */
+static VkResult
+alloc_of_type(VmaAllocator a, VmaPool pool, uint32_t type, const vkm_alloc_request *in,
+              size_t count, VmaAllocation *out)
+{
+    vkm_alloc_request req = *in;
+    const VkMemoryPropertyFlags props = a->mem_props.memoryTypes[type].propertyFlags;
+    if (!(props & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT))
+        req.flags &= ~(VmaAllocationCreateFlags)VMA_ALLOCATION_CREATE_MAPPED_BIT;
+    const bool within_budget = (req.flags & VMA_ALLOCATION_CREATE_WITHIN_BUDGET_BIT) != 0;
+    vkm_block_list *list = list_of(a, pool, type);
+
+    if (req.flags & VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT) {
+        if (within_budget && !fits_budget(a, type, req.size * count))
+            return VK_ERROR_OUT_OF_DEVICE_MEMORY;
+        return alloc_pages(a, pool, type, &req, true, count, out);
+    }
+
+    const bool can_dedicated = !(req.flags & VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT) &&
+                               (pool == NULL || !list->p.explicit_block_size);
+    bool prefer = req.dedicated_preferred;
+    if (can_dedicated) {
+        if (req.size > list->p.preferred_block_size / 2)
+            prefer = true;
+        /* Close to maxMemoryAllocationCount, stop spending VkDeviceMemory objects on
+         * single resources. */
+        const uint32_t max_count = a->pd_props.limits.maxMemoryAllocationCount;
+        if (max_count < UINT32_MAX / 4 &&
+            vkm_atomic_load_u32_relaxed(&a->xdevice_memory_count) > max_count / 4 * 3)
+            prefer = false;
+        if (prefer && (!within_budget || fits_budget(a, type, req.size * count))) {
+            if (alloc_pages(a, pool, type, &req, true, count, out) == VK_SUCCESS)
+                return VK_SUCCESS;
+        }
+    }
+    VkResult res = alloc_pages(a, pool, type, &req, false, count, out);
+    if (res == VK_SUCCESS || res == VK_ERROR_OUT_OF_HOST_MEMORY)
+        return res;
+    if (can_dedicated && !prefer) {
+        if (within_budget && !fits_budget(a, type, req.size * count))
+            return VK_ERROR_OUT_OF_DEVICE_MEMORY;
+        res = alloc_pages(a, pool, type, &req, true, count, out);
+    }
+    return res;
+}
+
+static VkResult
+check_create_info(VmaAllocator a, const VmaAllocationCreateInfo *ci, bool has_resource_info)
+{
+    VkResult bad = VK_ERROR_VALIDATION_FAILED_EXT;
+    const VmaAllocationCreateFlags f = ci->flags;
+    if ((f & host_access_bits) == host_access_bits) {
+        vkm_api_assert(false, "pCreateInfo->flags: HOST_ACCESS_SEQUENTIAL_WRITE and "
+                              "HOST_ACCESS_RANDOM are mutually exclusive");
+        return bad;
+    }
+    if ((f & VMA_ALLOCATION_CREATE_HOST_ACCESS_ALLOW_TRANSFER_INSTEAD_BIT) && !(f & host_access_bits)) {
+        vkm_api_assert(false, "pCreateInfo->flags: HOST_ACCESS_ALLOW_TRANSFER_INSTEAD needs "
+                              "HOST_ACCESS_SEQUENTIAL_WRITE or HOST_ACCESS_RANDOM");
+        return bad;
+    }
+    if (is_auto_usage(ci->usage) && ci->pool == VK_NULL_HANDLE) {
+        if ((f & VMA_ALLOCATION_CREATE_MAPPED_BIT) && !(f & host_access_bits)) {
+            vkm_api_assert(false, "pCreateInfo->flags: MAPPED with VMA_MEMORY_USAGE_AUTO* needs "
+                                  "a HOST_ACCESS_* flag");
+            return bad;
+        }
+        if (!has_resource_info) {
+            vkm_api_assert(false, "pCreateInfo->usage: VMA_MEMORY_USAGE_AUTO* needs buffer or "
+                                  "image information (use vmaCreateBuffer/Image or "
+                                  "vmaAllocateMemoryForBuffer/Image)");
+            return VK_ERROR_FEATURE_NOT_PRESENT;
+        }
+    }
+    if ((f & VMA_ALLOCATION_CREATE_UPPER_ADDRESS_BIT) && ci->pool == VK_NULL_HANDLE)
+        return VK_ERROR_FEATURE_NOT_PRESENT; /* only linear pools support it */
+    if (ci->pool != VK_NULL_HANDLE) {
+        vkm_api_assert(ci->pool->magic == VKM_POOL_MAGIC && ci->pool->allocator == a,
+                       "pCreateInfo->pool belongs to another allocator or was destroyed");
+        if (ci->pool->magic != VKM_POOL_MAGIC || ci->pool->allocator != a)
+            return bad;
+        if (f & VMA_ALLOCATION_CREATE_UPPER_ADDRESS_BIT)
+            return VK_ERROR_FEATURE_NOT_PRESENT; /* linear algorithm: not yet */
+    }
+    if (ci->priority < 0.0f || ci->priority > 1.0f) {
+        vkm_api_assert(false, "pCreateInfo->priority must be within [0, 1]");
+        return bad;
+    }
+    return VK_SUCCESS;
+}
+
+VkResult
+vkm_allocator_alloc(VmaAllocator a, const VmaAllocationCreateInfo *ci,
+                    const VkMemoryRequirements *mr, bool dedicated_required,
+                    bool dedicated_preferred, VkBuffer dedicated_buffer, VkImage dedicated_image,
+                    VkFlags buffer_image_usage, vkm_range_kind kind, size_t count,
+                    VmaAllocation *out)
+{
+    memset(out, 0, sizeof(*out) * count);
+    if (mr->size == 0)
+        return VK_ERROR_INITIALIZATION_FAILED; /* VMA's code for a zero-sized request */
+    if (mr->alignment == 0 || (mr->alignment & (mr->alignment - 1)) != 0) {
+        vkm_api_assert(false, "pVkMemoryRequirements->alignment must be a power of two");
+        return VK_ERROR_VALIDATION_FAILED_EXT;
+    }
+    /* VMA_MEMORY_USAGE_AUTO* decides from the resource's usage flags, which only
+     * vmaCreateBuffer/Image (and vmaFindMemoryTypeIndexFor*Info) know. */
+    const bool resource_known = buffer_image_usage != 0;
+    VkResult res = check_create_info(a, ci, resource_known);
+    if (res != VK_SUCCESS)
+        return res;
+
+    vkm_alloc_request req = {
+        .size = mr->size,
+        .alignment = mr->alignment,
+        .flags = ci->flags,
+        .kind = kind,
+        .user_data = ci->pUserData,
+        .priority = ci->priority,
+        .pool = ci->pool,
+        .dedicated_required = dedicated_required,
+        .dedicated_preferred = dedicated_required || dedicated_preferred,
+        .dedicated_buffer = dedicated_buffer,
+        .dedicated_image = dedicated_image,
+        .buffer_image_usage = buffer_image_usage,
+    };
+    /* Lazily allocated memory is always dedicated, as are resources the driver demands it for. */
+    if (dedicated_required || ci->usage == VMA_MEMORY_USAGE_GPU_LAZILY_ALLOCATED)
+        req.flags |= VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT;
+    if (ci->pool != VK_NULL_HANDLE) {
+        if (ci->pool->list->p.explicit_block_size &&
+            (req.flags & VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT))
+            return VK_ERROR_FEATURE_NOT_PRESENT;
+        req.priority = ci->pool->info.priority;
+    }
+    if ((req.flags & VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT) &&
+        (req.flags & VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT)) {
+        vkm_api_assert(false, "pCreateInfo->flags: DEDICATED_MEMORY together with NEVER_ALLOCATE");
+        return VK_ERROR_FEATURE_NOT_PRESENT;
+    }
+    /* Explicit (non-AUTO) usages may always be mapped, like in VMA. */
+    if (!is_auto_usage(ci->usage) && !(req.flags & host_access_bits))
+        req.flags |= VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT;
+
+    if (ci->pool != VK_NULL_HANDLE) {
+        const uint32_t type = ci->pool->info.memoryTypeIndex;
+        if (!(mr->memoryTypeBits & (1u << type)))
+            return VK_ERROR_FEATURE_NOT_PRESENT; /* the resource cannot live in this pool */
+        return alloc_of_type(a, ci->pool, type, &req, count, out);
+    }
+
+    vkm_memtype_request mreq = {
+        .ci = ci,
+        .resource = dedicated_buffer != VK_NULL_HANDLE || kind == VKM_RANGE_BUFFER
+                        ? VKM_RESOURCE_BUFFER
+                        : (dedicated_image != VK_NULL_HANDLE || kind >= VKM_RANGE_IMAGE_UNKNOWN)
+                              ? VKM_RESOURCE_IMAGE
+                              : VKM_RESOURCE_NONE,
+        .buffer_or_image_usage = buffer_image_usage,
+    };
+    VmaAllocationCreateInfo final_ci = *ci;
+    final_ci.flags = req.flags;
+    mreq.ci = &final_ci;
+    uint32_t types[VK_MAX_MEMORY_TYPES];
+    uint32_t n = vkm_memtype_candidates(&a->mt, mr->memoryTypeBits, &mreq, types);
+    if (n == 0)
+        return VK_ERROR_FEATURE_NOT_PRESENT;
+    VkResult first_error = VK_SUCCESS;
+    for (uint32_t i = 0; i < n; i++) {
+        res = alloc_of_type(a, NULL, types[i], &req, count, out);
+        if (res == VK_SUCCESS)
+            return VK_SUCCESS;
+        if (res == VK_ERROR_OUT_OF_HOST_MEMORY)
+            return res;
+        if (first_error == VK_SUCCESS && res != VK_ERROR_OUT_OF_DEVICE_MEMORY)
+            first_error = res;
+    }
+    return first_error != VK_SUCCESS ? first_error : VK_ERROR_OUT_OF_DEVICE_MEMORY;
+}
+
+void
+vkm_allocator_free(VmaAllocator a, VmaAllocation alloc)
+{
+    vkm_budget_remove_allocation(&a->budget, vkm_allocator_heap_of(a, alloc->memory_type),
+                                 alloc->size);
+    if (alloc->type == VKM_ALLOC_BLOCK)
+        vkm_block_list_free(list_of(a, alloc->pool, alloc->memory_type), alloc);
+    else
+        free_dedicated(a, alloc);
+    vkm_allocation_delete(a, alloc);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Mapping                                                                               */
+
+VkResult
+vkm_allocator_map(VmaAllocator a, VmaAllocation alloc, void **out)
+{
+    *out = NULL;
+    if (!vkm_memtype_is_host_visible(&a->mt, alloc->memory_type))
+        return VK_ERROR_MEMORY_MAP_FAILED;
+    if (!(alloc->flags & VKM_ALLOC_FLAG_MAPPING_ALLOWED)) {
+        vkm_api_assert(false, "allocation: mapping needs VMA_ALLOCATION_CREATE_HOST_ACCESS_* "
+                              "when created with VMA_MEMORY_USAGE_AUTO*");
+        return VK_ERROR_MEMORY_MAP_FAILED;
+    }
+    if (alloc->type == VKM_ALLOC_BLOCK) {
+        void *base = NULL;
+        VkResult res = vkm_block_map(alloc->u.b.block, a->device, &a->funcs.vk, 1, &base);
+        if (res != VK_SUCCESS)
+            return res;
+        vkm_atomic_fetch_add_u32_relaxed(&alloc->xmap_count, 1);
+        *out = (char *)base + alloc->offset;
+        return VK_SUCCESS;
+    }
+    vkm_mutex *m = vkm_allocator_map_lock(a, alloc);
+    VkResult res = VK_SUCCESS;
+    vkm_mutex_lock(m);
+    if (vkm_atomic_load_u32_relaxed(&alloc->xmap_count) == 0) {
+        void *p = NULL;
+        res = a->funcs.vk.vkMapMemory(a->device, alloc->u.d.memory, 0, VK_WHOLE_SIZE, 0, &p);
+        if (res == VK_SUCCESS)
+            alloc->u.d.mapped = p;
+    }
+    if (res == VK_SUCCESS) {
+        vkm_atomic_fetch_add_u32_relaxed(&alloc->xmap_count, 1);
+        *out = alloc->u.d.mapped;
+    }
+    vkm_mutex_unlock(m);
+    return res;
+}
+
+void
+vkm_allocator_unmap(VmaAllocator a, VmaAllocation alloc)
+{
+    const uint32_t floor = (alloc->flags & VKM_ALLOC_FLAG_PERSISTENT_MAP) ? 1u : 0u;
+    if (alloc->type == VKM_ALLOC_BLOCK) {
+        uint32_t c = vkm_atomic_load_u32_relaxed(&alloc->xmap_count);
+        do {
+            if (c <= floor) {
+                vkm_api_assert(false, "allocation was not mapped with vmaMapMemory");
+                return;
+            }
+        } while (!vkm_atomic_cas_u32_relaxed(&alloc->xmap_count, &c, c - 1));
+        vkm_block_unmap(alloc->u.b.block, a->device, &a->funcs.vk, 1);
+        return;
+    }
+    vkm_mutex *m = vkm_allocator_map_lock(a, alloc);
+    vkm_mutex_lock(m);
+    uint32_t c = vkm_atomic_load_u32_relaxed(&alloc->xmap_count);
+    if (c <= floor) {
+        vkm_mutex_unlock(m);
+        vkm_api_assert(false, "allocation was not mapped with vmaMapMemory");
+        return;
+    }
+    vkm_atomic_store_u32_relaxed(&alloc->xmap_count, c - 1);
+    if (c == 1) {
+        alloc->u.d.mapped = NULL;
+        a->funcs.vk.vkUnmapMemory(a->device, alloc->u.d.memory);
+    }
+    vkm_mutex_unlock(m);
+}
+
+/* The range VMA documents for flush/invalidate: offset rounded down and size up to
+ * nonCoherentAtomSize, clamped to the allocation (dedicated) or to the block. Returns
+ * false when nothing needs doing (coherent memory or size 0). */
+static bool
+flush_range(VmaAllocator a, VmaAllocation alloc, VkDeviceSize offset, VkDeviceSize size,
+            VkMappedMemoryRange *r)
+{
+    if (size == 0 || !vkm_allocator_is_non_coherent(a, alloc->memory_type))
+        return false;
+    const VkDeviceSize atom = a->pd_props.limits.nonCoherentAtomSize ? a->pd_props.limits.nonCoherentAtomSize : 1;
+    if (offset > alloc->size)
+        offset = alloc->size;
+    if (size == VK_WHOLE_SIZE || size > alloc->size - offset)
+        size = alloc->size - offset;
+    VkDeviceSize start = offset / atom * atom;
+    VkDeviceSize len = (size + (offset - start) + atom - 1) / atom * atom;
+    VkDeviceSize limit;
+    if (alloc->type == VKM_ALLOC_DEDICATED) {
+        limit = alloc->size;
+    } else {
+        start += alloc->offset; /* block allocations in such types are atom-aligned */
+        limit = alloc->u.b.block->size;
+    }
+    if (len > limit - start)
+        len = limit - start;
+    *r = (VkMappedMemoryRange){
+        .sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE,
+        .memory = vkm_allocation_memory(alloc),
+        .offset = start,
+        .size = len,
+    };
+    return true;
+}
+
+VkResult
+vkm_allocator_flush_or_invalidate(VmaAllocator a, uint32_t count, const VmaAllocation *allocs,
+                                  const VkDeviceSize *offsets, const VkDeviceSize *sizes,
+                                  bool invalidate)
+{
+    VkMappedMemoryRange local[16];
+    VkMappedMemoryRange *ranges = local;
+    if (count > VKM_ARRAY_LEN(local)) {
+        ranges = vkm_host_new_array(&a->ha, VkMappedMemoryRange, count);
+        if (ranges == NULL)
+            return VK_ERROR_OUT_OF_HOST_MEMORY;
+    }
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        if (allocs[i] == NULL)
+            continue;
+        VkDeviceSize off = offsets ? offsets[i] : 0;
+        VkDeviceSize sz = sizes ? sizes[i] : VK_WHOLE_SIZE;
+        if (flush_range(a, allocs[i], off, sz, &ranges[n]))
+            n++;
+    }
+    VkResult res = VK_SUCCESS;
+    if (n > 0)
+        res = invalidate ? a->funcs.vk.vkInvalidateMappedMemoryRanges(a->device, n, ranges)
+                         : a->funcs.vk.vkFlushMappedMemoryRanges(a->device, n, ranges);
+    if (ranges != local)
+        vkm_host_delete_array(&a->ha, VkMappedMemoryRange, ranges, count);
+    return res;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Statistics                                                                            */
+
+void
+vkm_allocator_calculate_statistics(VmaAllocator a, VmaTotalStatistics *out)
+{
+    vkm_stats_clear_detailed(&out->total);
+    for (uint32_t i = 0; i < VK_MAX_MEMORY_TYPES; i++)
+        vkm_stats_clear_detailed(&out->memoryType[i]);
+    for (uint32_t i = 0; i < VK_MAX_MEMORY_HEAPS; i++)
+        vkm_stats_clear_detailed(&out->memoryHeap[i]);
+
+    const uint32_t types = a->mem_props.memoryTypeCount;
+    for (uint32_t t = 0; t < types; t++) {
+        if (a->default_lists[t] != NULL)
+            vkm_block_list_add_stats(a->default_lists[t], &out->memoryType[t]);
+        vkm_dedicated_list_add_stats(&a->dedicated[t], &out->memoryType[t]);
+    }
+    vkm_rwlock_rdlock(&a->pools_lock);
+    for (VmaPool p = a->pools; p != NULL; p = p->next)
+        vkm_pool_add_stats(p, &out->memoryType[p->info.memoryTypeIndex]);
+    vkm_rwlock_unlock(&a->pools_lock);
+
+    for (uint32_t t = 0; t < types; t++)
+        vkm_stats_add_detailed(&out->memoryHeap[vkm_allocator_heap_of(a, t)], &out->memoryType[t]);
+    for (uint32_t h = 0; h < a->mem_props.memoryHeapCount; h++)
+        vkm_stats_add_detailed(&out->total, &out->memoryHeap[h]);
+}
+
+bool
+vkm_allocator_owns(VmaAllocator a, VmaAllocation alloc)
+{
+    return alloc->magic == VKM_ALLOCATION_MAGIC && alloc->allocator == a;
+}

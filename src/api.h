@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * api.h - argument checks shared by the api_*.c entry points (layer L4).
+ *
+ * Each public function checks its arguments with these macros, takes the single-mutex
+ * build's lock, calls into L3, and translates the result. Contract violations assert in
+ * debug builds (the message names the argument) and return the documented error code
+ * (or do nothing, for void functions) in release builds.
+ */
+#ifndef VKM_API_H
+#define VKM_API_H
+
+#include "allocation.h"
+#include "allocator.h"
+#include "debug.h"
+#include "pool.h"
+
+#define VKM_INVALID_ARG VK_ERROR_VALIDATION_FAILED_EXT
+
+static inline bool
+vkm_api_allocator_ok(VmaAllocator a)
+{
+    return a != NULL && a->magic == VKM_ALLOCATOR_MAGIC;
+}
+
+static inline bool
+vkm_api_allocation_ok(VmaAllocator a, VmaAllocation x)
+{
+    return x != NULL && x->magic == VKM_ALLOCATION_MAGIC && x->allocator == a;
+}
+
+static inline bool
+vkm_api_pool_ok(VmaAllocator a, VmaPool p)
+{
+    return p != NULL && p->magic == VKM_POOL_MAGIC && p->allocator == a;
+}
+
+/* `ret` is the return statement's operand; use VKM_VOID for void functions. */
+#define VKM_VOID
+#define VKM_REQUIRE(cond, msg, ret)                                                        \
+    do {                                                                                   \
+        if (VKM_UNLIKELY(!(cond))) {                                                       \
+            vkm_api_assert(false, msg);                                                    \
+            return ret;                                                                    \
+        }                                                                                  \
+    } while (0)
+
+#define VKM_REQUIRE_ALLOCATOR(a, ret)                                                      \
+    VKM_REQUIRE(vkm_api_allocator_ok(a), "allocator must be a live VmaAllocator", ret)
+#define VKM_REQUIRE_ALLOCATION(a, x, ret)                                                  \
+    VKM_REQUIRE(vkm_api_allocation_ok(a, x),                                               \
+                "allocation must be a live VmaAllocation of this allocator", ret)
+#define VKM_REQUIRE_POOL(a, p, ret)                                                        \
+    VKM_REQUIRE(vkm_api_pool_ok(a, p), "pool must be a live VmaPool of this allocator", ret)
+#define VKM_REQUIRE_PTR(p, name, ret) VKM_REQUIRE((p) != NULL, name " must not be null", ret)
+
+#endif /* VKM_API_H */

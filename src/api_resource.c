@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: MIT */
+/* Entry points: buffers and images created, bound and destroyed together with their memory. */
+#include "api.h"
+#include "block.h"
+#include "resource.h"
+
+static VkResult
+bind_buffer(VmaAllocator a, VmaAllocation alloc, VkDeviceSize local_offset, VkBuffer buffer,
+            const void *next)
+{
+    const VmaVulkanFunctions *vk = &a->funcs.vk;
+    VkDeviceMemory mem = vkm_allocation_memory(alloc);
+    VkDeviceSize offset = alloc->offset + local_offset;
+    if (next != NULL) {
+        if (!a->use_bind_memory2 || vk->vkBindBufferMemory2KHR == NULL)
+            return VK_ERROR_EXTENSION_NOT_PRESENT;
+        VkBindBufferMemoryInfo bi = {
+            .sType = VK_STRUCTURE_TYPE_BIND_BUFFER_MEMORY_INFO,
+            .pNext = next,
+            .buffer = buffer,
+            .memory = mem,
+            .memoryOffset = offset,
+        };
+        return vk->vkBindBufferMemory2KHR(a->device, 1, &bi);
+    }
+    return vk->vkBindBufferMemory(a->device, buffer, mem, offset);
+}
+
+static VkResult
+bind_image(VmaAllocator a, VmaAllocation alloc, VkDeviceSize local_offset, VkImage image,
+           const void *next)
+{
+    const VmaVulkanFunctions *vk = &a->funcs.vk;
+    VkDeviceMemory mem = vkm_allocation_memory(alloc);
+    VkDeviceSize offset = alloc->offset + local_offset;
+    if (next != NULL) {
+        if (!a->use_bind_memory2 || vk->vkBindImageMemory2KHR == NULL)
+            return VK_ERROR_EXTENSION_NOT_PRESENT;
+        VkBindImageMemoryInfo bi = {
+            .sType = VK_STRUCTURE_TYPE_BIND_IMAGE_MEMORY_INFO,
+            .pNext = next,
+            .image = image,
+            .memory = mem,
+            .memoryOffset = offset,
+        };
+        return vk->vkBindImageMemory2KHR(a->device, 1, &bi);
+    }
+    return vk->vkBindImageMemory(a->device, image, mem, offset);
+}
+
+static VkResult
+create_buffer(VmaAllocator a, const VkBufferCreateInfo *bci, const VmaAllocationCreateInfo *ci,
+              VkDeviceSize min_alignment, VkBuffer *pBuffer, VmaAllocation *pAllocation,
+              VmaAllocationInfo *pAllocationInfo)
+{
+    if (bci->size == 0)
+        return VK_ERROR_INITIALIZATION_FAILED; /* VMA's code for an empty buffer */
+    vkm_api_assert(!(bci->usage & VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT) || a->use_bda,
+                   "pBufferCreateInfo->usage has SHADER_DEVICE_ADDRESS but the allocator was "
+                   "created without VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT");
+    const VmaVulkanFunctions *vk = &a->funcs.vk;
+    VkResult res = vk->vkCreateBuffer(a->device, bci, a->vk_callbacks, pBuffer);
+    if (res != VK_SUCCESS) {
+        *pBuffer = VK_NULL_HANDLE;
+        return res;
+    }
+    vkm_requirements r;
+    vkm_resource_buffer_requirements(a, *pBuffer, &r);
+    if (min_alignment > r.mr.alignment)
+        r.mr.alignment = min_alignment;
+    res = vkm_allocator_alloc(a, ci, &r.mr, r.dedicated_required, r.dedicated_preferred, *pBuffer,
+                              VK_NULL_HANDLE, bci->usage, VKM_RANGE_BUFFER, 1,
+                              pAllocation);
+    if (res != VK_SUCCESS)
+        goto fail_alloc;
+    if (!(ci->flags & VMA_ALLOCATION_CREATE_DONT_BIND_BIT)) {
+        res = bind_buffer(a, *pAllocation, 0, *pBuffer, NULL);
+        if (res != VK_SUCCESS)
+            goto fail_bind;
+    }
+    if (pAllocationInfo != NULL)
+        vkm_allocation_fill_info(*pAllocation, pAllocationInfo);
+    return VK_SUCCESS;
+
+fail_bind:
+    vkm_allocator_free(a, *pAllocation);
+    *pAllocation = VK_NULL_HANDLE;
+fail_alloc:
+    vk->vkDestroyBuffer(a->device, *pBuffer, a->vk_callbacks);
+    *pBuffer = VK_NULL_HANDLE;
+    return res;
+}
+
+VMA_CALL_PRE VkResult VMA_CALL_POST
+vmaCreateBuffer(VmaAllocator allocator, const VkBufferCreateInfo *pBufferCreateInfo,
+                const VmaAllocationCreateInfo *pAllocationCreateInfo, VkBuffer *pBuffer,
+                VmaAllocation *pAllocation, VmaAllocationInfo *pAllocationInfo)
+{
+    VKM_REQUIRE_PTR(pBuffer, "pBuffer", VKM_INVALID_ARG);
+    VKM_REQUIRE_PTR(pAllocation, "pAllocation", VKM_INVALID_ARG);
+    *pBuffer = VK_NULL_HANDLE;
+    *pAllocation = VK_NULL_HANDLE;
+    VKM_REQUIRE_ALLOCATOR(allocator, VKM_INVALID_ARG);
+    VKM_REQUIRE_PTR(pBufferCreateInfo, "pBufferCreateInfo", VKM_INVALID_ARG);
+    VKM_REQUIRE_PTR(pAllocationCreateInfo, "pAllocationCreateInfo", VKM_INVALID_ARG);
+    VKM_API_LOCK(allocator);
+    VkResult res = create_buffer(allocator, pBufferCreateInfo, pAllocationCreateInfo, 1, pBuffer,
+                                 pAllocation, pAllocationInfo);
+    VKM_API_UNLOCK(allocator);
+    return res;
+}
+
+VMA_CALL_PRE VkResult VMA_CALL_POST
+vmaCreateBufferWithAlignment(VmaAllocator allocator, const VkBufferCreateInfo *pBufferCreateInfo,
+                             const VmaAllocationCreateInfo *pAllocationCreateInfo,
+                             VkDeviceSize minAlignment, VkBuffer *pBuffer,
+                             VmaAllocation *pAllocation, VmaAllocationInfo *pAllocationInfo)
+{
+    VKM_REQUIRE_PTR(pBuffer, "pBuffer", VKM_INVALID_ARG);
+    VKM_REQUIRE_PTR(pAllocation, "pAllocation", VKM_INVALID_ARG);
+    *pBuffer = VK_NULL_HANDLE;
+    *pAllocation = VK_NULL_HANDLE;
+    VKM_REQUIRE_ALLOCATOR(allocator, VKM_INVALID_ARG);
+    VKM_REQUIRE_PTR(pBufferCreateInfo, "pBufferCreateInfo", VKM_INVALID_ARG);
+    VKM_REQUIRE_PTR(pAllocationCreateInfo, "pAllocationCreateInfo", VKM_INVALID_ARG);
+    VKM_REQUIRE(minAlignment != 0 && (minAlignment & (minAlignment - 1)) == 0,
+                "minAlignment must be a power of two", VKM_INVALID_ARG);
+    VKM_API_LOCK(allocator);
+    VkResult res = create_buffer(allocator, pBufferCreateInfo, pAllocationCreateInfo, minAlignment,
+                                 pBuffer, pAllocation, pAllocationInfo);
+    VKM_API_UNLOCK(allocator);
+    return res;
+}
+
+VMA_CALL_PRE VkResult VMA_CALL_POST
+vmaCreateImage(VmaAllocator allocator, const VkImageCreateInfo *pImageCreateInfo,
+               const VmaAllocationCreateInfo *pAllocationCreateInfo, VkImage *pImage,
+               VmaAllocation *pAllocation, VmaAllocationInfo *pAllocationInfo)
+{
+    VKM_REQUIRE_PTR(pImage, "pImage", VKM_INVALID_ARG);
+    VKM_REQUIRE_PTR(pAllocation, "pAllocation", VKM_INVALID_ARG);
+    *pImage = VK_NULL_HANDLE;
+    *pAllocation = VK_NULL_HANDLE;
+    VKM_REQUIRE_ALLOCATOR(allocator, VKM_INVALID_ARG);
+    VKM_REQUIRE_PTR(pImageCreateInfo, "pImageCreateInfo", VKM_INVALID_ARG);
+    VKM_REQUIRE_PTR(pAllocationCreateInfo, "pAllocationCreateInfo", VKM_INVALID_ARG);
+    const VkImageCreateInfo *ici = pImageCreateInfo;
+    /* VMA's codes for an empty image. */
+    if (ici->extent.width == 0 || ici->extent.height == 0 || ici->extent.depth == 0 ||
+        ici->mipLevels == 0 || ici->arrayLayers == 0)
+        return VK_ERROR_INITIALIZATION_FAILED;
+
+    VmaAllocator a = allocator;
+    const VmaVulkanFunctions *vk = &a->funcs.vk;
+    VKM_API_LOCK(a);
+    VkResult res = vk->vkCreateImage(a->device, ici, a->vk_callbacks, pImage);
+    if (res != VK_SUCCESS) {
+        *pImage = VK_NULL_HANDLE;
+        goto out;
+    }
+    vkm_requirements r;
+    vkm_resource_image_requirements(a, *pImage, &r);
+    res = vkm_allocator_alloc(a, pAllocationCreateInfo, &r.mr, r.dedicated_required,
+                              r.dedicated_preferred, VK_NULL_HANDLE, *pImage,
+                              ici->usage, vkm_resource_image_kind(ici->tiling),
+                              1, pAllocation);
+    if (res != VK_SUCCESS)
+        goto fail_alloc;
+    if (!(pAllocationCreateInfo->flags & VMA_ALLOCATION_CREATE_DONT_BIND_BIT)) {
+        res = bind_image(a, *pAllocation, 0, *pImage, NULL);
+        if (res != VK_SUCCESS)
+            goto fail_bind;
+    }
+    if (pAllocationInfo != NULL)
+        vkm_allocation_fill_info(*pAllocation, pAllocationInfo);
+    goto out;
+
+fail_bind:
+    vkm_allocator_free(a, *pAllocation);
+    *pAllocation = VK_NULL_HANDLE;
+fail_alloc:
+    vk->vkDestroyImage(a->device, *pImage, a->vk_callbacks);
+    *pImage = VK_NULL_HANDLE;
+out:
+    VKM_API_UNLOCK(a);
+    return res;
+}
+
+VMA_CALL_PRE void VMA_CALL_POST
+vmaDestroyBuffer(VmaAllocator allocator, VkBuffer buffer, VmaAllocation allocation)
+{
+    if (buffer == VK_NULL_HANDLE && allocation == VK_NULL_HANDLE)
+        return;
+    VKM_REQUIRE_ALLOCATOR(allocator, VKM_VOID);
+    VKM_REQUIRE(allocation == VK_NULL_HANDLE || vkm_api_allocation_ok(allocator, allocation),
+                "allocation must be a live VmaAllocation of this allocator or null", VKM_VOID);
+    VKM_API_LOCK(allocator);
+    if (buffer != VK_NULL_HANDLE)
+        allocator->funcs.vk.vkDestroyBuffer(allocator->device, buffer, allocator->vk_callbacks);
+    if (allocation != VK_NULL_HANDLE)
+        vkm_allocator_free(allocator, allocation);
+    VKM_API_UNLOCK(allocator);
+}
+
+VMA_CALL_PRE void VMA_CALL_POST
+vmaDestroyImage(VmaAllocator allocator, VkImage image, VmaAllocation allocation)
+{
+    if (image == VK_NULL_HANDLE && allocation == VK_NULL_HANDLE)
+        return;
+    VKM_REQUIRE_ALLOCATOR(allocator, VKM_VOID);
+    VKM_REQUIRE(allocation == VK_NULL_HANDLE || vkm_api_allocation_ok(allocator, allocation),
+                "allocation must be a live VmaAllocation of this allocator or null", VKM_VOID);
+    VKM_API_LOCK(allocator);
+    if (image != VK_NULL_HANDLE)
+        allocator->funcs.vk.vkDestroyImage(allocator->device, image, allocator->vk_callbacks);
+    if (allocation != VK_NULL_HANDLE)
+        vkm_allocator_free(allocator, allocation);
+    VKM_API_UNLOCK(allocator);
+}
+
+VMA_CALL_PRE VkResult VMA_CALL_POST
+vmaBindBufferMemory(VmaAllocator allocator, VmaAllocation allocation, VkBuffer buffer)
+{
+    VKM_REQUIRE_ALLOCATOR(allocator, VKM_INVALID_ARG);
+    VKM_REQUIRE_ALLOCATION(allocator, allocation, VKM_INVALID_ARG);
+    VKM_REQUIRE(buffer != VK_NULL_HANDLE, "buffer must not be VK_NULL_HANDLE", VKM_INVALID_ARG);
+    VKM_API_LOCK(allocator);
+    VkResult res = bind_buffer(allocator, allocation, 0, buffer, NULL);
+    VKM_API_UNLOCK(allocator);
+    return res;
+}
+
+VMA_CALL_PRE VkResult VMA_CALL_POST
+vmaBindBufferMemory2(VmaAllocator allocator, VmaAllocation allocation,
+                     VkDeviceSize allocationLocalOffset, VkBuffer buffer, const void *pNext)
+{
+    VKM_REQUIRE_ALLOCATOR(allocator, VKM_INVALID_ARG);
+    VKM_REQUIRE_ALLOCATION(allocator, allocation, VKM_INVALID_ARG);
+    VKM_REQUIRE(buffer != VK_NULL_HANDLE, "buffer must not be VK_NULL_HANDLE", VKM_INVALID_ARG);
+    VKM_REQUIRE(allocationLocalOffset < allocation->size,
+                "allocationLocalOffset must lie inside the allocation", VKM_INVALID_ARG);
+    VKM_API_LOCK(allocator);
+    VkResult res = bind_buffer(allocator, allocation, allocationLocalOffset, buffer, pNext);
+    VKM_API_UNLOCK(allocator);
+    return res;
+}
+
+VMA_CALL_PRE VkResult VMA_CALL_POST
+vmaBindImageMemory(VmaAllocator allocator, VmaAllocation allocation, VkImage image)
+{
+    VKM_REQUIRE_ALLOCATOR(allocator, VKM_INVALID_ARG);
+    VKM_REQUIRE_ALLOCATION(allocator, allocation, VKM_INVALID_ARG);
+    VKM_REQUIRE(image != VK_NULL_HANDLE, "image must not be VK_NULL_HANDLE", VKM_INVALID_ARG);
+    VKM_API_LOCK(allocator);
+    VkResult res = bind_image(allocator, allocation, 0, image, NULL);
+    VKM_API_UNLOCK(allocator);
+    return res;
+}
+
+VMA_CALL_PRE VkResult VMA_CALL_POST
+vmaBindImageMemory2(VmaAllocator allocator, VmaAllocation allocation,
+                    VkDeviceSize allocationLocalOffset, VkImage image, const void *pNext)
+{
+    VKM_REQUIRE_ALLOCATOR(allocator, VKM_INVALID_ARG);
+    VKM_REQUIRE_ALLOCATION(allocator, allocation, VKM_INVALID_ARG);
+    VKM_REQUIRE(image != VK_NULL_HANDLE, "image must not be VK_NULL_HANDLE", VKM_INVALID_ARG);
+    VKM_REQUIRE(allocationLocalOffset < allocation->size,
+                "allocationLocalOffset must lie inside the allocation", VKM_INVALID_ARG);
+    VKM_API_LOCK(allocator);
+    VkResult res = bind_image(allocator, allocation, allocationLocalOffset, image, pNext);
+    VKM_API_UNLOCK(allocator);
+    return res;
+}

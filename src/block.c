@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+#include "block.h"
+#include "debug.h"
+
+VkResult
+vkm_block_create(const vkm_host_alloc *ha, vkm_block_list *list, VkDeviceMemory memory,
+                 VkDeviceSize size, uint32_t memory_type, uint32_t id, VkDeviceSize granularity,
+                 vkm_block **out)
+{
+    vkm_block *b = vkm_host_new(ha, vkm_block);
+    if (b == NULL)
+        goto fail_struct;
+    b->memory = memory;
+    b->size = size;
+    b->memory_type = memory_type;
+    b->id = id;
+    b->list = list;
+    if (vkm_tlsf_create(ha, size, granularity, &b->tlsf) != VKM_RANGE_OK)
+        goto fail_tlsf;
+    vkm_mutex_init(&b->lock);
+    vkm_mutex_init(&b->map_lock);
+    *out = b;
+    return VK_SUCCESS;
+
+fail_tlsf:
+    vkm_host_delete(ha, vkm_block, b);
+fail_struct:
+    *out = NULL;
+    return VK_ERROR_OUT_OF_HOST_MEMORY;
+}
+
+void
+vkm_block_destroy(const vkm_host_alloc *ha, vkm_block *b)
+{
+    if (b == NULL)
+        return;
+    vkm_tlsf_destroy(b->tlsf);
+    vkm_mutex_destroy(&b->lock);
+    vkm_mutex_destroy(&b->map_lock);
+    vkm_host_delete(ha, vkm_block, b);
+}
+
+VkResult
+vkm_block_map(vkm_block *b, VkDevice device, const VmaVulkanFunctions *vk, uint32_t count,
+              void **out_ptr)
+{
+    VkResult res = VK_SUCCESS;
+    vkm_mutex_lock(&b->map_lock);
+    if (b->map_count == 0) {
+        void *p = NULL;
+        res = vk->vkMapMemory(device, b->memory, 0, VK_WHOLE_SIZE, 0, &p);
+        if (res == VK_SUCCESS)
+            b->mapped = p;
+    }
+    if (res == VK_SUCCESS)
+        b->map_count += count;
+    if (out_ptr != NULL)
+        *out_ptr = res == VK_SUCCESS ? b->mapped : NULL;
+    vkm_mutex_unlock(&b->map_lock);
+    return res;
+}
+
+void
+vkm_block_unmap(vkm_block *b, VkDevice device, const VmaVulkanFunctions *vk, uint32_t count)
+{
+    vkm_mutex_lock(&b->map_lock);
+    vkm_assert(b->map_count >= count);
+    if (b->map_count >= count) {
+        b->map_count -= count;
+        if (b->map_count == 0) {
+            b->mapped = NULL;
+            vk->vkUnmapMemory(device, b->memory);
+        }
+    }
+    vkm_mutex_unlock(&b->map_lock);
+}
+
+void *
+vkm_block_mapped_ptr(vkm_block *b)
+{
+    vkm_mutex_lock(&b->map_lock);
+    void *p = b->mapped;
+    vkm_mutex_unlock(&b->map_lock);
+    return p;
+}

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+#include "pool.h"
+#include "allocation.h"
+#include "debug.h"
+#include "stats.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+VkResult
+vkm_pool_create(VmaAllocator a, const VmaPoolCreateInfo *ci, VmaPool *out)
+{
+    VkResult res;
+    *out = NULL;
+    VmaPool p = vkm_host_new(&a->ha, struct VmaPool_T);
+    if (p == NULL)
+        return VK_ERROR_OUT_OF_HOST_MEMORY;
+    p->magic = VKM_POOL_MAGIC;
+    p->allocator = a;
+    p->info = *ci;
+    if (p->info.maxBlockCount == 0)
+        p->info.maxBlockCount = SIZE_MAX;
+    vkm_dedicated_list_init(&p->dedicated);
+
+    VkDeviceSize type_align = vkm_allocator_type_min_alignment(a, ci->memoryTypeIndex);
+    vkm_block_list_params bp = {
+        .memory_type = ci->memoryTypeIndex,
+        .preferred_block_size = ci->blockSize ? ci->blockSize
+                                              : vkm_allocator_preferred_block_size(a, ci->memoryTypeIndex),
+        .explicit_block_size = ci->blockSize != 0,
+        .min_block_count = ci->minBlockCount,
+        .max_block_count = p->info.maxBlockCount,
+        .min_alignment = ci->minAllocationAlignment > type_align ? ci->minAllocationAlignment
+                                                                  : type_align,
+        .priority = ci->priority,
+        .memory_allocate_next = ci->pMemoryAllocateNext,
+        .pool = p,
+        .ignore_granularity = (ci->flags & VMA_POOL_CREATE_IGNORE_BUFFER_IMAGE_GRANULARITY_BIT) != 0,
+    };
+    res = vkm_block_list_create(a, &bp, &p->list);
+    if (res != VK_SUCCESS)
+        goto fail_list;
+    res = vkm_block_list_create_min_blocks(p->list);
+    if (res != VK_SUCCESS)
+        goto fail_blocks;
+
+    vkm_rwlock_wrlock(&a->pools_lock);
+    p->id = a->next_pool_id++;
+    p->prev = NULL;
+    p->next = a->pools;
+    if (a->pools != NULL)
+        a->pools->prev = p;
+    a->pools = p;
+    vkm_rwlock_unlock(&a->pools_lock);
+    *out = p;
+    return VK_SUCCESS;
+
+fail_blocks:
+    vkm_block_list_destroy(p->list);
+fail_list:
+    vkm_dedicated_list_finish(&p->dedicated);
+    vkm_host_delete(&a->ha, struct VmaPool_T, p);
+    return res;
+}
+
+static void
+free_leaked_dedicated(void *ctx, VmaAllocation alloc)
+{
+    VmaAllocator a = ctx;
+    if (vkm_config_api_asserts)
+        fprintf(stderr, "vkmalloc: a dedicated allocation of a pool was not freed before "
+                        "vmaDestroyPool\n");
+    vkm_allocator_free_device_memory(a, alloc->memory_type, alloc->size, alloc->u.d.memory);
+}
+
+void
+vkm_pool_destroy(VmaAllocator a, VmaPool p)
+{
+    vkm_rwlock_wrlock(&a->pools_lock);
+    if (p->prev != NULL)
+        p->prev->next = p->next;
+    else
+        a->pools = p->next;
+    if (p->next != NULL)
+        p->next->prev = p->prev;
+    vkm_rwlock_unlock(&a->pools_lock);
+
+    vkm_dedicated_list_visit(&p->dedicated, free_leaked_dedicated, a);
+    vkm_block_list_destroy(p->list);
+    vkm_dedicated_list_finish(&p->dedicated);
+    vkm_host_alloc_free_str(&a->ha, p->name);
+    p->magic = 0;
+    vkm_host_delete(&a->ha, struct VmaPool_T, p);
+}
+
+void
+vkm_pool_add_stats(VmaPool p, VmaDetailedStatistics *d)
+{
+    vkm_block_list_add_stats(p->list, d);
+    vkm_dedicated_list_add_stats(&p->dedicated, d);
+}
+
+void
+vkm_pool_add_basic_stats(VmaPool p, VmaStatistics *s)
+{
+    VmaDetailedStatistics d;
+    vkm_stats_clear_detailed(&d);
+    vkm_dedicated_list_add_stats(&p->dedicated, &d);
+    vkm_block_list_add_basic_stats(p->list, s);
+    s->blockCount += d.statistics.blockCount;
+    s->blockBytes += d.statistics.blockBytes;
+    s->allocationCount += d.statistics.allocationCount;
+    s->allocationBytes += d.statistics.allocationBytes;
+}
+
+void
+vkm_pool_set_name(VmaPool p, const char *name)
+{
+    VmaAllocator a = p->allocator;
+    char *copy = vkm_host_alloc_strdup(&a->ha, name);
+    char *old = p->name;
+    p->name = copy;
+    vkm_host_alloc_free_str(&a->ha, old);
+}
+
+bool
+vkm_pool_is_valid(VmaAllocator a, VmaPool pool)
+{
+    bool found = false;
+    vkm_rwlock_rdlock(&a->pools_lock);
+    for (VmaPool p = a->pools; p != NULL; p = p->next)
+        if (p == pool) {
+            found = true;
+            break;
+        }
+    vkm_rwlock_unlock(&a->pools_lock);
+    return found;
+}
