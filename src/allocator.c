@@ -614,3 +614,28 @@ vkm_allocator_owns(VmaAllocator a, VmaAllocation alloc)
 {
     return alloc->magic == VKM_ALLOCATION_MAGIC && alloc->allocator == a;
 }
+
+/* Read-only accessors for the L4 files that need nothing else of the allocator. */
+const vkm_memtype_info *
+vkm_allocator_memtype_info(VmaAllocator a)
+{
+    return &a->mt;
+}
+
+const vkm_vkfuncs *
+vkm_allocator_vkfuncs(VmaAllocator a)
+{
+    return &a->funcs;
+}
+
+VkDevice
+vkm_allocator_device(VmaAllocator a)
+{
+    return a->device;
+}
+
+const VkAllocationCallbacks *
+vkm_allocator_vk_callbacks(VmaAllocator a)
+{
+    return a->vk_callbacks;
+}

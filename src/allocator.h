@@ -168,4 +168,10 @@ void vkm_allocator_calculate_statistics(VmaAllocator a, VmaTotalStatistics *out)
 /* Handle sanity (debug): is this an allocation of `a` that is alive? */
 bool vkm_allocator_owns(VmaAllocator a, VmaAllocation alloc);
 
+/* Immutable state for the L4 files that need nothing else (api_memtype.c). */
+const vkm_memtype_info *vkm_allocator_memtype_info(VmaAllocator a);
+const vkm_vkfuncs *vkm_allocator_vkfuncs(VmaAllocator a);
+VkDevice vkm_allocator_device(VmaAllocator a);
+const VkAllocationCallbacks *vkm_allocator_vk_callbacks(VmaAllocator a);
+
 #endif /* VKM_ALLOCATOR_H */
