@@ -21,16 +21,6 @@ is_auto_usage(VmaMemoryUsage u)
 }
 
 VkDeviceSize
-vkm_allocator_type_min_alignment(VmaAllocator a, uint32_t memory_type)
-{
-    if (vkm_allocator_is_non_coherent(a, memory_type)) {
-        VkDeviceSize atom = a->pd_props.limits.nonCoherentAtomSize;
-        return atom > 1 ? atom : 1;
-    }
-    return 1;
-}
-
-VkDeviceSize
 vkm_allocator_preferred_block_size(VmaAllocator a, uint32_t memory_type)
 {
     VkDeviceSize heap_size = a->mem_props.memoryHeaps[vkm_allocator_heap_of(a, memory_type)].size;
@@ -223,7 +213,7 @@ alloc_pages(VmaAllocator a, VmaPool pool, uint32_t type, const vkm_alloc_request
         }
         alloc->kind = (uint8_t)req->kind;
         if (req->flags & host_access_bits)
-            alloc->flags |= VKM_ALLOC_FLAG_MAPPING_ALLOWED;
+            alloc->flags |= VKM_ALLOC_FLAG_MAPPING_ALLOWED; /* implied for non-AUTO usages */
         res = dedicated ? alloc_dedicated_one(a, pool, type, req, alloc)
                         : vkm_block_list_alloc(list_of(a, pool, type), req, alloc);
         if (res != VK_SUCCESS) {
@@ -304,28 +294,14 @@ check_create_info(VmaAllocator a, const VmaAllocationCreateInfo *ci, bool has_re
 {
     VkResult bad = VK_ERROR_VALIDATION_FAILED_EXT;
     const VmaAllocationCreateFlags f = ci->flags;
-    if ((f & host_access_bits) == host_access_bits) {
-        vkm_api_assert(false, "pCreateInfo->flags: HOST_ACCESS_SEQUENTIAL_WRITE and "
-                              "HOST_ACCESS_RANDOM are mutually exclusive");
-        return bad;
-    }
-    if ((f & VMA_ALLOCATION_CREATE_HOST_ACCESS_ALLOW_TRANSFER_INSTEAD_BIT) && !(f & host_access_bits)) {
-        vkm_api_assert(false, "pCreateInfo->flags: HOST_ACCESS_ALLOW_TRANSFER_INSTEAD needs "
-                              "HOST_ACCESS_SEQUENTIAL_WRITE or HOST_ACCESS_RANDOM");
-        return bad;
-    }
-    if (is_auto_usage(ci->usage) && ci->pool == VK_NULL_HANDLE) {
-        if ((f & VMA_ALLOCATION_CREATE_MAPPED_BIT) && !(f & host_access_bits)) {
-            vkm_api_assert(false, "pCreateInfo->flags: MAPPED with VMA_MEMORY_USAGE_AUTO* needs "
-                                  "a HOST_ACCESS_* flag");
-            return bad;
-        }
-        if (!has_resource_info) {
-            vkm_api_assert(false, "pCreateInfo->usage: VMA_MEMORY_USAGE_AUTO* needs buffer or "
-                                  "image information (use vmaCreateBuffer/Image or "
-                                  "vmaAllocateMemoryForBuffer/Image)");
-            return VK_ERROR_FEATURE_NOT_PRESENT;
-        }
+    VkResult res = vkm_memtype_check_flags(ci);
+    if (res != VK_SUCCESS)
+        return res;
+    if (is_auto_usage(ci->usage) && ci->pool == VK_NULL_HANDLE && !has_resource_info) {
+        vkm_api_assert(false, "pCreateInfo->usage: VMA_MEMORY_USAGE_AUTO* needs buffer or "
+                              "image information (use vmaCreateBuffer/Image or "
+                              "vmaFindMemoryTypeIndexFor*Info)");
+        return VK_ERROR_FEATURE_NOT_PRESENT;
     }
     if ((f & VMA_ALLOCATION_CREATE_UPPER_ADDRESS_BIT) && ci->pool == VK_NULL_HANDLE)
         return VK_ERROR_FEATURE_NOT_PRESENT; /* only linear pools support it */
@@ -523,7 +499,7 @@ static bool
 flush_range(VmaAllocator a, VmaAllocation alloc, VkDeviceSize offset, VkDeviceSize size,
             VkMappedMemoryRange *r)
 {
-    if (size == 0 || !vkm_allocator_is_non_coherent(a, alloc->memory_type))
+    if (size == 0 || !vkm_memtype_is_non_coherent(&a->mt, alloc->memory_type))
         return false;
     const VkDeviceSize atom = a->pd_props.limits.nonCoherentAtomSize ? a->pd_props.limits.nonCoherentAtomSize : 1;
     if (offset > alloc->size)

@@ -111,16 +111,13 @@ vkm_allocator_heap_of(VmaAllocator a, uint32_t memory_type)
     return a->mem_props.memoryTypes[memory_type].heapIndex;
 }
 
-static inline bool
-vkm_allocator_is_non_coherent(VmaAllocator a, uint32_t memory_type)
-{
-    VkMemoryPropertyFlags f = a->mem_props.memoryTypes[memory_type].propertyFlags;
-    return (f & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) && !(f & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
-}
-
 /* Alignment every allocation in the type gets: nonCoherentAtomSize for host-visible
  * non-coherent types (so flushes of one allocation never touch a neighbour), else 1. */
-VkDeviceSize vkm_allocator_type_min_alignment(VmaAllocator a, uint32_t memory_type);
+static inline VkDeviceSize
+vkm_allocator_type_min_alignment(VmaAllocator a, uint32_t memory_type)
+{
+    return vkm_memtype_min_alignment(&a->mt, memory_type);
+}
 
 /* VMA's preferred block size for a memory type (heap/8 on small heaps). */
 VkDeviceSize vkm_allocator_preferred_block_size(VmaAllocator a, uint32_t memory_type);

@@ -98,7 +98,7 @@ vkm_allocator_create(const VmaAllocatorCreateInfo *ci, VmaAllocator *out)
         a->dm_callbacks = *ci->pDeviceMemoryCallbacks;
 
     const bool v11 = a->api_version >= VK_API_VERSION_1_1;
-    const VmaAllocatorCreateFlags f = ci->flags;
+    const VmaAllocatorCreateFlags f = vkm_vkfuncs_effective_flags(ci->flags, a->api_version);
     a->use_khr_dedicated = v11 || (f & VMA_ALLOCATOR_CREATE_KHR_DEDICATED_ALLOCATION_BIT);
     a->use_bind_memory2 = v11 || (f & VMA_ALLOCATOR_CREATE_KHR_BIND_MEMORY2_BIT);
     a->use_ext_memory_budget = (f & VMA_ALLOCATOR_CREATE_EXT_MEMORY_BUDGET_BIT) != 0;
@@ -110,8 +110,6 @@ vkm_allocator_create(const VmaAllocatorCreateInfo *ci, VmaAllocator *out)
     res = vkm_vkfuncs_init(&a->funcs, ci);
     if (res != VK_SUCCESS)
         goto fail_funcs;
-    if (a->use_ext_memory_budget && a->funcs.vk.vkGetPhysicalDeviceMemoryProperties2KHR == NULL)
-        a->use_ext_memory_budget = false;
 
     a->funcs.vk.vkGetPhysicalDeviceProperties(a->physical_device, &a->pd_props);
     a->funcs.vk.vkGetPhysicalDeviceMemoryProperties(a->physical_device, &a->mem_props);
