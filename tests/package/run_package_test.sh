@@ -117,7 +117,8 @@ if nm -A -u "$libdir/libvkmalloc.a" 2>/dev/null |
 else
     echo "only host_alloc calls the C allocator"
 fi
-if objdump -p "$libdir/libvkmalloc.so" | grep -q 'NEEDED.*libjemalloc'; then
+needed=$(objdump -p "$libdir/libvkmalloc.so")
+if printf '%s\n' "$needed" | grep -q 'NEEDED.*libjemalloc'; then
     fail "libvkmalloc.so depends on libjemalloc.so: its operator new/delete would interpose process-wide (see CMakeLists.txt)"
 fi
 
@@ -127,7 +128,9 @@ if "$cmake" -S "$here/consumer" -B "$work/consumer" -DCMAKE_BUILD_TYPE=Release \
         -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_COMPILER="$cc" -DCMAKE_C_FLAGS="$cflags" \
         -DCMAKE_FIND_PACKAGE_NO_PACKAGE_REGISTRY=ON &&
    "$cmake" --build "$work/consumer"; then
-    if ldd "$work/consumer/sample_shared" | grep -q "$prefix/.*libvkmalloc.so"; then
+    # Capture first: with pipefail, grep -q closing the pipe early fails ldd (SIGPIPE).
+    deps=$(ldd "$work/consumer/sample_shared")
+    if printf '%s\n' "$deps" | grep -q "$prefix/.*libvkmalloc.so"; then
         run_sample "find_package shared" "$work/consumer/sample_shared"
     else
         ldd "$work/consumer/sample_shared" >&2

@@ -8,7 +8,9 @@
  * the validation error counter (atomic) and the queue lock of copy_buffer.
  */
 #ifndef _GNU_SOURCE
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #endif
 #include "vk_ctx.h"
 
@@ -528,6 +530,27 @@ vkm_test_vk_destroy(vkm_test_vk *ctx)
     pthread_mutex_lock(&create_lock);
     destroy_locked(ctx);
     pthread_mutex_unlock(&create_lock);
+}
+
+static VkResult probe_result;
+static pthread_once_t probe_once = PTHREAD_ONCE_INIT;
+
+static void
+probe(void)
+{
+    vkm_test_vk ctx;
+    vkm_test_vk_options opt = vkm_test_vk_default_options();
+    opt.validation = false;
+    probe_result = vkm_test_vk_create(&ctx, &opt);
+    if (probe_result == VK_SUCCESS)
+        vkm_test_vk_destroy(&ctx);
+}
+
+VkResult
+vkm_test_vk_probe(void)
+{
+    pthread_once(&probe_once, probe); /* publishes probe_result to every caller */
+    return probe_result;
 }
 
 /* ---- VMA glue ---------------------------------------------------------------------- */

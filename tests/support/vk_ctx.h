@@ -70,6 +70,11 @@ VkResult vkm_test_vk_create(vkm_test_vk *ctx, const vkm_test_vk_options *opt);
 /* Waits for the device to idle and destroys everything; *ctx is zeroed. NULL-safe. */
 void vkm_test_vk_destroy(vkm_test_vk *ctx);
 
+/* Whether a context can be created at all: VK_SUCCESS, VK_ERROR_INCOMPATIBLE_DRIVER (no
+ * driver: a test program exits 77 at once) or the creation error. Creates and destroys one
+ * context (without validation) on the first call; later calls return the cached result. */
+VkResult vkm_test_vk_probe(void);
+
 /* Validation errors reported by any context's debug messenger since process start. */
 uint32_t vkm_test_validation_error_count(void);
 

@@ -17,7 +17,9 @@
  *   live_count    = live memories + such reservations
  */
 #ifndef _GNU_SOURCE
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #endif
 #include "vk_sim.h"
 
