@@ -8,9 +8,7 @@
  * the validation error counter (atomic) and the queue lock of copy_buffer.
  */
 #ifndef _GNU_SOURCE
-#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
-#endif
 #endif
 #include "vk_ctx.h"
 

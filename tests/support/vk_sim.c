@@ -17,9 +17,7 @@
  *   live_count    = live memories + such reservations
  */
 #ifndef _GNU_SOURCE
-#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
-#endif
 #endif
 #include "vk_sim.h"
 

@@ -7,9 +7,7 @@
  * (and each Vulkan case would skip on its own if run through the harness alone).
  */
 #ifndef _GNU_SOURCE
-#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
-#endif
 #endif
 #include "json_mini.h"
 #include "test.h"
