@@ -50,6 +50,8 @@
  *               those classes).
  *   MIN_OFFSET: the lowest-offset free range that fits: a walk of the physical chain,
  *               O(ranges); for defragmentation, which wants to pack towards offset 0.
+ * Every strategy first rejects, in O(1), a request larger than the top non-empty class
+ * can hold (vkm_tlsf_largest_free_bound), so a full block costs no scan.
  *
  * Offset lookup: vkm_tlsf_free() gets an offset back, so live (allocated) nodes are also
  * in an open-addressing hash table keyed by offset (linear probing, Fibonacci hashing,
@@ -58,7 +60,8 @@
  * impossible with byte alignment. Free ranges are not in the table: they are reached
  * through their neighbours.
  *
- * Host memory: vkm_tlsf_alloc() reserves what it may need (two nodes, one table slot)
+ * Host memory per range: a 56-byte node, plus a 16-byte lookup slot at load <= 1/2 for
+ * live ones. vkm_tlsf_alloc() reserves what it may need (two nodes, one table slot)
  * before changing anything, so a failed reservation returns NO_HOST_MEMORY with the
  * allocator unchanged; vkm_tlsf_free() never allocates. Node chunks and the table are
  * kept until destroy (clear keeps them too).

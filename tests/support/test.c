@@ -65,9 +65,10 @@ vkm_test_abort_case(void)
 int
 vkm_test_main(int argc, char **argv)
 {
-    int passed = 0, failed = 0, skipped = 0;
+    /* volatile: live across setjmp/longjmp */
+    volatile int passed = 0, failed = 0, skipped = 0;
     /* Constructors ran in an unspecified order per file; keep registration order. */
-    for (int i = 0; i < case_count; i++) {
+    for (volatile int i = 0; i < case_count; i++) {
         if (argc > 1 && strstr(cases[i].name, argv[1]) == NULL)
             continue;
         current_name = cases[i].name;
