@@ -48,22 +48,31 @@ vmaAllocateMemoryPages(VmaAllocator allocator, const VkMemoryRequirements *pVkMe
     return res;
 }
 
-VMA_CALL_PRE VkResult VMA_CALL_POST
-vmaAllocateMemoryForBuffer(VmaAllocator allocator, VkBuffer buffer,
-                           const VmaAllocationCreateInfo *pCreateInfo, VmaAllocation *pAllocation,
-                           VmaAllocationInfo *pAllocationInfo)
+/* Shared by the ...ForBuffer / ...ForImage variants: exactly one of buffer, image is set. */
+static VkResult
+alloc_for_resource(VmaAllocator allocator, VkBuffer buffer, VkImage image,
+                   const VmaAllocationCreateInfo *pCreateInfo, VmaAllocation *pAllocation,
+                   VmaAllocationInfo *pAllocationInfo)
 {
     VKM_REQUIRE_PTR(pAllocation, "pAllocation", VKM_INVALID_ARG);
     *pAllocation = VK_NULL_HANDLE;
     VKM_REQUIRE_ALLOCATOR(allocator, VKM_INVALID_ARG);
-    VKM_REQUIRE(buffer != VK_NULL_HANDLE, "buffer must not be VK_NULL_HANDLE", VKM_INVALID_ARG);
+    VKM_REQUIRE(buffer != VK_NULL_HANDLE || image != VK_NULL_HANDLE,
+                "buffer / image must not be VK_NULL_HANDLE", VKM_INVALID_ARG);
     VKM_REQUIRE_PTR(pCreateInfo, "pCreateInfo", VKM_INVALID_ARG);
     VKM_API_LOCK(allocator);
     vkm_requirements r;
-    vkm_resource_buffer_requirements(allocator, buffer, &r);
+    if (buffer != VK_NULL_HANDLE)
+        vkm_resource_buffer_requirements(allocator, buffer, &r);
+    else
+        vkm_resource_image_requirements(allocator, image, &r);
+    /* Usage flags are unknown here (so AUTO* usages fail, as in VMA), and so is an
+     * image's tiling: VMA treats such images as conflicting with everything. */
     VkResult res = vkm_allocator_alloc(allocator, pCreateInfo, &r.mr, r.dedicated_required,
-                                       r.dedicated_preferred, buffer, VK_NULL_HANDLE, 0,
-                                       VKM_RANGE_BUFFER, 1, pAllocation);
+                                       r.dedicated_preferred, buffer, image, 0,
+                                       buffer != VK_NULL_HANDLE ? VKM_RANGE_BUFFER
+                                                                : VKM_RANGE_IMAGE_UNKNOWN,
+                                       1, pAllocation);
     if (res == VK_SUCCESS && pAllocationInfo != NULL)
         vkm_allocation_fill_info(*pAllocation, pAllocationInfo);
     VKM_API_UNLOCK(allocator);
@@ -71,26 +80,23 @@ vmaAllocateMemoryForBuffer(VmaAllocator allocator, VkBuffer buffer,
 }
 
 VMA_CALL_PRE VkResult VMA_CALL_POST
+vmaAllocateMemoryForBuffer(VmaAllocator allocator, VkBuffer buffer,
+                           const VmaAllocationCreateInfo *pCreateInfo, VmaAllocation *pAllocation,
+                           VmaAllocationInfo *pAllocationInfo)
+{
+    VKM_REQUIRE(buffer != VK_NULL_HANDLE, "buffer must not be VK_NULL_HANDLE", VKM_INVALID_ARG);
+    return alloc_for_resource(allocator, buffer, VK_NULL_HANDLE, pCreateInfo, pAllocation,
+                              pAllocationInfo);
+}
+
+VMA_CALL_PRE VkResult VMA_CALL_POST
 vmaAllocateMemoryForImage(VmaAllocator allocator, VkImage image,
                           const VmaAllocationCreateInfo *pCreateInfo, VmaAllocation *pAllocation,
                           VmaAllocationInfo *pAllocationInfo)
 {
-    VKM_REQUIRE_PTR(pAllocation, "pAllocation", VKM_INVALID_ARG);
-    *pAllocation = VK_NULL_HANDLE;
-    VKM_REQUIRE_ALLOCATOR(allocator, VKM_INVALID_ARG);
     VKM_REQUIRE(image != VK_NULL_HANDLE, "image must not be VK_NULL_HANDLE", VKM_INVALID_ARG);
-    VKM_REQUIRE_PTR(pCreateInfo, "pCreateInfo", VKM_INVALID_ARG);
-    VKM_API_LOCK(allocator);
-    vkm_requirements r;
-    vkm_resource_image_requirements(allocator, image, &r);
-    /* The tiling is unknown here: VMA treats such images as conflicting with everything. */
-    VkResult res = vkm_allocator_alloc(allocator, pCreateInfo, &r.mr, r.dedicated_required,
-                                       r.dedicated_preferred, VK_NULL_HANDLE, image, 0,
-                                       VKM_RANGE_IMAGE_UNKNOWN, 1, pAllocation);
-    if (res == VK_SUCCESS && pAllocationInfo != NULL)
-        vkm_allocation_fill_info(*pAllocation, pAllocationInfo);
-    VKM_API_UNLOCK(allocator);
-    return res;
+    return alloc_for_resource(allocator, VK_NULL_HANDLE, image, pCreateInfo, pAllocation,
+                              pAllocationInfo);
 }
 
 VMA_CALL_PRE void VMA_CALL_POST

@@ -186,10 +186,11 @@ out:
     return res;
 }
 
-VMA_CALL_PRE void VMA_CALL_POST
-vmaDestroyBuffer(VmaAllocator allocator, VkBuffer buffer, VmaAllocation allocation)
+/* Shared by vmaDestroyBuffer / vmaDestroyImage: exactly one of buffer, image may be set. */
+static void
+destroy_resource(VmaAllocator allocator, VkBuffer buffer, VkImage image, VmaAllocation allocation)
 {
-    if (buffer == VK_NULL_HANDLE && allocation == VK_NULL_HANDLE)
+    if (buffer == VK_NULL_HANDLE && image == VK_NULL_HANDLE && allocation == VK_NULL_HANDLE)
         return;
     VKM_REQUIRE_ALLOCATOR(allocator, VKM_VOID);
     VKM_REQUIRE(allocation == VK_NULL_HANDLE || vkm_api_allocation_ok(allocator, allocation),
@@ -197,20 +198,6 @@ vmaDestroyBuffer(VmaAllocator allocator, VkBuffer buffer, VmaAllocation allocati
     VKM_API_LOCK(allocator);
     if (buffer != VK_NULL_HANDLE)
         allocator->funcs.vk.vkDestroyBuffer(allocator->device, buffer, allocator->vk_callbacks);
-    if (allocation != VK_NULL_HANDLE)
-        vkm_allocator_free(allocator, allocation);
-    VKM_API_UNLOCK(allocator);
-}
-
-VMA_CALL_PRE void VMA_CALL_POST
-vmaDestroyImage(VmaAllocator allocator, VkImage image, VmaAllocation allocation)
-{
-    if (image == VK_NULL_HANDLE && allocation == VK_NULL_HANDLE)
-        return;
-    VKM_REQUIRE_ALLOCATOR(allocator, VKM_VOID);
-    VKM_REQUIRE(allocation == VK_NULL_HANDLE || vkm_api_allocation_ok(allocator, allocation),
-                "allocation must be a live VmaAllocation of this allocator or null", VKM_VOID);
-    VKM_API_LOCK(allocator);
     if (image != VK_NULL_HANDLE)
         allocator->funcs.vk.vkDestroyImage(allocator->device, image, allocator->vk_callbacks);
     if (allocation != VK_NULL_HANDLE)
@@ -218,16 +205,22 @@ vmaDestroyImage(VmaAllocator allocator, VkImage image, VmaAllocation allocation)
     VKM_API_UNLOCK(allocator);
 }
 
+VMA_CALL_PRE void VMA_CALL_POST
+vmaDestroyBuffer(VmaAllocator allocator, VkBuffer buffer, VmaAllocation allocation)
+{
+    destroy_resource(allocator, buffer, VK_NULL_HANDLE, allocation);
+}
+
+VMA_CALL_PRE void VMA_CALL_POST
+vmaDestroyImage(VmaAllocator allocator, VkImage image, VmaAllocation allocation)
+{
+    destroy_resource(allocator, VK_NULL_HANDLE, image, allocation);
+}
+
 VMA_CALL_PRE VkResult VMA_CALL_POST
 vmaBindBufferMemory(VmaAllocator allocator, VmaAllocation allocation, VkBuffer buffer)
 {
-    VKM_REQUIRE_ALLOCATOR(allocator, VKM_INVALID_ARG);
-    VKM_REQUIRE_ALLOCATION(allocator, allocation, VKM_INVALID_ARG);
-    VKM_REQUIRE(buffer != VK_NULL_HANDLE, "buffer must not be VK_NULL_HANDLE", VKM_INVALID_ARG);
-    VKM_API_LOCK(allocator);
-    VkResult res = bind_buffer(allocator, allocation, 0, buffer, NULL);
-    VKM_API_UNLOCK(allocator);
-    return res;
+    return vmaBindBufferMemory2(allocator, allocation, 0, buffer, NULL);
 }
 
 VMA_CALL_PRE VkResult VMA_CALL_POST
@@ -248,13 +241,7 @@ vmaBindBufferMemory2(VmaAllocator allocator, VmaAllocation allocation,
 VMA_CALL_PRE VkResult VMA_CALL_POST
 vmaBindImageMemory(VmaAllocator allocator, VmaAllocation allocation, VkImage image)
 {
-    VKM_REQUIRE_ALLOCATOR(allocator, VKM_INVALID_ARG);
-    VKM_REQUIRE_ALLOCATION(allocator, allocation, VKM_INVALID_ARG);
-    VKM_REQUIRE(image != VK_NULL_HANDLE, "image must not be VK_NULL_HANDLE", VKM_INVALID_ARG);
-    VKM_API_LOCK(allocator);
-    VkResult res = bind_image(allocator, allocation, 0, image, NULL);
-    VKM_API_UNLOCK(allocator);
-    return res;
+    return vmaBindImageMemory2(allocator, allocation, 0, image, NULL);
 }
 
 VMA_CALL_PRE VkResult VMA_CALL_POST
