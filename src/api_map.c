@@ -39,8 +39,9 @@ flush_or_invalidate(VmaAllocator allocator, uint32_t count, const VmaAllocation 
         VKM_REQUIRE_ALLOCATION(allocator, allocations[i], VKM_INVALID_ARG);
         VKM_REQUIRE(offsets == NULL || offsets[i] <= allocations[i]->size,
                     "offsets[] must lie inside their allocation", VKM_INVALID_ARG);
+        /* written as a subtraction: offset + size may wrap */
         VKM_REQUIRE(sizes == NULL || sizes[i] == VK_WHOLE_SIZE ||
-                        (offsets ? offsets[i] : 0) + sizes[i] <= allocations[i]->size,
+                        sizes[i] <= allocations[i]->size - (offsets ? offsets[i] : 0),
                     "offset + size must lie inside the allocation (or size VK_WHOLE_SIZE)",
                     VKM_INVALID_ARG);
     }

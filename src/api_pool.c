@@ -10,6 +10,7 @@ vmaCreatePool(VmaAllocator allocator, const VmaPoolCreateInfo *pCreateInfo, VmaP
     *pPool = VK_NULL_HANDLE;
     VKM_REQUIRE_ALLOCATOR(allocator, VKM_INVALID_ARG);
     VKM_REQUIRE_PTR(pCreateInfo, "pCreateInfo", VKM_INVALID_ARG);
+    /* Invalid parameters get VMA's code for an invalid create info, as the header says. */
     const VmaPoolCreateInfo *ci = pCreateInfo;
     const size_t max_blocks = ci->maxBlockCount ? ci->maxBlockCount : SIZE_MAX;
     if (ci->minBlockCount > max_blocks)
@@ -18,16 +19,16 @@ vmaCreatePool(VmaAllocator allocator, const VmaPoolCreateInfo *pCreateInfo, VmaP
         !(allocator->mt.global_type_bits & (1u << ci->memoryTypeIndex)))
         return VK_ERROR_FEATURE_NOT_PRESENT; /* VMA's code */
     VKM_REQUIRE((ci->minAllocationAlignment & (ci->minAllocationAlignment - 1)) == 0,
-                "pCreateInfo->minAllocationAlignment must be 0 or a power of two", VKM_INVALID_ARG);
+                "pCreateInfo->minAllocationAlignment must be 0 or a power of two", VK_ERROR_INITIALIZATION_FAILED);
     VKM_REQUIRE(ci->priority >= 0.0f && ci->priority <= 1.0f,
-                "pCreateInfo->priority must be within [0, 1]", VKM_INVALID_ARG);
+                "pCreateInfo->priority must be within [0, 1]", VK_ERROR_INITIALIZATION_FAILED);
     VKM_REQUIRE(ci->pMemoryAllocateNext == NULL ||
                     ((const VkBaseInStructure *)ci->pMemoryAllocateNext)->sType != 0,
                 "pCreateInfo->pMemoryAllocateNext points at an uninitialised structure",
-                VKM_INVALID_ARG);
+                VK_ERROR_INITIALIZATION_FAILED);
     VKM_REQUIRE(!(ci->flags & ~(VmaPoolCreateFlags)(VMA_POOL_CREATE_IGNORE_BUFFER_IMAGE_GRANULARITY_BIT |
                                                    VMA_POOL_CREATE_LINEAR_ALGORITHM_BIT)),
-                "pCreateInfo->flags has unknown bits", VKM_INVALID_ARG);
+                "pCreateInfo->flags has unknown bits", VK_ERROR_INITIALIZATION_FAILED);
     if (ci->flags & VMA_POOL_CREATE_LINEAR_ALGORITHM_BIT)
         return VK_ERROR_FEATURE_NOT_PRESENT; /* linear pools are not implemented yet */
     VKM_API_LOCK(allocator);

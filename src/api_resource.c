@@ -55,9 +55,12 @@ create_buffer(VmaAllocator a, const VkBufferCreateInfo *bci, const VmaAllocation
 {
     if (bci->size == 0)
         return VK_ERROR_INITIALIZATION_FAILED; /* VMA's code for an empty buffer */
-    vkm_api_assert(!(bci->usage & VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT) || a->use_bda,
-                   "pBufferCreateInfo->usage has SHADER_DEVICE_ADDRESS but the allocator was "
-                   "created without VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT");
+    /* Memory without VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT cannot back such a buffer:
+     * VMA only asserts; we refuse rather than hand out a buffer whose address is invalid. */
+    VKM_REQUIRE(!(bci->usage & VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT) || a->use_bda,
+                "pBufferCreateInfo->usage has SHADER_DEVICE_ADDRESS but the allocator was "
+                "created without VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT",
+                VK_ERROR_INITIALIZATION_FAILED);
     const VmaVulkanFunctions *vk = &a->funcs.vk;
     VkResult res = vk->vkCreateBuffer(a->device, bci, a->vk_callbacks, pBuffer);
     if (res != VK_SUCCESS) {
@@ -96,10 +99,13 @@ vmaCreateBuffer(VmaAllocator allocator, const VkBufferCreateInfo *pBufferCreateI
                 const VmaAllocationCreateInfo *pAllocationCreateInfo, VkBuffer *pBuffer,
                 VmaAllocation *pAllocation, VmaAllocationInfo *pAllocationInfo)
 {
+    /* Clear every output that exists before refusing a missing one. */
+    if (pBuffer != NULL)
+        *pBuffer = VK_NULL_HANDLE;
+    if (pAllocation != NULL)
+        *pAllocation = VK_NULL_HANDLE;
     VKM_REQUIRE_PTR(pBuffer, "pBuffer", VKM_INVALID_ARG);
     VKM_REQUIRE_PTR(pAllocation, "pAllocation", VKM_INVALID_ARG);
-    *pBuffer = VK_NULL_HANDLE;
-    *pAllocation = VK_NULL_HANDLE;
     VKM_REQUIRE_ALLOCATOR(allocator, VKM_INVALID_ARG);
     VKM_REQUIRE_PTR(pBufferCreateInfo, "pBufferCreateInfo", VKM_INVALID_ARG);
     VKM_REQUIRE_PTR(pAllocationCreateInfo, "pAllocationCreateInfo", VKM_INVALID_ARG);
@@ -116,10 +122,13 @@ vmaCreateBufferWithAlignment(VmaAllocator allocator, const VkBufferCreateInfo *p
                              VkDeviceSize minAlignment, VkBuffer *pBuffer,
                              VmaAllocation *pAllocation, VmaAllocationInfo *pAllocationInfo)
 {
+    /* Clear every output that exists before refusing a missing one. */
+    if (pBuffer != NULL)
+        *pBuffer = VK_NULL_HANDLE;
+    if (pAllocation != NULL)
+        *pAllocation = VK_NULL_HANDLE;
     VKM_REQUIRE_PTR(pBuffer, "pBuffer", VKM_INVALID_ARG);
     VKM_REQUIRE_PTR(pAllocation, "pAllocation", VKM_INVALID_ARG);
-    *pBuffer = VK_NULL_HANDLE;
-    *pAllocation = VK_NULL_HANDLE;
     VKM_REQUIRE_ALLOCATOR(allocator, VKM_INVALID_ARG);
     VKM_REQUIRE_PTR(pBufferCreateInfo, "pBufferCreateInfo", VKM_INVALID_ARG);
     VKM_REQUIRE_PTR(pAllocationCreateInfo, "pAllocationCreateInfo", VKM_INVALID_ARG);
@@ -137,10 +146,13 @@ vmaCreateImage(VmaAllocator allocator, const VkImageCreateInfo *pImageCreateInfo
                const VmaAllocationCreateInfo *pAllocationCreateInfo, VkImage *pImage,
                VmaAllocation *pAllocation, VmaAllocationInfo *pAllocationInfo)
 {
+    /* Clear every output that exists before refusing a missing one. */
+    if (pImage != NULL)
+        *pImage = VK_NULL_HANDLE;
+    if (pAllocation != NULL)
+        *pAllocation = VK_NULL_HANDLE;
     VKM_REQUIRE_PTR(pImage, "pImage", VKM_INVALID_ARG);
     VKM_REQUIRE_PTR(pAllocation, "pAllocation", VKM_INVALID_ARG);
-    *pImage = VK_NULL_HANDLE;
-    *pAllocation = VK_NULL_HANDLE;
     VKM_REQUIRE_ALLOCATOR(allocator, VKM_INVALID_ARG);
     VKM_REQUIRE_PTR(pImageCreateInfo, "pImageCreateInfo", VKM_INVALID_ARG);
     VKM_REQUIRE_PTR(pAllocationCreateInfo, "pAllocationCreateInfo", VKM_INVALID_ARG);
