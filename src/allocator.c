@@ -166,9 +166,15 @@ alloc_dedicated_one(VmaAllocator a, VmaPool pool, uint32_t type, const vkm_alloc
 static void
 free_dedicated(VmaAllocator a, VmaAllocation alloc)
 {
-    vkm_dedicated_list_remove(alloc->pool ? &alloc->pool->dedicated
-                                          : &a->dedicated[alloc->memory_type],
-                              alloc);
+    VmaPool pool = alloc->pool;
+    if (pool != NULL) {
+        /* the pool may be destroyed the moment the list drops this allocation (VMA #451) */
+        vkm_block_list_free_begin(pool->list);
+        vkm_dedicated_list_remove(&pool->dedicated, alloc);
+        vkm_block_list_free_end(pool->list);
+    } else {
+        vkm_dedicated_list_remove(&a->dedicated[alloc->memory_type], alloc);
+    }
     /* vkFreeMemory releases a mapping implicitly (Vulkan spec), no unmap needed. */
     vkm_atomic_store_u32_relaxed(&alloc->xmap_count, 0);
     vkm_allocator_free_device_memory(a, alloc->memory_type, alloc->size, alloc->u.d.memory);
@@ -313,7 +319,7 @@ check_create_info(VmaAllocator a, const VmaAllocationCreateInfo *ci, bool has_re
         if (f & VMA_ALLOCATION_CREATE_UPPER_ADDRESS_BIT)
             return VK_ERROR_FEATURE_NOT_PRESENT; /* linear algorithm: not yet */
     }
-    if (ci->priority < 0.0f || ci->priority > 1.0f) {
+    if (!(ci->priority >= 0.0f && ci->priority <= 1.0f)) { /* NaN too */
         vkm_api_assert(false, "pCreateInfo->priority must be within [0, 1]");
         return bad;
     }
@@ -330,7 +336,8 @@ vkm_allocator_alloc(VmaAllocator a, const VmaAllocationCreateInfo *ci,
     memset(out, 0, sizeof(*out) * count);
     if (mr->size == 0)
         return VK_ERROR_INITIALIZATION_FAILED; /* VMA's code for a zero-sized request */
-    if (mr->alignment == 0 || (mr->alignment & (mr->alignment - 1)) != 0) {
+    /* VMA accepts alignment 0 (no requirement beyond the memory type's own). */
+    if ((mr->alignment & (mr->alignment - 1)) != 0) {
         vkm_api_assert(false, "pVkMemoryRequirements->alignment must be a power of two");
         return VK_ERROR_VALIDATION_FAILED_EXT;
     }
@@ -343,7 +350,7 @@ vkm_allocator_alloc(VmaAllocator a, const VmaAllocationCreateInfo *ci,
 
     vkm_alloc_request req = {
         .size = mr->size,
-        .alignment = mr->alignment,
+        .alignment = mr->alignment ? mr->alignment : 1,
         .flags = ci->flags,
         .kind = kind,
         .user_data = ci->pUserData,

@@ -4,6 +4,7 @@
 #include "debug.h"
 #include "stats.h"
 
+#include <sched.h>
 #include <stdio.h>
 
 /* Blocks start small and grow: 1/8, 1/4, 1/2 of the preferred size while they are the
@@ -26,6 +27,7 @@ vkm_block_list_create(VmaAllocator a, const vkm_block_list_params *p, vkm_block_
         l->granularity = 1;
     vkm_rwlock_init(&l->lock);
     vkm_atomic_init_u32(&l->xempty_blocks, 0);
+    vkm_atomic_init_u32(&l->xfrees_in_flight, 0);
     *out = l;
     return VK_SUCCESS;
 }
@@ -46,6 +48,9 @@ vkm_block_list_destroy(vkm_block_list *l)
     if (l == NULL)
         return;
     VmaAllocator a = l->allocator;
+    /* A free whose allocation no longer counts may still be leaving the list. */
+    while (vkm_atomic_load_u32_acquire(&l->xfrees_in_flight) != 0)
+        sched_yield();
     for (size_t i = 0; i < l->block_count; i++) {
         vkm_block *b = l->blocks[i];
         uint32_t live = vkm_tlsf_alloc_count(b->tlsf);
@@ -371,7 +376,9 @@ vkm_block_list_free(vkm_block_list *l, VmaAllocation alloc)
 {
     VmaAllocator a = l->allocator;
     vkm_block *b = alloc->u.b.block;
+    const uint32_t heap = vkm_allocator_heap_of(a, l->p.memory_type);
 
+    vkm_block_list_free_begin(l);
     /* Mapping references this allocation still holds (persistent + unbalanced maps). */
     uint32_t maps = vkm_atomic_exchange_u32_acq_rel(&alloc->xmap_count, 0);
     if (maps != 0)
@@ -390,21 +397,21 @@ vkm_block_list_free(vkm_block_list *l, VmaAllocation alloc)
     /* Keep one empty block as hysteresis against allocating and freeing a whole block
      * back and forth; none when over budget, and none lingering once a free lands
      * elsewhere (VMA's policy). */
-    if (empty == 0)
-        return;
-    VmaBudget budget;
-    vkm_allocator_heap_budget(a, vkm_allocator_heap_of(a, l->p.memory_type), &budget);
-    const bool over_budget = budget.usage >= budget.budget;
-    const uint32_t keep = (now_empty && !over_budget) ? 1u : 0u;
-    if (empty <= keep)
-        return;
-
-    vkm_block *victims[8];
-    vkm_rwlock_wrlock(&l->lock);
-    size_t nv = collect_empty_blocks(l, keep, victims, VKM_ARRAY_LEN(victims));
-    vkm_rwlock_unlock(&l->lock);
-    for (size_t i = 0; i < nv; i++)
-        release_block(l, victims[i]);
+    if (empty != 0) {
+        VmaBudget budget;
+        vkm_allocator_heap_budget(a, heap, &budget);
+        const bool over_budget = budget.usage >= budget.budget;
+        const uint32_t keep = (now_empty && !over_budget) ? 1u : 0u;
+        if (empty > keep) {
+            vkm_block *victims[8];
+            vkm_rwlock_wrlock(&l->lock);
+            size_t nv = collect_empty_blocks(l, keep, victims, VKM_ARRAY_LEN(victims));
+            vkm_rwlock_unlock(&l->lock);
+            for (size_t i = 0; i < nv; i++)
+                release_block(l, victims[i]);
+        }
+    }
+    vkm_block_list_free_end(l);
 }
 
 void

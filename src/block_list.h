@@ -48,6 +48,9 @@ struct vkm_block_list {
     size_t block_cap;             /* under write lock */
     uint32_t next_block_id;       /* under write lock */
     vkm_atomic_u32 xempty_blocks; /* see above */
+    /* frees that have begun and not yet made their last access to the list; destruction
+     * waits for 0, so "statistics say empty, destroy the pool now" is safe (VMA #451) */
+    vkm_atomic_u32 xfrees_in_flight;
 };
 
 VkResult vkm_block_list_create(VmaAllocator a, const vkm_block_list_params *p,
@@ -64,6 +67,22 @@ VkResult vkm_block_list_alloc(vkm_block_list *l, const vkm_alloc_request *req,
                               VmaAllocation alloc);
 /* Returns the allocation's range; may release an empty block. Does not delete `alloc`. */
 void vkm_block_list_free(vkm_block_list *l, VmaAllocation alloc);
+
+/* Brackets a free that touches the list (or its pool) after the allocation stopped being
+ * counted. vkm_block_list_destroy waits until every bracket has closed. */
+static inline void
+vkm_block_list_free_begin(vkm_block_list *l)
+{
+    vkm_atomic_fetch_add_u32_relaxed(&l->xfrees_in_flight, 1);
+}
+
+static inline void
+vkm_block_list_free_end(vkm_block_list *l)
+{
+    /* release: pairs with the acquire load in vkm_block_list_destroy; this must be the
+     * free's last access to `l` */
+    vkm_atomic_fetch_sub_u32_acq_rel(&l->xfrees_in_flight, 1);
+}
 
 void vkm_block_list_add_stats(vkm_block_list *l, VmaDetailedStatistics *d);
 void vkm_block_list_add_basic_stats(vkm_block_list *l, VmaStatistics *s);
