@@ -252,6 +252,11 @@ TEST(alloc_within_budget_fails_past_the_heap_limit_budget)
     y = (VmaAllocation)(uintptr_t)0x1;
     EXPECT_VK(VK_ERROR_OUT_OF_DEVICE_MEMORY, api_alloc(a, 8 * API_MIB, 256, 1u, wb, &y, NULL));
     EXPECT_TRUE(y == VK_NULL_HANDLE);
+    y = (VmaAllocation)(uintptr_t)0x1;
+    EXPECT_VK(VK_ERROR_OUT_OF_DEVICE_MEMORY,
+              api_alloc(a, 8 * API_MIB, 256, 1u, wb | VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT, &y,
+                        NULL));
+    EXPECT_TRUE(y == VK_NULL_HANDLE);
     /* Without the flag only the heap limit counts: 28 <= 32. */
     ASSERT_VK_OK(api_alloc(a, 8 * API_MIB, 256, 1u, 0, &y, NULL));
     /* Over budget now: even a small request that needs new memory is refused. */

@@ -79,12 +79,8 @@ TEST(allocator_info_and_properties_match_the_device)
     const VkPhysicalDeviceProperties *props2 = NULL;
     vmaGetPhysicalDeviceProperties(f->allocator, &props2);
     EXPECT_TRUE(props2 == props);
+    vmaDestroyAllocator(VK_NULL_HANDLE); /* a no-op */
     api_fixture_teardown(f);
-}
-
-TEST(allocator_destroy_null_is_a_no_op)
-{
-    vmaDestroyAllocator(VK_NULL_HANDLE);
 }
 
 TEST(allocator_create_without_device_fails_and_reports)
@@ -407,6 +403,21 @@ TEST(allocator_large_heap_uses_preferred_large_heap_block_size)
     vmaFreeMemory(a, big);
     vmaFreeMemory(a, half);
     vmaFreeMemory(a, small);
+    api_fixture_teardown(f);
+}
+
+TEST(allocator_default_large_heap_block_size_is_256_mib)
+{
+    api_fixture *f = api_fixture_setup(NULL); /* preferredLargeHeapBlockSize 0 */
+    if (f->ctx.mem_props.memoryHeaps[first_type_heap(f)].size <= 1024 * API_MIB) {
+        api_fixture_teardown(f);
+        TEST_SKIP("heap of memory type 0 is not larger than 1 GiB");
+    }
+    EXPECT_EQ_U64(expected_preferred_block_size(f->allocator, 0, 256 * API_MIB), 256 * API_MIB);
+    VmaAllocation x = VK_NULL_HANDLE;
+    ASSERT_VK_OK(api_alloc(f->allocator, 4096, 256, 1u, 0, &x, NULL));
+    EXPECT_EQ_U64(api_info2(f->allocator, x).blockSize, 32 * API_MIB); /* 1/8 of 256 MiB */
+    vmaFreeMemory(f->allocator, x);
     api_fixture_teardown(f);
 }
 

@@ -222,21 +222,21 @@ req_of(VkDeviceSize size, VkDeviceSize alignment, uint32_t bits)
 }
 
 /* vmaAllocateMemory that must fail with `expected` and leave *pAllocation null. */
-#define EXPECT_ALLOC_FAILS(expected, a, req, ci)                                         \
-    do {                                                                                 \
-        VmaAllocation x_ = BAD_ALLOC;                                                    \
-        EXPECT_VK((expected), vmaAllocateMemory((a), (req), (ci), &x_, NULL));           \
-        EXPECT_TRUE(x_ == VK_NULL_HANDLE);                                               \
+#define EXPECT_ALLOC_FAILS(expected, a, req, ci)                               \
+    do {                                                                       \
+        VmaAllocation x_ = BAD_ALLOC;                                          \
+        EXPECT_VK((expected), vmaAllocateMemory((a), (req), (ci), &x_, NULL)); \
+        EXPECT_TRUE(x_ == VK_NULL_HANDLE);                                     \
     } while (0)
 
 /* vmaCreateBuffer that must fail with `expected` and leave both outputs null. */
-#define EXPECT_BUFFER_FAILS(expected, a, bci, ci)                                        \
-    do {                                                                                 \
-        VkBuffer b_ = BAD_BUFFER;                                                        \
-        VmaAllocation x_ = BAD_ALLOC;                                                    \
-        EXPECT_VK((expected), vmaCreateBuffer((a), (bci), (ci), &b_, &x_, NULL));        \
-        EXPECT_TRUE(b_ == VK_NULL_HANDLE);                                               \
-        EXPECT_TRUE(x_ == VK_NULL_HANDLE);                                               \
+#define EXPECT_BUFFER_FAILS(expected, a, bci, ci)                                 \
+    do {                                                                          \
+        VkBuffer b_ = BAD_BUFFER;                                                 \
+        VmaAllocation x_ = BAD_ALLOC;                                             \
+        EXPECT_VK((expected), vmaCreateBuffer((a), (bci), (ci), &b_, &x_, NULL)); \
+        EXPECT_TRUE(b_ == VK_NULL_HANDLE);                                        \
+        EXPECT_TRUE(x_ == VK_NULL_HANDLE);                                        \
     } while (0)
 
 /* ---- sizes, types, alignment ---------------------------------------------------------- */
@@ -297,7 +297,8 @@ TEST(badinput_no_usable_memory_type_fails_with_feature_not_present)
     VmaAllocation pages[3] = {BAD_ALLOC, BAD_ALLOC, BAD_ALLOC};
     req.memoryTypeBits = 0;
     ci.requiredFlags = 0;
-    EXPECT_VK(VK_ERROR_FEATURE_NOT_PRESENT, vmaAllocateMemoryPages(f->a, &req, &ci, 3, pages, NULL));
+    EXPECT_VK(VK_ERROR_FEATURE_NOT_PRESENT,
+              vmaAllocateMemoryPages(f->a, &req, &ci, 3, pages, NULL));
     for (int i = 0; i < 3; i++)
         EXPECT_TRUE(pages[i] == VK_NULL_HANDLE);
     /* a buffer whose required type set excludes everything */
@@ -356,7 +357,8 @@ TEST(badinput_auto_usage_without_resource_fails_with_feature_not_present)
         EXPECT_ALLOC_FAILS(VK_ERROR_FEATURE_NOT_PRESENT, f->a, &req, &ci);
         EXPECT_ASSERTED("usage");
         uint32_t idx = 0;
-        EXPECT_VK(VK_ERROR_FEATURE_NOT_PRESENT, vmaFindMemoryTypeIndex(f->a, UINT32_MAX, &ci, &idx));
+        EXPECT_VK(VK_ERROR_FEATURE_NOT_PRESENT,
+                  vmaFindMemoryTypeIndex(f->a, UINT32_MAX, &ci, &idx));
         EXPECT_EQ(idx, UINT32_MAX);
         EXPECT_ASSERTED("usage");
     }
@@ -393,7 +395,8 @@ TEST(badinput_contradictory_flags_fail_with_feature_not_present)
         const char *why;
     } bad[] = {
         {seq | rnd, "SEQUENTIAL_WRITE and RANDOM together"},
-        {VMA_ALLOCATION_CREATE_HOST_ACCESS_ALLOW_TRANSFER_INSTEAD_BIT, "ALLOW_TRANSFER_INSTEAD alone"},
+        {VMA_ALLOCATION_CREATE_HOST_ACCESS_ALLOW_TRANSFER_INSTEAD_BIT,
+         "ALLOW_TRANSFER_INSTEAD alone"},
         {VMA_ALLOCATION_CREATE_MAPPED_BIT, "MAPPED with AUTO and no host access"},
     };
     VkBufferCreateInfo bci = buffer_info(4 * KIB, VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT);
@@ -425,7 +428,8 @@ TEST(badinput_contradictory_flags_fail_with_feature_not_present)
     /* DEDICATED_MEMORY together with NEVER_ALLOCATE */
     VmaAllocationCreateInfo ci = {
         .usage = VMA_MEMORY_USAGE_UNKNOWN,
-        .flags = VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT | VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT,
+        .flags =
+            VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT | VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT,
     };
     VkMemoryRequirements req = req_of(4 * KIB, 16, UINT32_MAX);
     EXPECT_ALLOC_FAILS(VK_ERROR_FEATURE_NOT_PRESENT, f->a, &req, &ci);
@@ -615,25 +619,31 @@ TEST(badinput_null_output_pointers_are_refused_without_leaks)
     VkImageCreateInfo ici = image_info(16, 16);
     VmaAllocationCreateInfo aci = {.usage = VMA_MEMORY_USAGE_AUTO};
 
-    EXPECT_VK(VK_ERROR_VALIDATION_FAILED_EXT, vmaAllocateMemory(f->a, &req, &ci, NULLP(VmaAllocation), NULL));
+    EXPECT_VK(VK_ERROR_VALIDATION_FAILED_EXT,
+              vmaAllocateMemory(f->a, &req, &ci, NULLP(VmaAllocation), NULL));
     EXPECT_ASSERTED("pAllocation");
-    EXPECT_VK(VK_ERROR_VALIDATION_FAILED_EXT, vmaAllocateMemoryPages(f->a, &req, &ci, 2, NULLP(VmaAllocation), NULL));
+    EXPECT_VK(VK_ERROR_VALIDATION_FAILED_EXT,
+              vmaAllocateMemoryPages(f->a, &req, &ci, 2, NULLP(VmaAllocation), NULL));
     EXPECT_ASSERTED("pAllocations");
 
     VmaAllocation x = BAD_ALLOC;
     VkBuffer b = BAD_BUFFER;
     VkImage img = BAD_IMAGE;
-    EXPECT_VK(VK_ERROR_VALIDATION_FAILED_EXT, vmaCreateBuffer(f->a, &bci, &aci, NULLP(VkBuffer), &x, NULL));
+    EXPECT_VK(VK_ERROR_VALIDATION_FAILED_EXT,
+              vmaCreateBuffer(f->a, &bci, &aci, NULLP(VkBuffer), &x, NULL));
     EXPECT_ASSERTED("pBuffer");
     EXPECT_TRUE(x == VK_NULL_HANDLE); /* header: both outputs VK_NULL_HANDLE on failure */
-    EXPECT_VK(VK_ERROR_VALIDATION_FAILED_EXT, vmaCreateBuffer(f->a, &bci, &aci, &b, NULLP(VmaAllocation), NULL));
+    EXPECT_VK(VK_ERROR_VALIDATION_FAILED_EXT,
+              vmaCreateBuffer(f->a, &bci, &aci, &b, NULLP(VmaAllocation), NULL));
     EXPECT_ASSERTED("pAllocation");
     EXPECT_TRUE(b == VK_NULL_HANDLE);
     x = BAD_ALLOC;
-    EXPECT_VK(VK_ERROR_VALIDATION_FAILED_EXT, vmaCreateImage(f->a, &ici, &aci, NULLP(VkImage), &x, NULL));
+    EXPECT_VK(VK_ERROR_VALIDATION_FAILED_EXT,
+              vmaCreateImage(f->a, &ici, &aci, NULLP(VkImage), &x, NULL));
     EXPECT_ASSERTED("pImage");
     EXPECT_TRUE(x == VK_NULL_HANDLE);
-    EXPECT_VK(VK_ERROR_VALIDATION_FAILED_EXT, vmaCreateImage(f->a, &ici, &aci, &img, NULLP(VmaAllocation), NULL));
+    EXPECT_VK(VK_ERROR_VALIDATION_FAILED_EXT,
+              vmaCreateImage(f->a, &ici, &aci, &img, NULLP(VmaAllocation), NULL));
     EXPECT_ASSERTED("pAllocation");
     EXPECT_TRUE(img == VK_NULL_HANDLE);
 
@@ -642,7 +652,8 @@ TEST(badinput_null_output_pointers_are_refused_without_leaks)
     EXPECT_ASSERTED("pPool");
     EXPECT_VK(VK_ERROR_VALIDATION_FAILED_EXT, vmaCreateAllocator(&f->ci, NULLP(VmaAllocator)));
     EXPECT_ASSERTED("pAllocator");
-    EXPECT_VK(VK_ERROR_VALIDATION_FAILED_EXT, vmaFindMemoryTypeIndex(f->a, UINT32_MAX, &ci, NULLP(uint32_t)));
+    EXPECT_VK(VK_ERROR_VALIDATION_FAILED_EXT,
+              vmaFindMemoryTypeIndex(f->a, UINT32_MAX, &ci, NULLP(uint32_t)));
     EXPECT_ASSERTED("pMemoryTypeIndex");
 
     ASSERT_VK_OK(vmaAllocateMemory(f->a, &req, &ci, &x, NULL));
@@ -669,32 +680,39 @@ TEST(badinput_null_inputs_are_refused)
     VmaAllocationCreateInfo ci = {.usage = VMA_MEMORY_USAGE_UNKNOWN};
     VkBufferCreateInfo bci = buffer_info(4 * KIB, VK_BUFFER_USAGE_VERTEX_BUFFER_BIT);
     VmaAllocation x = BAD_ALLOC;
-    EXPECT_VK(VK_ERROR_VALIDATION_FAILED_EXT, vmaAllocateMemory(NULLP(struct VmaAllocator_T), &req, &ci, &x, NULL));
+    EXPECT_VK(VK_ERROR_VALIDATION_FAILED_EXT,
+              vmaAllocateMemory(NULLP(struct VmaAllocator_T), &req, &ci, &x, NULL));
     EXPECT_TRUE(x == VK_NULL_HANDLE);
     EXPECT_ASSERTED("allocator");
     x = BAD_ALLOC;
-    EXPECT_VK(VK_ERROR_VALIDATION_FAILED_EXT, vmaAllocateMemory(f->a, NULLP(const VkMemoryRequirements), &ci, &x, NULL));
+    EXPECT_VK(VK_ERROR_VALIDATION_FAILED_EXT,
+              vmaAllocateMemory(f->a, NULLP(const VkMemoryRequirements), &ci, &x, NULL));
     EXPECT_TRUE(x == VK_NULL_HANDLE);
     EXPECT_ASSERTED("pVkMemoryRequirements");
     x = BAD_ALLOC;
-    EXPECT_VK(VK_ERROR_VALIDATION_FAILED_EXT, vmaAllocateMemory(f->a, &req, NULLP(const VmaAllocationCreateInfo), &x, NULL));
+    EXPECT_VK(VK_ERROR_VALIDATION_FAILED_EXT,
+              vmaAllocateMemory(f->a, &req, NULLP(const VmaAllocationCreateInfo), &x, NULL));
     EXPECT_TRUE(x == VK_NULL_HANDLE);
     EXPECT_ASSERTED("pCreateInfo");
     VkBuffer b = BAD_BUFFER;
     x = BAD_ALLOC;
-    EXPECT_VK(VK_ERROR_VALIDATION_FAILED_EXT, vmaCreateBuffer(f->a, NULLP(const VkBufferCreateInfo), &ci, &b, &x, NULL));
+    EXPECT_VK(VK_ERROR_VALIDATION_FAILED_EXT,
+              vmaCreateBuffer(f->a, NULLP(const VkBufferCreateInfo), &ci, &b, &x, NULL));
     EXPECT_TRUE(b == VK_NULL_HANDLE && x == VK_NULL_HANDLE);
     EXPECT_ASSERTED("pBufferCreateInfo");
-    EXPECT_VK(VK_ERROR_VALIDATION_FAILED_EXT, vmaCreateBuffer(f->a, &bci, NULLP(const VmaAllocationCreateInfo), &b, &x, NULL));
+    EXPECT_VK(VK_ERROR_VALIDATION_FAILED_EXT,
+              vmaCreateBuffer(f->a, &bci, NULLP(const VmaAllocationCreateInfo), &b, &x, NULL));
     EXPECT_TRUE(b == VK_NULL_HANDLE && x == VK_NULL_HANDLE);
     EXPECT_ASSERTED("pAllocationCreateInfo");
     VmaPool p = BAD_POOL;
-    EXPECT_VK(VK_ERROR_VALIDATION_FAILED_EXT, vmaCreatePool(f->a, NULLP(const VmaPoolCreateInfo), &p));
+    EXPECT_VK(VK_ERROR_VALIDATION_FAILED_EXT,
+              vmaCreatePool(f->a, NULLP(const VmaPoolCreateInfo), &p));
     EXPECT_TRUE(p == VK_NULL_HANDLE);
     EXPECT_ASSERTED("pCreateInfo");
     /* a null allocation handle where one is required */
     void *ptr = BAD_PTR;
-    EXPECT_VK(VK_ERROR_VALIDATION_FAILED_EXT, vmaMapMemory(f->a, NULLP(struct VmaAllocation_T), &ptr));
+    EXPECT_VK(VK_ERROR_VALIDATION_FAILED_EXT,
+              vmaMapMemory(f->a, NULLP(struct VmaAllocation_T), &ptr));
     EXPECT_TRUE(ptr == NULL);
     EXPECT_ASSERTED("allocation");
     vmaUnmapMemory(f->a, NULLP(struct VmaAllocation_T));
@@ -816,8 +834,8 @@ TEST(badinput_pool_parameters_are_checked)
     EXPECT_ASSERTED("minAllocationAlignment");
 
     /* minBlockCount == maxBlockCount is a valid fixed-size pool */
-    VmaPoolCreateInfo fixed = {.memoryTypeIndex = 1, .blockSize = 1 * MIB, .minBlockCount = 2,
-                               .maxBlockCount = 2};
+    VmaPoolCreateInfo fixed = {
+        .memoryTypeIndex = 1, .blockSize = 1 * MIB, .minBlockCount = 2, .maxBlockCount = 2};
     ASSERT_VK_OK(vmaCreatePool(f->a, &fixed, &p));
     EXPECT_EQ(vkm_sim_live_memory_count(f->sim), 2);
     /* allocations from the pool cannot exceed its block size */

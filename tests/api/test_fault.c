@@ -170,9 +170,9 @@ typedef struct run {
     dm_track dm;
     VmaDeviceMemoryCallbacks dm_cb;
     vkm_sim_call kind;
-    uint32_t target;  /* absolute number of the call that fails; 0: none armed */
-    bool hit;         /* the armed call happened */
-    uint32_t errors;  /* steps that returned an error */
+    uint32_t target; /* absolute number of the call that fails; 0: none armed */
+    bool hit;        /* the armed call happened */
+    uint32_t errors; /* steps that returned an error */
     VmaPool pool;
     uint32_t n;
     held h[HELD_MAX];
@@ -187,8 +187,8 @@ run_fail(run *r, int line, const char *step, const char *fmt, VkResult res)
                                         "vkBindImageMemory"};
     char what[160];
     snprintf(what, sizeof(what), fmt, (int)res);
-    vkm_test_fail(__FILE__, line, "%s, %s #%u failing: step \"%s\": %s", r->layout,
-                  kinds[r->kind], r->nth, step, what);
+    vkm_test_fail(__FILE__, line, "%s, %s #%u failing: step \"%s\": %s", r->layout, kinds[r->kind],
+                  r->nth, step, what);
 }
 
 static void
@@ -234,16 +234,15 @@ check_consistent(run *r, int line, const char *step)
         bud_bytes += b[h].statistics.blockBytes;
     }
     if (t.total.statistics.allocationCount != r->n || t.total.statistics.blockCount != dm_count ||
-        t.total.statistics.blockBytes != dm_bytes || sim_live != dm_count ||
-        bud_allocs != r->n || bud_blocks != dm_count || bud_bytes != dm_bytes) {
+        t.total.statistics.blockBytes != dm_bytes || sim_live != dm_count || bud_allocs != r->n ||
+        bud_blocks != dm_count || bud_bytes != dm_bytes) {
         char msg[200];
         snprintf(msg, sizeof(msg),
                  "inconsistent: held %u, stats allocs %u blocks %u bytes %llu, budgets allocs "
                  "%u blocks %u bytes %llu, callbacks %u/%llu, sim live %u (%%d)",
                  r->n, t.total.statistics.allocationCount, t.total.statistics.blockCount,
                  (unsigned long long)t.total.statistics.blockBytes, bud_allocs, bud_blocks,
-                 (unsigned long long)bud_bytes, dm_count, (unsigned long long)dm_bytes,
-                 sim_live);
+                 (unsigned long long)bud_bytes, dm_count, (unsigned long long)dm_bytes, sim_live);
         run_fail(r, line, step, msg, VK_SUCCESS);
     }
     if (vkm_sim_violation_count(r->f->sim) != 0)
@@ -364,8 +363,8 @@ s_pool(run *r, int line)
                                   .flags = VMA_ALLOCATION_CREATE_HOST_ACCESS_SEQUENTIAL_WRITE_BIT};
     uint32_t type = UINT32_MAX;
     ASSERT_VK_OK(vmaFindMemoryTypeIndexForBufferInfo(r->a, &bci, &ci, &type));
-    VmaPoolCreateInfo pci = {.memoryTypeIndex = type, .blockSize = 256 * KIB,
-                             .minBlockCount = 2, .maxBlockCount = 3};
+    VmaPoolCreateInfo pci = {
+        .memoryTypeIndex = type, .blockSize = 256 * KIB, .minBlockCount = 2, .maxBlockCount = 3};
     VmaPool p = BAD_POOL;
     const uint32_t before = step_begin(r);
     VkResult res = vmaCreatePool(r->a, &pci, &p);
@@ -434,14 +433,16 @@ s_bind_buffer(run *r, int line, VkDeviceSize size)
     uint32_t before = step_begin(r);
     VkResult res = vmaAllocateMemoryForBuffer(r->a, b, &ci, &x, NULL);
     if (res != VK_SUCCESS && x != VK_NULL_HANDLE)
-        run_fail(r, line, "vmaAllocateMemoryForBuffer", "failed (%d) but returned an allocation", res);
+        run_fail(r, line, "vmaAllocateMemoryForBuffer", "failed (%d) but returned an allocation",
+                 res);
     if (res == VK_SUCCESS)
         held_add(r, x, VK_NULL_HANDLE, VK_NULL_HANDLE);
     step_end(r, line, "vmaAllocateMemoryForBuffer", before, res, false);
     if (res == VK_SUCCESS) {
         before = step_begin(r);
         res = vmaBindBufferMemory(r->a, x, b);
-        step_end(r, line, "vmaBindBufferMemory", before, res, r->kind == VKM_SIM_BIND_BUFFER_MEMORY);
+        step_end(r, line, "vmaBindBufferMemory", before, res,
+                 r->kind == VKM_SIM_BIND_BUFFER_MEMORY);
         if (res == VK_SUCCESS) {
             r->h[r->n - 1].buffer = b; /* vmaDestroyBuffer takes both */
             return;
@@ -461,7 +462,8 @@ s_bind_image(run *r, int line, uint32_t w)
     uint32_t before = step_begin(r);
     VkResult res = vmaAllocateMemoryForImage(r->a, img, &ci, &x, NULL);
     if (res != VK_SUCCESS && x != VK_NULL_HANDLE)
-        run_fail(r, line, "vmaAllocateMemoryForImage", "failed (%d) but returned an allocation", res);
+        run_fail(r, line, "vmaAllocateMemoryForImage", "failed (%d) but returned an allocation",
+                 res);
     if (res == VK_SUCCESS)
         held_add(r, x, VK_NULL_HANDLE, VK_NULL_HANDLE);
     step_end(r, line, "vmaAllocateMemoryForImage", before, res, false);
@@ -487,9 +489,8 @@ find_mappable(run *r, bool dedicated, VkDeviceSize *size)
         VmaAllocationInfo2 info;
         vmaGetAllocationMemoryProperties(r->a, r->h[i].alloc, &fl);
         vmaGetAllocationInfo2(r->a, r->h[i].alloc, &info);
-        if ((fl & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) &&
-            info.allocationInfo.pMappedData == NULL && r->h[i].host_access &&
-            (info.dedicatedMemory != VK_FALSE) == dedicated) {
+        if ((fl & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) && info.allocationInfo.pMappedData == NULL &&
+            r->h[i].host_access && (info.dedicatedMemory != VK_FALSE) == dedicated) {
             *size = info.allocationInfo.size;
             return r->h[i].alloc;
         }
@@ -625,8 +626,8 @@ sweep_layouts(vkm_sim_call kind)
     for (size_t l = 0; l < sizeof(layouts) / sizeof(layouts[0]); l++) {
         uint32_t errors = 0;
         uint32_t runs = sweep(layouts[l], kind, &errors);
-        fprintf(stderr, "  %s: %u runs with a fault injected, %u failed steps\n", layouts[l],
-                runs, errors);
+        fprintf(stderr, "  %s: %u runs with a fault injected, %u failed steps\n", layouts[l], runs,
+                errors);
         /* every injected failure that hits a step that cannot retry is an error, so some
          * runs must have reported one */
         if (runs > 0 && errors == 0)

@@ -176,7 +176,14 @@ differs_from_byte(const uint8_t *p, size_t n, uint8_t v)
 
 /* ---- where the common usages land ------------------------------------------------------ */
 
-enum { U_VERTEX, U_STAGING, U_READBACK, U_UNIFORM, U_IMAGE, U_COUNT };
+enum {
+    U_VERTEX,
+    U_STAGING,
+    U_READBACK,
+    U_UNIFORM,
+    U_IMAGE,
+    U_COUNT
+};
 
 typedef struct layout_case {
     const char *layout;
@@ -243,13 +250,11 @@ TEST(layouts_common_usages_land_in_the_memory_type_vma_picks)
                 EXPECT_VK(VK_SUCCESS, vmaFindMemoryTypeIndexForImageInfo(f->a, &ici, &ci, &found));
             } else {
                 ASSERT_VK_OK(vmaCreateBuffer(f->a, &bci, &ci, &bufs[u], &allocs[u], &info));
-                EXPECT_VK(VK_SUCCESS,
-                          vmaFindMemoryTypeIndexForBufferInfo(f->a, &bci, &ci, &found));
+                EXPECT_VK(VK_SUCCESS, vmaFindMemoryTypeIndexForBufferInfo(f->a, &bci, &ci, &found));
             }
             if (info.memoryType != lc->expect[u] || found != lc->expect[u])
                 vkm_test_fail(__FILE__, __LINE__, "%s %s: memory type %u (find: %u), expected %u",
-                              lc->layout, usage_names[u], info.memoryType, found,
-                              lc->expect[u]);
+                              lc->layout, usage_names[u], info.memoryType, found, lc->expect[u]);
             /* the device agrees, and so does vmaGetAllocationMemoryProperties */
             EXPECT_EQ(vkm_sim_memory_type_of(f->sim, info.deviceMemory), info.memoryType);
             VkMemoryPropertyFlags flags = 0;
@@ -293,8 +298,7 @@ TEST(layouts_simulated_properties_reach_the_allocator)
         vmaGetPhysicalDeviceProperties(f->a, &pp);
         ASSERT_TRUE(pp != NULL);
         EXPECT_EQ_U64(pp->limits.nonCoherentAtomSize, vkm_sim_non_coherent_atom_size(f->sim));
-        EXPECT_EQ_U64(pp->limits.bufferImageGranularity,
-                      vkm_sim_buffer_image_granularity(f->sim));
+        EXPECT_EQ_U64(pp->limits.bufferImageGranularity, vkm_sim_buffer_image_granularity(f->sim));
         fx_close(f);
     }
 }
@@ -306,11 +310,14 @@ TEST(layouts_noncoherent_writes_need_flush_and_reads_need_invalidate)
     fx *f = fx_open("intel-igpu-nonllc", 0);
     const VkDeviceSize atom = vkm_sim_non_coherent_atom_size(f->sim);
     ASSERT_EQ(atom, 64);
-    ASSERT_TRUE((f->props->memoryTypes[1].propertyFlags & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT) == 0);
+    ASSERT_TRUE((f->props->memoryTypes[1].propertyFlags & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT) ==
+                0);
 
     /* Two small readback buffers (sharing a block) and a dedicated one, all persistently
      * mapped, in the cached non-coherent type. Sizes are not atom multiples on purpose. */
-    enum { N = 3 };
+    enum {
+        N = 3
+    };
     const VkDeviceSize sizes[N] = {1000, 1000, 5000};
     VkBuffer buf[N];
     VmaAllocation alloc[N];
@@ -320,7 +327,8 @@ TEST(layouts_noncoherent_writes_need_flush_and_reads_need_invalidate)
                                                            VK_BUFFER_USAGE_TRANSFER_SRC_BIT);
         VmaAllocationCreateInfo ci = {
             .usage = VMA_MEMORY_USAGE_AUTO,
-            .flags = VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT | VMA_ALLOCATION_CREATE_MAPPED_BIT |
+            .flags = VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT |
+                     VMA_ALLOCATION_CREATE_MAPPED_BIT |
                      (i == 2 ? VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT : 0),
         };
         ASSERT_VK_OK(vmaCreateBuffer(f->a, &bci, &ci, &buf[i], &alloc[i], &info[i]));
@@ -336,7 +344,8 @@ TEST(layouts_noncoherent_writes_need_flush_and_reads_need_invalidate)
     uint8_t dev[8192];
     for (int i = 0; i < N; i++) {
         memset(dev, 0xAA, (size_t)sizes[i]);
-        ASSERT_VK_OK(vkm_sim_poke(f->sim, info[i].deviceMemory, info[i].offset, dev, (size_t)sizes[i]));
+        ASSERT_VK_OK(
+            vkm_sim_poke(f->sim, info[i].deviceMemory, info[i].offset, dev, (size_t)sizes[i]));
         EXPECT_VK(VK_SUCCESS, vmaInvalidateAllocation(f->a, alloc[i], 0, VK_WHOLE_SIZE));
         EXPECT_EQ(differs_from_byte(info[i].pMappedData, (size_t)sizes[i], 0xAA), SIZE_MAX);
     }
@@ -345,7 +354,8 @@ TEST(layouts_noncoherent_writes_need_flush_and_reads_need_invalidate)
     for (int i = 0; i < N; i++)
         fill(info[i].pMappedData, (size_t)sizes[i], (uint8_t)(i + 1));
     for (int i = 0; i < N; i++) {
-        ASSERT_VK_OK(vkm_sim_peek(f->sim, info[i].deviceMemory, info[i].offset, dev, (size_t)sizes[i]));
+        ASSERT_VK_OK(
+            vkm_sim_peek(f->sim, info[i].deviceMemory, info[i].offset, dev, (size_t)sizes[i]));
         EXPECT_EQ(differs_from_byte(dev, (size_t)sizes[i], 0xAA), SIZE_MAX);
     }
 
@@ -382,7 +392,8 @@ TEST(layouts_noncoherent_writes_need_flush_and_reads_need_invalidate)
     /* Device writes reach host reads only through an invalidate. */
     for (int i = 0; i < N; i++) {
         fill(dev, (size_t)sizes[i], (uint8_t)(0x40 + i));
-        ASSERT_VK_OK(vkm_sim_poke(f->sim, info[i].deviceMemory, info[i].offset, dev, (size_t)sizes[i]));
+        ASSERT_VK_OK(
+            vkm_sim_poke(f->sim, info[i].deviceMemory, info[i].offset, dev, (size_t)sizes[i]));
         EXPECT_EQ(differs(info[i].pMappedData, (size_t)sizes[i], (uint8_t)(i + 1)), SIZE_MAX);
     }
     EXPECT_VK(VK_SUCCESS, vmaInvalidateAllocation(f->a, alloc[0], 0, VK_WHOLE_SIZE));
@@ -420,7 +431,8 @@ TEST(layouts_noncoherent_writes_need_flush_and_reads_need_invalidate)
     VkBufferCreateInfo cbci = buffer_info(1000, VK_BUFFER_USAGE_TRANSFER_SRC_BIT);
     VmaAllocationCreateInfo cci = {
         .usage = VMA_MEMORY_USAGE_AUTO,
-        .flags = VMA_ALLOCATION_CREATE_HOST_ACCESS_SEQUENTIAL_WRITE_BIT | VMA_ALLOCATION_CREATE_MAPPED_BIT,
+        .flags = VMA_ALLOCATION_CREATE_HOST_ACCESS_SEQUENTIAL_WRITE_BIT |
+                 VMA_ALLOCATION_CREATE_MAPPED_BIT,
     };
     ASSERT_VK_OK(vmaCreateBuffer(f->a, &cbci, &cci, &cbuf, &calloc_, &cinfo));
     EXPECT_EQ(cinfo.memoryType, 0);
@@ -449,8 +461,8 @@ TEST(layouts_full_bar_heap_fails_and_uniform_buffers_fall_back)
     VkBuffer buf[6] = {0};
     VmaAllocation alloc[6] = {0};
     VmaAllocationInfo info;
-    VkBufferCreateInfo bci =
-        buffer_info(64 * MIB, VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT);
+    VkBufferCreateInfo bci = buffer_info(64 * MIB, VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT |
+                                                       VK_BUFFER_USAGE_TRANSFER_DST_BIT);
     VmaAllocationCreateInfo ci = {
         .usage = VMA_MEMORY_USAGE_AUTO,
         .flags = VMA_ALLOCATION_CREATE_HOST_ACCESS_SEQUENTIAL_WRITE_BIT |
@@ -483,7 +495,8 @@ TEST(layouts_full_bar_heap_fails_and_uniform_buffers_fall_back)
     VkBufferCreateInfo small = buffer_info(1 * MIB, VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT);
     VmaAllocationCreateInfo seq = {
         .usage = VMA_MEMORY_USAGE_AUTO,
-        .flags = VMA_ALLOCATION_CREATE_HOST_ACCESS_SEQUENTIAL_WRITE_BIT | VMA_ALLOCATION_CREATE_MAPPED_BIT,
+        .flags = VMA_ALLOCATION_CREATE_HOST_ACCESS_SEQUENTIAL_WRITE_BIT |
+                 VMA_ALLOCATION_CREATE_MAPPED_BIT,
     };
     ASSERT_VK_OK(vmaCreateBuffer(f->a, &small, &seq, &buf[5], &alloc[5], &info));
     EXPECT_EQ(info.memoryType, 1);
@@ -538,7 +551,9 @@ TEST(layouts_allocation_count_limit_is_respected)
     EXPECT_EQ(i2.dedicatedMemory, VK_TRUE);
     vmaFreeMemory(f->a, y);
 
-    enum { FILL = 3072 };
+    enum {
+        FILL = 3072
+    };
     static VmaAllocation fillers[FILL];
     req.size = 256;
     uint32_t live = vkm_sim_live_memory_count(f->sim);

@@ -179,6 +179,73 @@ TEST(mapped_bit_is_ignored_and_map_fails_on_memory_that_is_not_host_visible)
     api_fixture_teardown(f);
 }
 
+TEST(map_failures_fail_cleanly_and_leave_counts_intact)
+{
+    api_fixture *f = api_fixture_setup(&(api_setup){.use_sim = true, .sim_layout = NULL,
+                                                    .preferred_large_heap_block_size =
+                                                        4 * API_MIB});
+    VmaAllocator a = f->allocator;
+    const uint32_t hv = api_find_type(a, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT);
+    ASSERT_NE(hv, UINT32_MAX);
+    /* MAPPED_BIT whose vkMapMemory fails: no allocation, nothing left behind. (A block
+     * allocation may fall back to dedicated memory, so every map fails here.) */
+    for (int dedicated = 0; dedicated < 2; dedicated++) {
+        vkm_sim_fail_every(f->sim, VKM_SIM_MAP_MEMORY, true);
+        VmaAllocation x = (VmaAllocation)(uintptr_t)0x1;
+        VkResult r = api_alloc(a, 4096, 256, 1u << hv,
+                               VMA_ALLOCATION_CREATE_MAPPED_BIT |
+                                   (dedicated ? VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT : 0),
+                               &x, NULL);
+        vkm_sim_fail_every(f->sim, VKM_SIM_MAP_MEMORY, false);
+        EXPECT_VK(VK_ERROR_MEMORY_MAP_FAILED, r);
+        EXPECT_TRUE(x == VK_NULL_HANDLE);
+        if (r == VK_SUCCESS)
+            vmaFreeMemory(a, x);
+        EXPECT_EQ(api_stats(a).total.statistics.allocationCount, 0u);
+    }
+    /* One failed map of a new block: the request is still served (VMA falls back to
+     * dedicated memory), mapped. */
+    vkm_sim_fail_nth(f->sim, VKM_SIM_MAP_MEMORY, 1);
+    VmaAllocation w = VK_NULL_HANDLE;
+    VmaAllocationInfo wi;
+    VkResult rw = api_alloc(a, 4096, 256, 1u << hv, VMA_ALLOCATION_CREATE_MAPPED_BIT, &w, &wi);
+    vkm_sim_fail_nth(f->sim, VKM_SIM_MAP_MEMORY, 0);
+    if (rw == VK_SUCCESS) {
+        EXPECT_TRUE(wi.pMappedData != NULL);
+        vmaFreeMemory(a, w);
+    } else {
+        EXPECT_VK(VK_ERROR_MEMORY_MAP_FAILED, rw);
+    }
+    EXPECT_EQ(api_stats(a).total.statistics.allocationCount, 0u);
+    /* vmaMapMemory failing, then succeeding: the reference count is right. */
+    VmaAllocation y = VK_NULL_HANDLE, z = VK_NULL_HANDLE;
+    ASSERT_VK_OK(api_alloc(a, 4096, 256, 1u << hv, 0, &y, NULL));
+    ASSERT_VK_OK(api_alloc(a, 4096, 256, 1u << hv, VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT, &z,
+                           NULL));
+    VmaAllocation both[2] = {y, z};
+    for (int i = 0; i < 2; i++) {
+        vkm_sim_fail_nth(f->sim, VKM_SIM_MAP_MEMORY, 1);
+        void *p = (void *)(uintptr_t)0x1;
+        EXPECT_VK(VK_ERROR_MEMORY_MAP_FAILED, vmaMapMemory(a, both[i], &p));
+        EXPECT_TRUE(p == NULL);
+        VmaAllocationInfo info;
+        vmaGetAllocationInfo(a, both[i], &info);
+        EXPECT_TRUE(info.pMappedData == NULL);
+        unsigned char buf[16] = {0};
+        vkm_sim_fail_nth(f->sim, VKM_SIM_MAP_MEMORY, 1);
+        EXPECT_VK(VK_ERROR_MEMORY_MAP_FAILED, vmaCopyMemoryToAllocation(a, buf, both[i], 0, 16));
+        ASSERT_VK_OK(vmaMapMemory(a, both[i], &p));
+        ASSERT_TRUE(p != NULL);
+        api_fill_pattern(p, 4096, 8);
+        vmaUnmapMemory(a, both[i]);
+        vmaGetAllocationInfo(a, both[i], &info);
+        EXPECT_TRUE(info.pMappedData == NULL);
+    }
+    vmaFreeMemory(a, z);
+    vmaFreeMemory(a, y);
+    api_fixture_teardown(f); /* the sim checks no memory is left mapped or alive */
+}
+
 TEST(unmap_without_map_is_reported_and_keeps_other_mappings)
 {
     api_fixture *f = api_fixture_setup(&(api_setup){.record = true});

@@ -318,6 +318,40 @@ TEST(pool_min_blocks_that_do_not_fit_fail_creation_without_leaks)
     api_fixture_teardown(f);
 }
 
+TEST(pool_with_explicit_block_size_grows_past_the_budget_unless_within_budget)
+{
+    api_fixture *f = api_fixture_setup(&(api_setup){
+        .no_allocator = true, .clear_flags = VMA_ALLOCATOR_CREATE_EXT_MEMORY_BUDGET_BIT});
+    const uint32_t heap = f->ctx.mem_props.memoryTypes[0].heapIndex;
+    VkDeviceSize limits[VK_MAX_MEMORY_HEAPS];
+    for (uint32_t i = 0; i < VK_MAX_MEMORY_HEAPS; i++)
+        limits[i] = VK_WHOLE_SIZE;
+    limits[heap] = 8 * API_MIB; /* budget 6.4 MiB */
+    f->ci.pHeapSizeLimit = limits;
+    ASSERT_VK_OK(vmaCreateAllocator(&f->ci, &f->allocator));
+    VmaAllocator a = f->allocator;
+    VmaPoolCreateInfo pci = {.memoryTypeIndex = 0, .blockSize = 2 * API_MIB};
+    VmaPool pool = VK_NULL_HANDLE;
+    ASSERT_VK_OK(vmaCreatePool(a, &pci, &pool));
+    VmaAllocation x[4];
+    for (int i = 0; i < 3; i++)
+        ASSERT_VK_OK(pool_alloc(a, pool, 2 * API_MIB, 256, 0, &x[i], NULL));
+    /* 6 + 2 > 6.4: WITHIN_BUDGET refuses the fourth block ... */
+    VmaAllocation y = (VmaAllocation)(uintptr_t)0x1;
+    EXPECT_VK(VK_ERROR_OUT_OF_DEVICE_MEMORY,
+              pool_alloc(a, pool, 2 * API_MIB, 256, VMA_ALLOCATION_CREATE_WITHIN_BUDGET_BIT, &y,
+                         NULL));
+    EXPECT_TRUE(y == VK_NULL_HANDLE);
+    /* ... without it the pool (which has no dedicated fallback) grows to the heap limit. */
+    ASSERT_VK_OK(pool_alloc(a, pool, 2 * API_MIB, 256, 0, &x[3], NULL));
+    EXPECT_EQ(pool_stats(a, pool).blockCount, 4u);
+    EXPECT_VK(VK_ERROR_OUT_OF_DEVICE_MEMORY, pool_alloc(a, pool, 2 * API_MIB, 256, 0, &y, NULL));
+    for (int i = 0; i < 4; i++)
+        vmaFreeMemory(a, x[i]);
+    vmaDestroyPool(a, pool);
+    api_fixture_teardown(f);
+}
+
 TEST(pool_priority_reaches_vkallocatememory_and_overrides_the_allocations)
 {
     api_fixture *f = api_fixture_setup(&(api_setup){.use_sim = true,
@@ -368,6 +402,28 @@ TEST(pool_priority_reaches_vkallocatememory_and_overrides_the_allocations)
 
     vmaFreeMemory(a, p);
     vmaFreeMemory(a, o);
+    vmaFreeMemory(a, d);
+    vmaDestroyPool(a, pool);
+    api_fixture_teardown(f);
+}
+
+TEST(pool_priority_is_not_chained_without_the_memory_priority_flag)
+{
+    api_fixture *f = api_fixture_setup(&(api_setup){
+        .record = true, .clear_flags = VMA_ALLOCATOR_CREATE_EXT_MEMORY_PRIORITY_BIT});
+    VmaAllocator a = f->allocator;
+    VmaPoolCreateInfo pci = {.memoryTypeIndex = 0, .blockSize = 256 * API_KIB,
+                             .minBlockCount = 1, .priority = 0.9f};
+    VmaPool pool = VK_NULL_HANDLE;
+    ASSERT_VK_OK(vmaCreatePool(a, &pci, &pool));
+    VkMemoryRequirements req = api_mem_req(4096, 256, 1u);
+    VmaAllocationCreateInfo ci = {.flags = VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT,
+                                  .priority = 0.1f};
+    VmaAllocation d = VK_NULL_HANDLE;
+    ASSERT_VK_OK(vmaAllocateMemory(a, &req, &ci, &d, NULL));
+    ASSERT_GE(f->rec.alloc_calls, 2u);
+    for (uint32_t i = 0; i < f->rec.alloc_calls && i < API_REC_MAX_ALLOCS; i++)
+        EXPECT_FALSE(f->rec.allocs[i].has_priority);
     vmaFreeMemory(a, d);
     vmaDestroyPool(a, pool);
     api_fixture_teardown(f);
@@ -509,7 +565,9 @@ TEST(pool_statistics_agree_with_each_other_and_the_allocator_totals)
     d = pool_detailed(a, pool);
     EXPECT_EQ_U64(d.allocationSizeMin, VK_WHOLE_SIZE);
     EXPECT_EQ_U64(d.allocationSizeMax, 0);
+    const uint32_t blocks_with_pool = api_stats(a).total.statistics.blockCount;
     vmaDestroyPool(a, pool);
+    EXPECT_EQ(api_stats(a).total.statistics.blockCount, blocks_with_pool - 1u);
     api_fixture_teardown(f);
 }
 

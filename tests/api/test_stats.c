@@ -233,17 +233,15 @@ expect_empty_detailed(const VmaDetailedStatistics *d, const char *what, uint32_t
         d->unusedRangeCount != 0 || d->allocationSizeMin != VK_WHOLE_SIZE ||
         d->allocationSizeMax != 0 || d->unusedRangeSizeMin != VK_WHOLE_SIZE ||
         d->unusedRangeSizeMax != 0)
-        vkm_test_fail(__FILE__, __LINE__,
-                      "%s %u not empty: blocks %u/%llu allocs %u/%llu unused %u "
-                      "allocMin %llu allocMax %llu unusedMin %llu unusedMax %llu",
-                      what, idx, d->statistics.blockCount,
-                      (unsigned long long)d->statistics.blockBytes,
-                      d->statistics.allocationCount,
-                      (unsigned long long)d->statistics.allocationBytes, d->unusedRangeCount,
-                      (unsigned long long)d->allocationSizeMin,
-                      (unsigned long long)d->allocationSizeMax,
-                      (unsigned long long)d->unusedRangeSizeMin,
-                      (unsigned long long)d->unusedRangeSizeMax);
+        vkm_test_fail(
+            __FILE__, __LINE__,
+            "%s %u not empty: blocks %u/%llu allocs %u/%llu unused %u "
+            "allocMin %llu allocMax %llu unusedMin %llu unusedMax %llu",
+            what, idx, d->statistics.blockCount, (unsigned long long)d->statistics.blockBytes,
+            d->statistics.allocationCount, (unsigned long long)d->statistics.allocationBytes,
+            d->unusedRangeCount, (unsigned long long)d->allocationSizeMin,
+            (unsigned long long)d->allocationSizeMax, (unsigned long long)d->unusedRangeSizeMin,
+            (unsigned long long)d->unusedRangeSizeMax);
 }
 
 /* Unused ranges: none means min VK_WHOLE_SIZE and max 0; some means 0 < min <= max and
@@ -302,25 +300,25 @@ empty_detailed(void)
     return d;
 }
 
-#define EXPECT_DETAILED_EQ(x, y)                                                         \
-    do {                                                                                 \
-        EXPECT_EQ((x).statistics.blockCount, (y).statistics.blockCount);                 \
-        EXPECT_EQ_U64((x).statistics.blockBytes, (y).statistics.blockBytes);             \
-        EXPECT_EQ((x).statistics.allocationCount, (y).statistics.allocationCount);       \
-        EXPECT_EQ_U64((x).statistics.allocationBytes, (y).statistics.allocationBytes);   \
-        EXPECT_EQ((x).unusedRangeCount, (y).unusedRangeCount);                           \
-        EXPECT_EQ_U64((x).allocationSizeMin, (y).allocationSizeMin);                     \
-        EXPECT_EQ_U64((x).allocationSizeMax, (y).allocationSizeMax);                     \
-        EXPECT_EQ_U64((x).unusedRangeSizeMin, (y).unusedRangeSizeMin);                   \
-        EXPECT_EQ_U64((x).unusedRangeSizeMax, (y).unusedRangeSizeMax);                   \
+#define EXPECT_DETAILED_EQ(x, y)                                                       \
+    do {                                                                               \
+        EXPECT_EQ((x).statistics.blockCount, (y).statistics.blockCount);               \
+        EXPECT_EQ_U64((x).statistics.blockBytes, (y).statistics.blockBytes);           \
+        EXPECT_EQ((x).statistics.allocationCount, (y).statistics.allocationCount);     \
+        EXPECT_EQ_U64((x).statistics.allocationBytes, (y).statistics.allocationBytes); \
+        EXPECT_EQ((x).unusedRangeCount, (y).unusedRangeCount);                         \
+        EXPECT_EQ_U64((x).allocationSizeMin, (y).allocationSizeMin);                   \
+        EXPECT_EQ_U64((x).allocationSizeMax, (y).allocationSizeMax);                   \
+        EXPECT_EQ_U64((x).unusedRangeSizeMin, (y).unusedRangeSizeMin);                 \
+        EXPECT_EQ_U64((x).unusedRangeSizeMax, (y).unusedRangeSizeMax);                 \
     } while (0)
 
-#define EXPECT_BASIC_EQ(x, y)                                                            \
-    do {                                                                                 \
-        EXPECT_EQ((x).blockCount, (y).blockCount);                                       \
-        EXPECT_EQ_U64((x).blockBytes, (y).blockBytes);                                   \
-        EXPECT_EQ((x).allocationCount, (y).allocationCount);                             \
-        EXPECT_EQ_U64((x).allocationBytes, (y).allocationBytes);                         \
+#define EXPECT_BASIC_EQ(x, y)                                    \
+    do {                                                         \
+        EXPECT_EQ((x).blockCount, (y).blockCount);               \
+        EXPECT_EQ_U64((x).blockBytes, (y).blockBytes);           \
+        EXPECT_EQ((x).allocationCount, (y).allocationCount);     \
+        EXPECT_EQ_U64((x).allocationBytes, (y).allocationBytes); \
     } while (0)
 
 /* Every identity of the file header, against the blocks the callbacks saw and the
@@ -358,18 +356,15 @@ check_all_identities(fx *f, const holdings *hs)
             d->statistics.allocationCount != allocs ||
             d->statistics.allocationBytes != alloc_bytes || d->allocationSizeMin != mn ||
             d->allocationSizeMax != mx)
-            vkm_test_fail(__FILE__, __LINE__,
-                          "type %u: stats blocks %u/%llu allocs %u/%llu min %llu max %llu; "
-                          "expected blocks %u/%llu allocs %u/%llu min %llu max %llu",
-                          ty, d->statistics.blockCount,
-                          (unsigned long long)d->statistics.blockBytes,
-                          d->statistics.allocationCount,
-                          (unsigned long long)d->statistics.allocationBytes,
-                          (unsigned long long)d->allocationSizeMin,
-                          (unsigned long long)d->allocationSizeMax, blocks,
-                          (unsigned long long)block_bytes, allocs,
-                          (unsigned long long)alloc_bytes, (unsigned long long)mn,
-                          (unsigned long long)mx);
+            vkm_test_fail(
+                __FILE__, __LINE__,
+                "type %u: stats blocks %u/%llu allocs %u/%llu min %llu max %llu; "
+                "expected blocks %u/%llu allocs %u/%llu min %llu max %llu",
+                ty, d->statistics.blockCount, (unsigned long long)d->statistics.blockBytes,
+                d->statistics.allocationCount, (unsigned long long)d->statistics.allocationBytes,
+                (unsigned long long)d->allocationSizeMin, (unsigned long long)d->allocationSizeMax,
+                blocks, (unsigned long long)block_bytes, allocs, (unsigned long long)alloc_bytes,
+                (unsigned long long)mn, (unsigned long long)mx);
         expect_sane_unused(d);
         sum_into(&heap_sum[f->props->memoryTypes[ty].heapIndex], d);
     }
@@ -484,10 +479,9 @@ TEST(stats_identities_hold_per_type_heap_and_total)
         make_buffer(f, &hs, sizes[i], VK_BUFFER_USAGE_TRANSFER_SRC_BIT,
                     seq | VMA_ALLOCATION_CREATE_MAPPED_BIT, VK_NULL_HANDLE);
         make_buffer(f, &hs, sizes[i], VK_BUFFER_USAGE_TRANSFER_DST_BIT, rnd, VK_NULL_HANDLE);
-        make_buffer(f, &hs, sizes[i],
-                    VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-                    seq | VMA_ALLOCATION_CREATE_HOST_ACCESS_ALLOW_TRANSFER_INSTEAD_BIT,
-                    VK_NULL_HANDLE);
+        make_buffer(
+            f, &hs, sizes[i], VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+            seq | VMA_ALLOCATION_CREATE_HOST_ACCESS_ALLOW_TRANSFER_INSTEAD_BIT, VK_NULL_HANDLE);
         make_memory(f, &hs, sizes[i] + 3, 16, 1u << 0, 0); /* odd sizes in type 0 */
         check_all_identities(f, &hs);
     }

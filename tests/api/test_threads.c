@@ -154,10 +154,10 @@ thread_error(errors *e, int line, int code)
     }
 }
 
-#define T_CHECK(e, cond, code)                                                           \
-    do {                                                                                 \
-        if (!(cond))                                                                     \
-            thread_error((e), __LINE__, (int)(code));                                    \
+#define T_CHECK(e, cond, code)                        \
+    do {                                              \
+        if (!(cond))                                  \
+            thread_error((e), __LINE__, (int)(code)); \
     } while (0)
 
 #define EXPECT_NO_THREAD_ERRORS(e)                                                       \
@@ -335,8 +335,8 @@ map_same_block(const char *layout, uint32_t type, bool noncoherent)
     ASSERT_EQ((props->memoryTypes[type].propertyFlags & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT) == 0,
               noncoherent);
     /* one block holds them all */
-    VmaPoolCreateInfo pci = {.memoryTypeIndex = type, .blockSize = 256 * KIB,
-                             .minBlockCount = 1, .maxBlockCount = 1};
+    VmaPoolCreateInfo pci = {
+        .memoryTypeIndex = type, .blockSize = 256 * KIB, .minBlockCount = 1, .maxBlockCount = 1};
     VmaPool pool;
     ASSERT_VK_OK(vmaCreatePool(f->a, &pci, &pool));
     static map_arg args[THREADS];
@@ -345,10 +345,15 @@ map_same_block(const char *layout, uint32_t type, bool noncoherent)
     const VkDeviceSize size = 3000; /* not an atom multiple */
     for (int i = 0; i < THREADS; i++) {
         memset(&args[i], 0, sizeof(args[i]));
-        args[i] = (map_arg){.a = f->a, .size = size, .seed = 0x51ed27u * (uint32_t)(i + 3),
-                            .iters = ITERS(3000), .noncoherent = noncoherent, .err = &err};
+        args[i] = (map_arg){.a = f->a,
+                            .size = size,
+                            .seed = 0x51ed27u * (uint32_t)(i + 3),
+                            .iters = ITERS(3000),
+                            .noncoherent = noncoherent,
+                            .err = &err};
         for (int k = 0; k < PER_THREAD; k++) {
-            VkMemoryRequirements req = {.size = size, .alignment = 16, .memoryTypeBits = UINT32_MAX};
+            VkMemoryRequirements req = {
+                .size = size, .alignment = 16, .memoryTypeBits = UINT32_MAX};
             VmaAllocationCreateInfo ci = {.pool = pool};
             VmaAllocationInfo info;
             ASSERT_VK_OK(vmaAllocateMemory(f->a, &req, &ci, &args[i].al[k], &info));
@@ -502,7 +507,8 @@ destroy_when_empty(bool detailed, bool dedicated)
         ASSERT_VK_OK(vmaCreatePool(f->a, &pci, &pool));
         for (int i = 0; i < POOL_ALLOCS; i++) {
             VkMemoryRequirements req = {.size = 4 * KIB + (VkDeviceSize)(i % 5) * 512,
-                                        .alignment = 64, .memoryTypeBits = UINT32_MAX};
+                                        .alignment = 64,
+                                        .memoryTypeBits = UINT32_MAX};
             VmaAllocationCreateInfo ci = {.pool = pool};
             if (dedicated && (i % 3) == 0)
                 ci.flags = VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT;
