@@ -49,6 +49,67 @@ typedef void (*PFN_vkmAssertHandler)(const char *message, const char *expression
                                      const char *file, int line, void *user_data);
 VKM_API void vkmSetAssertHandler(PFN_vkmAssertHandler handler, void *user_data);
 
+/*
+ * Thread caches (design.md §4). In the default build every thread that allocates from an
+ * allocator gets a cache of "runs": ranges of shared VkDeviceMemory blocks cut into equal
+ * slots, from which small block allocations (up to 256 KiB, default-algorithm default
+ * pools, not STRATEGY_MIN_MEMORY, not EXTERNALLY_SYNCHRONIZED) are served without a lock.
+ * A thread keeps at most one empty run per (memory type, size class, resource kind) and at
+ * most a byte budget of free cached slots; the rest goes back to the blocks.
+ *
+ * In the single-mutex build these functions work but report zeros: there are no caches.
+ */
+
+/* What one thread's cache holds and did, or (vkmGetAllThreadCacheStatistics) the sum over
+ * every thread that has used the allocator, exited threads included for the counters. */
+typedef struct VkmThreadCacheStatistics {
+    /* Bytes of free slots in runs the cache owns (device memory reserved, not allocated). */
+    VkDeviceSize cachedBytes;
+    /* Bytes of every run the cache owns, free and used slots together. */
+    VkDeviceSize runBytes;
+    /* Runs the cache owns. */
+    uint32_t runCount;
+    /* Threads counted (1 for the calling thread's cache, 0 when it has none). */
+    uint32_t threadCount;
+    /* Allocations served from a run without taking any lock. */
+    uint64_t hits;
+    /* Cacheable allocations that had to reserve a new run from a block first. */
+    uint64_t misses;
+    /* Allocations that went around the cache (too large, dedicated, pools, MIN_MEMORY). */
+    uint64_t bypasses;
+    /* Frees this thread made of slots owned by another thread's cache. */
+    uint64_t remoteFrees;
+    /* Times this thread found a lock taken and had to wait for it. */
+    uint64_t lockWaits;
+} VkmThreadCacheStatistics;
+
+/* Statistics of the calling thread's cache for `allocator`. Never creates a cache: a
+ * thread that has not allocated yet gets all zeros. Returns VK_SUCCESS, or
+ * VK_ERROR_VALIDATION_FAILED_EXT for a null allocator or pStats. */
+VKM_API VkResult vkmGetThreadCacheStatistics(VmaAllocator allocator,
+                                              VkmThreadCacheStatistics *pStats);
+
+/* Sum over all threads' caches of `allocator` (cachedBytes, runBytes, runCount over the
+ * live threads; the counters over every thread that ever used it). Thread-safe, takes the
+ * allocator's cache-registry lock. Same errors as vkmGetThreadCacheStatistics. */
+VKM_API VkResult vkmGetAllThreadCacheStatistics(VmaAllocator allocator,
+                                                 VkmThreadCacheStatistics *pStats);
+
+/* Returns every free slot and empty run of the calling thread's cache to the blocks, so
+ * the device memory it pinned can be reused by other threads or released. Runs that still
+ * hold live allocations stay. Safe to call at any time; a null allocator is a no-op. */
+VKM_API void vkmFlushThreadCache(VmaAllocator allocator);
+
+/* Byte budget of free cached slots per thread (default VKM_DEFAULT_THREAD_CACHE_BYTES).
+ * Beyond it, a thread returns empty runs to their blocks as soon as they empty. 0 turns
+ * caching of free memory off (runs are returned as soon as they are empty). Takes effect
+ * for every thread at its next allocation; vmaSetCurrentFrameIndex and
+ * vkmFlushThreadCache trim to it. Returns VK_ERROR_VALIDATION_FAILED_EXT for a null
+ * allocator. */
+#define VKM_DEFAULT_THREAD_CACHE_BYTES (8ull * 1024 * 1024)
+VKM_API VkResult vkmSetThreadCacheLimit(VmaAllocator allocator, VkDeviceSize maxCachedBytes);
+VKM_API VkDeviceSize vkmGetThreadCacheLimit(VmaAllocator allocator);
+
 #ifdef __cplusplus
 }
 #endif
