@@ -2,8 +2,8 @@
 /*
  * allocation.h - the VmaAllocation object (layer L3).
  *
- * An allocation is either a range of a block (VKM_ALLOC_BLOCK) or a VkDeviceMemory of its
- * own (VKM_ALLOC_DEDICATED). It records what vmaGetAllocationInfo reports and the
+ * An allocation is either a range of a block (VKM_ALLOC_BLOCK: its own TLSF range, or a
+ * slot of a thread-cache run) or a VkDeviceMemory of its own (VKM_ALLOC_DEDICATED). It records what vmaGetAllocationInfo reports and the
  * host-side state VMA attaches to it: user data or name, and a map reference count.
  *
  * Who touches what:
@@ -55,6 +55,8 @@ struct VmaAllocation_T {
     union {
         struct {
             vkm_block *block;
+            struct vkm_run *run;   /* NULL: a range of the block's TLSF (shared path) */
+            uint32_t slot;         /* slot of `run` */
         } b;
         struct {
             VkDeviceMemory memory;

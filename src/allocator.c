@@ -6,6 +6,7 @@
 #include "debug.h"
 #include "pool.h"
 #include "stats.h"
+#include "tcache.h"
 
 #include <string.h>
 
@@ -167,14 +168,7 @@ static void
 free_dedicated(VmaAllocator a, VmaAllocation alloc)
 {
     VmaPool pool = alloc->pool;
-    if (pool != NULL) {
-        /* the pool may be destroyed the moment the list drops this allocation (VMA #451) */
-        vkm_block_list_free_begin(pool->list);
-        vkm_dedicated_list_remove(&pool->dedicated, alloc);
-        vkm_block_list_free_end(pool->list);
-    } else {
-        vkm_dedicated_list_remove(&a->dedicated[alloc->memory_type], alloc);
-    }
+    vkm_dedicated_list_remove(pool ? &pool->dedicated : &a->dedicated[alloc->memory_type], alloc);
     /* vkFreeMemory releases a mapping implicitly (Vulkan spec), no unmap needed. */
     vkm_atomic_store_u32_relaxed(&alloc->xmap_count, 0);
     vkm_allocator_free_device_memory(a, alloc->memory_type, alloc->size, alloc->u.d.memory);
@@ -189,14 +183,81 @@ list_of(VmaAllocator a, VmaPool pool, uint32_t type)
     return pool ? pool->list : a->default_lists[type];
 }
 
-/* Undo `n` successful allocations (all-or-nothing for vmaAllocateMemoryPages). */
+/* A block allocation: a slot of the thread's cache when it qualifies (design.md §3),
+ * else a range of the list's blocks; then the persistent mapping if asked. */
+static VkResult
+alloc_block_one(VmaAllocator a, vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req,
+                VmaAllocation alloc)
+{
+    /* MIN_MEMORY and MIN_OFFSET ask for the tightest placement in the blocks themselves
+     * (VMA uses MIN_OFFSET for defragmentation): a slot of a run is neither. */
+    const VmaAllocationCreateFlags uncached = VMA_ALLOCATION_CREATE_STRATEGY_MIN_MEMORY_BIT |
+                                              VMA_ALLOCATION_CREATE_STRATEGY_MIN_OFFSET_BIT |
+                                              VMA_ALLOCATION_CREATE_UPPER_ADDRESS_BIT;
+    VkResult res = VK_INCOMPLETE;
+    if (req->pool == NULL && !(req->flags & uncached))
+        res = vkm_tcache_alloc(tc, l, req, alloc);
+    if (res == VK_INCOMPLETE) {
+        vkm_block_list_request lr = {
+            .size = req->size,
+            .alignment = req->alignment,
+            .kind = req->kind,
+            .flags = req->flags,
+            .user = alloc,
+        };
+        vkm_block *b = NULL;
+        VkDeviceSize offset = 0;
+        res = vkm_block_list_alloc_range(l, tc->rec, &lr, &b, &offset);
+        if (res == VK_SUCCESS) {
+            alloc->type = VKM_ALLOC_BLOCK;
+            alloc->u.b.block = b;
+            alloc->u.b.run = NULL;
+            alloc->offset = offset;
+            alloc->size = req->size;
+            alloc->alignment = vkm_block_list_alignment(l, req->alignment);
+            alloc->memory_type = l->p.memory_type;
+            alloc->pool = l->p.pool;
+        }
+    }
+    if (res != VK_SUCCESS)
+        return res;
+    if (req->flags & VMA_ALLOCATION_CREATE_MAPPED_BIT) {
+        res = vkm_block_map(alloc->u.b.block, a->device, &a->funcs.vk, 1, NULL);
+        if (res != VK_SUCCESS) {
+            if (alloc->u.b.run != NULL)
+                vkm_tcache_free(tc, alloc);
+            else
+                vkm_block_list_free_range(l, tc->rec, alloc->u.b.block, alloc->offset);
+            return res;
+        }
+        alloc->flags |= VKM_ALLOC_FLAG_PERSISTENT_MAP;
+        vkm_atomic_store_u32_relaxed(&alloc->xmap_count, 1);
+    }
+    return VK_SUCCESS;
+}
+
+/* Gives a block allocation's memory back (mapping references it still holds first). */
 static void
-undo_allocations(VmaAllocator a, size_t n, VmaAllocation *allocs)
+free_block_one(VmaAllocator a, vkm_tcache *tc, vkm_block_list *l, VmaAllocation alloc)
+{
+    uint32_t maps = vkm_atomic_exchange_u32_acq_rel(&alloc->xmap_count, 0);
+    if (maps != 0)
+        vkm_block_unmap(alloc->u.b.block, a->device, &a->funcs.vk, maps);
+    if (alloc->u.b.run != NULL)
+        vkm_tcache_free(tc, alloc);
+    else
+        vkm_block_list_free_range(l, tc->rec, alloc->u.b.block, alloc->offset);
+}
+
+/* Undo `n` successful allocations (all-or-nothing for vmaAllocateMemoryPages). They were
+ * not counted yet. */
+static void
+undo_allocations(VmaAllocator a, vkm_tcache *tc, size_t n, VmaAllocation *allocs)
 {
     while (n-- > 0) {
         VmaAllocation x = allocs[n];
         if (x->type == VKM_ALLOC_BLOCK)
-            vkm_block_list_free(list_of(a, x->pool, x->memory_type), x);
+            free_block_one(a, tc, list_of(a, x->pool, x->memory_type), x);
         else
             free_dedicated(a, x);
         vkm_allocation_delete(a, x);
@@ -206,9 +267,10 @@ undo_allocations(VmaAllocator a, size_t n, VmaAllocation *allocs)
 
 /* Allocates `count` allocations from one path of one memory type. */
 static VkResult
-alloc_pages(VmaAllocator a, VmaPool pool, uint32_t type, const vkm_alloc_request *req,
-            bool dedicated, size_t count, VmaAllocation *out)
+alloc_pages(VmaAllocator a, vkm_tcache *tc, VmaPool pool, uint32_t type,
+            const vkm_alloc_request *req, bool dedicated, size_t count, VmaAllocation *out)
 {
+    vkm_block_list *l = list_of(a, pool, type);
     VkResult res = VK_SUCCESS;
     size_t i = 0;
     for (; i < count; i++) {
@@ -221,7 +283,7 @@ alloc_pages(VmaAllocator a, VmaPool pool, uint32_t type, const vkm_alloc_request
         if (req->flags & host_access_bits)
             alloc->flags |= VKM_ALLOC_FLAG_MAPPING_ALLOWED; /* implied for non-AUTO usages */
         res = dedicated ? alloc_dedicated_one(a, pool, type, req, alloc)
-                        : vkm_block_list_alloc(list_of(a, pool, type), req, alloc);
+                        : alloc_block_one(a, tc, l, req, alloc);
         if (res != VK_SUCCESS) {
             vkm_allocation_delete(a, alloc);
             break;
@@ -229,13 +291,12 @@ alloc_pages(VmaAllocator a, VmaPool pool, uint32_t type, const vkm_alloc_request
         out[i] = alloc;
     }
     if (res != VK_SUCCESS) {
-        undo_allocations(a, i, out);
+        undo_allocations(a, tc, i, out);
         return res;
     }
-    const uint32_t heap = vkm_allocator_heap_of(a, type);
     for (i = 0; i < count; i++) {
         vkm_allocation_init_user_data(a, out[i], req->flags, req->user_data);
-        vkm_budget_add_allocation(&a->budget, heap, out[i]->size);
+        vkm_tcache_count(tc, l, 1, (int64_t)out[i]->size);
     }
     return VK_SUCCESS;
 }
@@ -251,8 +312,8 @@ fits_budget(VmaAllocator a, uint32_t type, VkDeviceSize bytes)
 /* All of one memory type: dedicated or the shared block path (design.md §3; the thread
  * cache will sit in front of the block path here). */
 static VkResult
-alloc_of_type(VmaAllocator a, VmaPool pool, uint32_t type, const vkm_alloc_request *in,
-              size_t count, VmaAllocation *out)
+alloc_of_type(VmaAllocator a, vkm_tcache *tc, VmaPool pool, uint32_t type,
+              const vkm_alloc_request *in, size_t count, VmaAllocation *out)
 {
     vkm_alloc_request req = *in;
     const VkMemoryPropertyFlags props = a->mem_props.memoryTypes[type].propertyFlags;
@@ -264,7 +325,7 @@ alloc_of_type(VmaAllocator a, VmaPool pool, uint32_t type, const vkm_alloc_reque
     if (req.flags & VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT) {
         if (within_budget && !fits_budget(a, type, req.size * count))
             return VK_ERROR_OUT_OF_DEVICE_MEMORY;
-        return alloc_pages(a, pool, type, &req, true, count, out);
+        return alloc_pages(a, tc, pool, type, &req, true, count, out);
     }
 
     const bool can_dedicated = !(req.flags & VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT) &&
@@ -280,17 +341,17 @@ alloc_of_type(VmaAllocator a, VmaPool pool, uint32_t type, const vkm_alloc_reque
             vkm_atomic_load_u32_relaxed(&a->xdevice_memory_count) > max_count / 4 * 3)
             prefer = false;
         if (prefer && (!within_budget || fits_budget(a, type, req.size * count))) {
-            if (alloc_pages(a, pool, type, &req, true, count, out) == VK_SUCCESS)
+            if (alloc_pages(a, tc, pool, type, &req, true, count, out) == VK_SUCCESS)
                 return VK_SUCCESS;
         }
     }
-    VkResult res = alloc_pages(a, pool, type, &req, false, count, out);
+    VkResult res = alloc_pages(a, tc, pool, type, &req, false, count, out);
     if (res == VK_SUCCESS || res == VK_ERROR_OUT_OF_HOST_MEMORY)
         return res;
     if (can_dedicated && !prefer) {
         if (within_budget && !fits_budget(a, type, req.size * count))
             return VK_ERROR_OUT_OF_DEVICE_MEMORY;
-        res = alloc_pages(a, pool, type, &req, true, count, out);
+        res = alloc_pages(a, tc, pool, type, &req, true, count, out);
     }
     return res;
 }
@@ -384,7 +445,10 @@ vkm_allocator_alloc(VmaAllocator a, const VmaAllocationCreateInfo *ci,
         const uint32_t type = ci->pool->info.memoryTypeIndex;
         if (!(mr->memoryTypeBits & (1u << type)))
             return VK_ERROR_FEATURE_NOT_PRESENT; /* the resource cannot live in this pool */
-        return alloc_of_type(a, ci->pool, type, &req, count, out);
+        vkm_tcache *tc = vkm_tcache_enter(a);
+        res = alloc_of_type(a, tc, ci->pool, type, &req, count, out);
+        vkm_tcache_leave(a, tc);
+        return res;
     }
 
     vkm_memtype_request mreq = {
@@ -404,27 +468,36 @@ vkm_allocator_alloc(VmaAllocator a, const VmaAllocationCreateInfo *ci,
     if (n == 0)
         return VK_ERROR_FEATURE_NOT_PRESENT;
     VkResult first_error = VK_SUCCESS;
+    vkm_tcache *tc = vkm_tcache_enter(a);
     for (uint32_t i = 0; i < n; i++) {
-        res = alloc_of_type(a, NULL, types[i], &req, count, out);
-        if (res == VK_SUCCESS)
-            return VK_SUCCESS;
-        if (res == VK_ERROR_OUT_OF_HOST_MEMORY)
-            return res;
+        res = alloc_of_type(a, tc, NULL, types[i], &req, count, out);
+        if (res == VK_SUCCESS || res == VK_ERROR_OUT_OF_HOST_MEMORY)
+            break;
         if (first_error == VK_SUCCESS && res != VK_ERROR_OUT_OF_DEVICE_MEMORY)
             first_error = res;
     }
+    vkm_tcache_leave(a, tc);
+    if (res == VK_SUCCESS || res == VK_ERROR_OUT_OF_HOST_MEMORY)
+        return res;
     return first_error != VK_SUCCESS ? first_error : VK_ERROR_OUT_OF_DEVICE_MEMORY;
 }
 
 void
 vkm_allocator_free(VmaAllocator a, VmaAllocation alloc)
 {
-    vkm_budget_remove_allocation(&a->budget, vkm_allocator_heap_of(a, alloc->memory_type),
-                                 alloc->size);
+    vkm_tcache *tc = vkm_tcache_enter(a);
+    vkm_block_list *l = list_of(a, alloc->pool, alloc->memory_type);
+    /* A pool may be destroyed the moment its statistics read empty, which is when the
+     * count below drops: the bracket makes vmaDestroyPool wait until we are out of the
+     * list (VMA #451). */
+    vkm_block_list_free_begin(l);
     if (alloc->type == VKM_ALLOC_BLOCK)
-        vkm_block_list_free(list_of(a, alloc->pool, alloc->memory_type), alloc);
+        free_block_one(a, tc, l, alloc);
     else
         free_dedicated(a, alloc);
+    vkm_tcache_count(tc, l, -1, -(int64_t)alloc->size);
+    vkm_block_list_free_end(l);
+    vkm_tcache_leave(a, tc);
     vkm_allocation_delete(a, alloc);
 }
 
@@ -576,20 +649,44 @@ vkm_allocator_calculate_statistics(VmaAllocator a, VmaTotalStatistics *out)
         vkm_stats_clear_detailed(&out->memoryHeap[i]);
 
     const uint32_t types = a->mem_props.memoryTypeCount;
+    vkm_tcache *tc = vkm_tcache_enter(a);
     for (uint32_t t = 0; t < types; t++) {
         if (a->default_lists[t] != NULL)
-            vkm_block_list_add_stats(a->default_lists[t], &out->memoryType[t]);
+            vkm_block_list_add_stats(a->default_lists[t], tc->rec, vkm_tcache_expand_range,
+                                     &out->memoryType[t]);
         vkm_dedicated_list_add_stats(&a->dedicated[t], &out->memoryType[t]);
     }
     vkm_rwlock_rdlock(&a->pools_lock);
     for (VmaPool p = a->pools; p != NULL; p = p->next)
-        vkm_pool_add_stats(p, &out->memoryType[p->info.memoryTypeIndex]);
+        vkm_pool_add_stats(p, tc->rec, &out->memoryType[p->info.memoryTypeIndex]);
     vkm_rwlock_unlock(&a->pools_lock);
+    vkm_tcache_leave(a, tc);
 
     for (uint32_t t = 0; t < types; t++)
         vkm_stats_add_detailed(&out->memoryHeap[vkm_allocator_heap_of(a, t)], &out->memoryType[t]);
     for (uint32_t h = 0; h < a->mem_props.memoryHeapCount; h++)
         vkm_stats_add_detailed(&out->total, &out->memoryHeap[h]);
+}
+
+void
+vkm_allocator_heap_budgets(VmaAllocator a, VmaBudget *out)
+{
+    const uint32_t heaps = a->mem_props.memoryHeapCount;
+    vkm_budget_get(&a->budget, &a->funcs, a->physical_device, 0, heaps, out);
+    uint64_t count[VK_MAX_MEMORY_HEAPS], bytes[VK_MAX_MEMORY_HEAPS];
+    vkm_tcache_heap_totals(a, count, bytes);
+    for (uint32_t h = 0; h < heaps; h++) {
+        out[h].statistics.allocationCount = (uint32_t)count[h];
+        out[h].statistics.allocationBytes = bytes[h];
+    }
+}
+
+void
+vkm_allocator_trim_thread_cache(VmaAllocator a, bool all)
+{
+    vkm_tcache *tc = vkm_tcache_peek(a);
+    if (tc != NULL)
+        vkm_tcache_trim(tc, all);
 }
 
 bool

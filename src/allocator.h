@@ -24,6 +24,7 @@
 #include "lock.h"
 #include "memtype.h"
 #include "range.h"
+#include "thread.h"
 #include "vkfuncs.h"
 
 #define VKM_ALLOCATOR_MAGIC 0x564b4d52u /* "VKMR" */
@@ -32,6 +33,8 @@
 #define VKM_MAP_LOCK_STRIPES 64u
 
 typedef struct vkm_block_list vkm_block_list;
+typedef struct vkm_tcache_shared vkm_tcache_shared;
+typedef struct vkm_epoch vkm_epoch;
 
 /* One allocation request after argument checks and flag normalisation. */
 typedef struct vkm_alloc_request {
@@ -90,6 +93,11 @@ struct VmaAllocator_T {
     vkm_mutex map_locks[VKM_MAP_LOCK_STRIPES]; /* dedicated-memory map counts, striped */
 
     vkm_mutex global_lock;   /* single-mutex build: taken by every entry point */
+
+    vkm_thread_owner owner;  /* generation for thread slots; registered while alive */
+    vkm_epoch *epoch;        /* lock-free reads of block arrays and runs */
+    vkm_tcache_shared *tcs;  /* thread caches, counters (tcache.h) */
+    bool use_caches;         /* immutable: runs in thread caches */
 };
 
 /* vmaCreateAllocator / vmaDestroyAllocator behind the argument checks (allocator_init.c). */
@@ -161,6 +169,11 @@ VkResult vkm_allocator_flush_or_invalidate(VmaAllocator a, uint32_t count,
                                            const VkDeviceSize *sizes, bool invalidate);
 
 void vkm_allocator_calculate_statistics(VmaAllocator a, VmaTotalStatistics *out);
+/* vmaGetHeapBudgets: every heap, allocation figures summed over the threads. */
+void vkm_allocator_heap_budgets(VmaAllocator a, VmaBudget *out);
+/* Returns the calling thread's cached free memory (vkmFlushThreadCache with `all`,
+ * vmaSetCurrentFrameIndex without). No-op for a thread without a cache. */
+void vkm_allocator_trim_thread_cache(VmaAllocator a, bool all);
 
 /* Handle sanity (debug): is this an allocation of `a` that is alive? */
 bool vkm_allocator_owns(VmaAllocator a, VmaAllocation alloc);

@@ -11,6 +11,8 @@
 #include "allocation.h"
 #include "allocator.h"
 #include "block_list.h"
+#include "epoch.h"
+#include "tcache.h"
 #include "debug.h"
 #include "pool.h"
 
@@ -49,10 +51,12 @@ create_default_lists(VmaAllocator a)
             .priority = 0.5f,
             .memory_allocate_next = NULL,
             .pool = NULL,
+            .locking = a->use_mutex,
         };
         VkResult res = vkm_block_list_create(a, &p, &a->default_lists[t]);
         if (res != VK_SUCCESS)
             return res;
+        vkm_tcache_register_list(a, a->default_lists[t]);
     }
     return VK_SUCCESS;
 }
@@ -128,15 +132,30 @@ vkm_allocator_create(const VmaAllocatorCreateInfo *ci, VmaAllocator *out)
     vkm_mutex_init(&a->global_lock);
     for (uint32_t i = 0; i < VKM_MAP_LOCK_STRIPES; i++)
         vkm_mutex_init(&a->map_locks[i]);
+    /* Thread caches need locks that EXTERNALLY_SYNCHRONIZED promises we can skip, and
+     * the single-mutex build is the no-cache baseline. */
+    a->use_caches = !VKM_SINGLE_MUTEX && a->use_mutex;
+    res = VK_ERROR_OUT_OF_HOST_MEMORY;
+    a->epoch = vkm_epoch_create(&a->ha);
+    if (a->epoch == NULL)
+        goto fail_epoch;
+    res = vkm_tcache_shared_init(a);
+    if (res != VK_SUCCESS)
+        goto fail_tcache;
     res = create_default_lists(a);
     if (res != VK_SUCCESS)
         goto fail_lists;
+    vkm_thread_owner_register(&a->owner);
     vkm_budget_fetch(&a->budget, &a->funcs, a->physical_device);
     *out = a;
     return VK_SUCCESS;
 
 fail_lists:
     destroy_default_lists(a);
+    vkm_tcache_shared_finish(a);
+fail_tcache:
+    vkm_epoch_destroy(a->epoch);
+fail_epoch:
     for (uint32_t i = 0; i < VKM_MAP_LOCK_STRIPES; i++)
         vkm_mutex_destroy(&a->map_locks[i]);
     vkm_mutex_destroy(&a->global_lock);
@@ -172,6 +191,12 @@ vkm_allocator_destroy(VmaAllocator a)
                             "freed before vmaDestroyAllocator\n", n, t);
         vkm_dedicated_list_visit(&a->dedicated[t], free_leaked_dedicated, a);
     }
+    /* Caches of threads still alive: their thread-exit hooks stop running for this
+     * allocator here, and their stale thread slots are recognised by the generation. */
+    vkm_thread_owner_unregister(&a->owner);
+    vkm_thread_clear(a);
+    vkm_tcache_shared_finish(a);
+    vkm_epoch_destroy(a->epoch); /* runs every deferred free */
     destroy_default_lists(a);
     for (uint32_t i = 0; i < VKM_MAP_LOCK_STRIPES; i++)
         vkm_mutex_destroy(&a->map_locks[i]);

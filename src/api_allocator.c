@@ -76,6 +76,7 @@ vmaSetCurrentFrameIndex(VmaAllocator allocator, uint32_t frameIndex)
     VKM_API_LOCK(allocator);
     vkm_atomic_store_u32_relaxed(&allocator->xframe_index, frameIndex);
     vkm_budget_fetch(&allocator->budget, &allocator->funcs, allocator->physical_device);
+    vkm_allocator_trim_thread_cache(allocator, false);
     VKM_API_UNLOCK(allocator);
 }
 
@@ -95,8 +96,7 @@ vmaGetHeapBudgets(VmaAllocator allocator, VmaBudget *pBudgets)
     VKM_REQUIRE_ALLOCATOR(allocator, VKM_VOID);
     VKM_REQUIRE_PTR(pBudgets, "pBudgets", VKM_VOID);
     VKM_API_LOCK(allocator);
-    vkm_budget_get(&allocator->budget, &allocator->funcs, allocator->physical_device, 0,
-                   allocator->mem_props.memoryHeapCount, pBudgets);
+    vkm_allocator_heap_budgets(allocator, pBudgets);
     VKM_API_UNLOCK(allocator);
 }
 

@@ -68,8 +68,7 @@ vmaCalculatePoolStatistics(VmaAllocator allocator, VmaPool pool, VmaDetailedStat
     VKM_REQUIRE_POOL(allocator, pool, VKM_VOID);
     VKM_REQUIRE_PTR(pPoolStats, "pPoolStats", VKM_VOID);
     VKM_API_LOCK(allocator);
-    vkm_stats_clear_detailed(pPoolStats);
-    vkm_pool_add_stats(pool, pPoolStats);
+    vkm_pool_calculate_stats(pool, pPoolStats);
     VKM_API_UNLOCK(allocator);
 }
 

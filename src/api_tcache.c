@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* vkm* thread-cache extensions (include/vkmalloc.h). TEMPORARY: reports an empty cache
- * until src/tcache.c lands (same issue); the signatures are final. */
+/* vkm* thread-cache extensions (include/vkmalloc.h). */
 #include "api.h"
+#include "tcache.h"
 
 #include <string.h>
 
@@ -10,7 +10,9 @@ vkmGetThreadCacheStatistics(VmaAllocator allocator, VkmThreadCacheStatistics *pS
 {
     VKM_REQUIRE_ALLOCATOR(allocator, VKM_INVALID_ARG);
     VKM_REQUIRE_PTR(pStats, "pStats", VKM_INVALID_ARG);
-    memset(pStats, 0, sizeof(*pStats));
+    VKM_API_LOCK(allocator);
+    vkm_tcache_stats(vkm_tcache_peek(allocator), pStats);
+    VKM_API_UNLOCK(allocator);
     return VK_SUCCESS;
 }
 
@@ -19,7 +21,9 @@ vkmGetAllThreadCacheStatistics(VmaAllocator allocator, VkmThreadCacheStatistics 
 {
     VKM_REQUIRE_ALLOCATOR(allocator, VKM_INVALID_ARG);
     VKM_REQUIRE_PTR(pStats, "pStats", VKM_INVALID_ARG);
-    memset(pStats, 0, sizeof(*pStats));
+    VKM_API_LOCK(allocator);
+    vkm_tcache_stats_all(allocator, pStats);
+    VKM_API_UNLOCK(allocator);
     return VK_SUCCESS;
 }
 
@@ -29,13 +33,16 @@ vkmFlushThreadCache(VmaAllocator allocator)
     if (allocator == NULL)
         return;
     VKM_REQUIRE_ALLOCATOR(allocator, VKM_VOID);
+    VKM_API_LOCK(allocator);
+    vkm_allocator_trim_thread_cache(allocator, true);
+    VKM_API_UNLOCK(allocator);
 }
 
 VKM_EXPORT VkResult
 vkmSetThreadCacheLimit(VmaAllocator allocator, VkDeviceSize maxCachedBytes)
 {
     VKM_REQUIRE_ALLOCATOR(allocator, VKM_INVALID_ARG);
-    VKM_UNUSED(maxCachedBytes);
+    vkm_atomic_store_u64_relaxed(&allocator->tcs->xlimit, maxCachedBytes);
     return VK_SUCCESS;
 }
 
@@ -43,5 +50,5 @@ VKM_EXPORT VkDeviceSize
 vkmGetThreadCacheLimit(VmaAllocator allocator)
 {
     VKM_REQUIRE_ALLOCATOR(allocator, 0);
-    return VKM_DEFAULT_THREAD_CACHE_BYTES;
+    return vkm_atomic_load_u64_relaxed(&allocator->tcs->xlimit);
 }

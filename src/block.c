@@ -15,6 +15,8 @@ vkm_block_create(const vkm_host_alloc *ha, vkm_block_list *list, VkDeviceMemory 
     b->memory_type = memory_type;
     b->id = id;
     b->list = list;
+    b->ha = ha;
+    vkm_atomic_init_ptr(&b->xmapped, NULL);
     if (vkm_tlsf_create(ha, size, granularity, &b->tlsf) != VKM_RANGE_OK)
         goto fail_tlsf;
     vkm_mutex_init(&b->lock);
@@ -50,12 +52,12 @@ vkm_block_map(vkm_block *b, VkDevice device, const VmaVulkanFunctions *vk, uint3
         void *p = NULL;
         res = vk->vkMapMemory(device, b->memory, 0, VK_WHOLE_SIZE, 0, &p);
         if (res == VK_SUCCESS)
-            b->mapped = p;
+            vkm_atomic_store_ptr_release(&b->xmapped, p);
     }
     if (res == VK_SUCCESS)
         b->map_count += count;
     if (out_ptr != NULL)
-        *out_ptr = res == VK_SUCCESS ? b->mapped : NULL;
+        *out_ptr = res == VK_SUCCESS ? vkm_atomic_load_ptr_relaxed(&b->xmapped) : NULL;
     vkm_mutex_unlock(&b->map_lock);
     return res;
 }
@@ -68,18 +70,22 @@ vkm_block_unmap(vkm_block *b, VkDevice device, const VmaVulkanFunctions *vk, uin
     if (b->map_count >= count) {
         b->map_count -= count;
         if (b->map_count == 0) {
-            b->mapped = NULL;
+            vkm_atomic_store_ptr_release(&b->xmapped, NULL);
             vk->vkUnmapMemory(device, b->memory);
         }
     }
     vkm_mutex_unlock(&b->map_lock);
 }
 
-void *
-vkm_block_mapped_ptr(vkm_block *b)
+static void
+retired(vkm_epoch_entry *e)
 {
-    vkm_mutex_lock(&b->map_lock);
-    void *p = b->mapped;
-    vkm_mutex_unlock(&b->map_lock);
-    return p;
+    vkm_block *b = vkm_epoch_container(e, vkm_block, retire);
+    vkm_block_destroy(b->ha, b);
+}
+
+void
+vkm_block_retire(vkm_block *b, vkm_epoch_record *rec)
+{
+    vkm_epoch_retire(rec, &b->retire, retired);
 }

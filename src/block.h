@@ -8,12 +8,14 @@
  *
  * Who touches what:
  *   memory, size, memory_type, id, list   immutable after creation
- *   tlsf                                  under `lock`
- *   map_count, mapped                     under `map_lock` (mapped is also read
- *                                         without it by vkm_block_mapped_ptr's callers
- *                                         that hold a map reference: a held reference
- *                                         keeps it stable)
- * A block is created and destroyed only by its block list, under the list's write lock.
+ *   tlsf, dead                            under `lock`
+ *   map_count                             under `map_lock`
+ *   xmapped                               written under `map_lock`, read by anyone (exact
+ *                                         while the reader holds a map reference)
+ * A block is created and released only by its block list, under the list's growth lock.
+ * A released block is marked dead under its lock before it leaves the published block
+ * array, so a thread that found it in an older array skips it; the struct itself is
+ * retired through the allocator's epoch and freed after every such reader is gone.
  * It knows nothing about VmaAllocation objects beyond the user pointer stored with a
  * range.
  */
@@ -22,6 +24,8 @@
 
 #include "common.h"
 #include "lock.h"
+#include "atomics.h"
+#include "epoch.h"
 #include "tlsf.h"
 
 typedef struct vkm_block_list vkm_block_list;
@@ -32,13 +36,17 @@ typedef struct vkm_block {
     uint32_t memory_type;    /* immutable */
     uint32_t id;             /* immutable; unique within its list */
     vkm_block_list *list;    /* immutable */
+    const vkm_host_alloc *ha; /* immutable; what the struct is freed with */
 
-    vkm_mutex lock;          /* guards tlsf */
+    vkm_mutex lock;          /* guards tlsf, dead */
     vkm_tlsf *tlsf;          /* under lock */
+    bool dead;               /* under lock: released, no allocation may start here */
 
-    vkm_mutex map_lock;      /* guards map_count, mapped */
+    vkm_mutex map_lock;      /* guards map_count */
     uint32_t map_count;      /* under map_lock */
-    void *mapped;            /* under map_lock; see above */
+    vkm_atomic_ptr xmapped;  /* see above */
+
+    vkm_epoch_entry retire;  /* epoch retirement of the struct */
 } vkm_block;
 
 /* Wraps an already allocated VkDeviceMemory. Only host memory can fail. */
@@ -47,6 +55,8 @@ VkResult vkm_block_create(const vkm_host_alloc *ha, vkm_block_list *list, VkDevi
                           VkDeviceSize granularity, vkm_block **out);
 /* Frees the metadata; the caller has already unmapped/freed the VkDeviceMemory. */
 void vkm_block_destroy(const vkm_host_alloc *ha, vkm_block *b);
+/* vkm_block_destroy once every epoch section open now has ended. */
+void vkm_block_retire(vkm_block *b, vkm_epoch_record *rec);
 
 /* Adds `count` references to the block mapping, mapping it on the first; *out_ptr
  * receives the block's base pointer (may be NULL). On failure nothing changes. */
@@ -56,6 +66,12 @@ VkResult vkm_block_map(vkm_block *b, VkDevice device, const VmaVulkanFunctions *
 void vkm_block_unmap(vkm_block *b, VkDevice device, const VmaVulkanFunctions *vk, uint32_t count);
 
 /* Base pointer of the mapping or NULL; exact only while the caller holds a reference. */
-void *vkm_block_mapped_ptr(vkm_block *b);
+static inline void *
+vkm_block_mapped_ptr(vkm_block *b)
+{
+    /* acquire: pairs with the release store in vkm_block_map, so the pointer's target
+     * mapping is established before a reader uses it */
+    return vkm_atomic_load_ptr_acquire(&b->xmapped);
+}
 
 #endif /* VKM_BLOCK_H */

@@ -1,22 +1,113 @@
 /* SPDX-License-Identifier: MIT */
 #include "block_list.h"
-#include "allocation.h"
 #include "debug.h"
 #include "stats.h"
 
 #include <sched.h>
 #include <stdio.h>
+#include <string.h>
 
 /* Blocks start small and grow: 1/8, 1/4, 1/2 of the preferred size while they are the
  * largest so far and still at least twice the request (VMA's documented policy), and a
  * failed vkAllocateMemory is retried at half the size down to the same floor. */
 #define NEW_BLOCK_SHRINK_STEPS 3u
 
+/* Contended block-lock acquisitions of the calling thread, all allocators together. */
+static _Thread_local uint64_t thread_lock_waits;
+
+uint64_t
+vkm_block_list_thread_lock_waits(void)
+{
+    return thread_lock_waits;
+}
+
+static inline void
+block_lock(vkm_block_list *l, vkm_block *b)
+{
+    if (!l->p.locking)
+        return;
+    if (!vkm_mutex_trylock(&b->lock)) {
+        thread_lock_waits++;
+        vkm_atomic_fetch_add_u64_relaxed(&l->xlock_waits, 1);
+        vkm_mutex_lock(&b->lock);
+    }
+}
+
+static inline bool
+block_trylock(const vkm_block_list *l, vkm_block *b)
+{
+    return !l->p.locking || vkm_mutex_trylock(&b->lock);
+}
+
+static inline void
+block_unlock(const vkm_block_list *l, vkm_block *b)
+{
+    if (l->p.locking)
+        vkm_mutex_unlock(&b->lock);
+}
+
+static vkm_block_array *
+array_of(const vkm_block_list *l)
+{
+    /* acquire: pairs with the release store in publish(), so the array's contents and
+     * the blocks it points to are initialised before a reader scans them */
+    return vkm_atomic_load_ptr_acquire(&l->xarray);
+}
+
+static vkm_block_array *
+array_new(const vkm_host_alloc *ha, size_t count)
+{
+    vkm_block_array *arr = vkm_host_alloc_alloc(ha, sizeof(*arr) + count * sizeof(vkm_block *),
+                                                _Alignof(vkm_block_array));
+    if (arr != NULL) {
+        arr->count = count;
+        arr->ha = ha;
+    }
+    return arr;
+}
+
+static void
+array_free(vkm_block_array *arr)
+{
+    if (arr != NULL)
+        vkm_host_alloc_free(arr->ha, arr, sizeof(*arr) + arr->count * sizeof(vkm_block *));
+}
+
+static void
+array_retired(vkm_epoch_entry *e)
+{
+    array_free(vkm_epoch_container(e, vkm_block_array, retire));
+}
+
+/* Under grow_lock: makes `arr` the list's array and retires the old one (directly when
+ * there is no record: destruction and single-threaded setup). */
+static void
+publish(vkm_block_list *l, vkm_epoch_record *rec, vkm_block_array *arr)
+{
+    vkm_block_array *old = vkm_atomic_load_ptr_relaxed(&l->xarray);
+    /* release: pairs with the acquire in array_of */
+    vkm_atomic_store_ptr_release(&l->xarray, arr);
+    VkDeviceSize bytes = 0;
+    for (size_t i = 0; i < arr->count; i++)
+        bytes += arr->blocks[i]->size;
+    vkm_atomic_store_u32_relaxed(&l->xblock_count, (uint32_t)arr->count);
+    vkm_atomic_store_u64_relaxed(&l->xblock_bytes, bytes);
+    if (old == NULL)
+        return;
+    if (rec != NULL)
+        vkm_epoch_retire(rec, &old->retire, array_retired);
+    else
+        array_free(old);
+}
+
 VkResult
 vkm_block_list_create(VmaAllocator a, const vkm_block_list_params *p, vkm_block_list **out)
 {
     vkm_block_list *l = vkm_host_new(&a->ha, vkm_block_list);
-    if (l == NULL) {
+    vkm_block_array *arr = array_new(&a->ha, 0);
+    if (l == NULL || arr == NULL) {
+        vkm_host_delete(&a->ha, vkm_block_list, l);
+        array_free(arr);
         *out = NULL;
         return VK_ERROR_OUT_OF_HOST_MEMORY;
     }
@@ -25,21 +116,36 @@ vkm_block_list_create(VmaAllocator a, const vkm_block_list_params *p, vkm_block_
     l->granularity = p->ignore_granularity ? 1 : a->pd_props.limits.bufferImageGranularity;
     if (l->granularity == 0)
         l->granularity = 1;
-    vkm_rwlock_init(&l->lock);
+    vkm_mutex_init(&l->grow_lock);
+    vkm_atomic_init_ptr(&l->xarray, arr);
     vkm_atomic_init_u32(&l->xempty_blocks, 0);
     vkm_atomic_init_u32(&l->xfrees_in_flight, 0);
+    vkm_atomic_init_u32(&l->xblock_count, 0);
+    vkm_atomic_init_u64(&l->xblock_bytes, 0);
+    vkm_atomic_init_u64(&l->xlock_waits, 0);
+    vkm_atomic_init_u64(&l->xshared_count, 0);
+    vkm_atomic_init_u64(&l->xshared_bytes, 0);
+    l->id = UINT32_MAX;
     *out = l;
     return VK_SUCCESS;
 }
 
+/* Unmaps and frees a block's memory; the caller retires or destroys the struct. */
 static void
-release_block(vkm_block_list *l, vkm_block *b)
+release_memory(vkm_block_list *l, vkm_block *b)
 {
     VmaAllocator a = l->allocator;
     if (b->map_count > 0)
         a->funcs.vk.vkUnmapMemory(a->device, b->memory);
     vkm_allocator_free_device_memory(a, b->memory_type, b->size, b->memory);
-    vkm_block_destroy(&a->ha, b);
+}
+
+void
+vkm_block_list_wait_frees(vkm_block_list *l)
+{
+    /* acquire: pairs with the release in vkm_block_list_free_end */
+    while (vkm_atomic_load_u32_acquire(&l->xfrees_in_flight) != 0)
+        sched_yield();
 }
 
 void
@@ -49,44 +155,27 @@ vkm_block_list_destroy(vkm_block_list *l)
         return;
     VmaAllocator a = l->allocator;
     /* A free whose allocation no longer counts may still be leaving the list. */
-    while (vkm_atomic_load_u32_acquire(&l->xfrees_in_flight) != 0)
-        sched_yield();
-    for (size_t i = 0; i < l->block_count; i++) {
-        vkm_block *b = l->blocks[i];
+    vkm_block_list_wait_frees(l);
+    vkm_block_array *arr = array_of(l);
+    for (size_t i = 0; i < arr->count; i++) {
+        vkm_block *b = arr->blocks[i];
         uint32_t live = vkm_tlsf_alloc_count(b->tlsf);
         if (live != 0 && vkm_config_api_asserts)
             fprintf(stderr,
                     "vkmalloc: %u allocation(s) in memory type %u were not freed before "
                     "their %s was destroyed\n",
                     live, l->p.memory_type, l->p.pool ? "pool" : "allocator");
-        release_block(l, b);
+        release_memory(l, b);
+        vkm_block_destroy(&a->ha, b);
     }
-    vkm_host_delete_array(&a->ha, vkm_block *, l->blocks, l->block_cap);
-    vkm_rwlock_destroy(&l->lock);
+    array_free(arr);
+    vkm_mutex_destroy(&l->grow_lock);
     vkm_host_delete(&a->ha, vkm_block_list, l);
 }
 
-/* Under the write lock. */
+/* Under grow_lock: vkAllocateMemory of `size`, a block around it, a new array with it. */
 static VkResult
-push_block(vkm_block_list *l, vkm_block *b)
-{
-    if (l->block_count == l->block_cap) {
-        size_t cap = l->block_cap ? l->block_cap * 2 : 4;
-        vkm_block **n = vkm_host_alloc_realloc(&l->allocator->ha, l->blocks,
-                                               l->block_cap * sizeof(*n), cap * sizeof(*n),
-                                               _Alignof(vkm_block *));
-        if (n == NULL)
-            return VK_ERROR_OUT_OF_HOST_MEMORY;
-        l->blocks = n;
-        l->block_cap = cap;
-    }
-    l->blocks[l->block_count++] = b;
-    return VK_SUCCESS;
-}
-
-/* Under the write lock: vkAllocateMemory of `size` and a block around it. */
-static VkResult
-create_block(vkm_block_list *l, VkDeviceSize size, vkm_block **out)
+create_block(vkm_block_list *l, vkm_epoch_record *rec, VkDeviceSize size, vkm_block **out)
 {
     VmaAllocator a = l->allocator;
     VkMemoryAllocateInfo info = {
@@ -121,27 +210,31 @@ create_block(vkm_block_list *l, VkDeviceSize size, vkm_block **out)
         info.pNext = &export_info;
     }
 
+    vkm_block_array *old = array_of(l);
+    vkm_block_array *arr = array_new(&a->ha, old->count + 1);
+    if (arr == NULL)
+        return VK_ERROR_OUT_OF_HOST_MEMORY;
     VkDeviceMemory mem = VK_NULL_HANDLE;
     VkResult res = vkm_allocator_alloc_device_memory(a, &info, &mem);
     if (res != VK_SUCCESS)
-        return res;
+        goto fail_memory;
     vkm_block *b = NULL;
     res = vkm_block_create(&a->ha, l, mem, size, l->p.memory_type, l->next_block_id, l->granularity,
                            &b);
     if (res != VK_SUCCESS)
         goto fail_block;
-    res = push_block(l, b);
-    if (res != VK_SUCCESS)
-        goto fail_push;
+    memcpy(arr->blocks, old->blocks, old->count * sizeof(vkm_block *));
+    arr->blocks[old->count] = b;
     l->next_block_id++;
     vkm_atomic_fetch_add_u32_relaxed(&l->xempty_blocks, 1);
+    publish(l, rec, arr);
     *out = b;
     return VK_SUCCESS;
 
-fail_push:
-    vkm_block_destroy(&a->ha, b);
 fail_block:
     vkm_allocator_free_device_memory(a, l->p.memory_type, size, mem);
+fail_memory:
+    array_free(arr);
     return res;
 }
 
@@ -149,14 +242,14 @@ VkResult
 vkm_block_list_create_min_blocks(vkm_block_list *l)
 {
     VkResult res = VK_SUCCESS;
-    vkm_rwlock_wrlock(&l->lock);
-    while (l->block_count < l->p.min_block_count) {
+    vkm_mutex_lock(&l->grow_lock);
+    while (array_of(l)->count < l->p.min_block_count) {
         vkm_block *b;
-        res = create_block(l, l->p.preferred_block_size, &b);
+        res = create_block(l, NULL, l->p.preferred_block_size, &b);
         if (res != VK_SUCCESS)
             break;
     }
-    vkm_rwlock_unlock(&l->lock);
+    vkm_mutex_unlock(&l->grow_lock);
     return res;
 }
 
@@ -172,69 +265,52 @@ strategy_of(VmaAllocationCreateFlags flags)
     return VKM_RANGE_STRATEGY_DEFAULT;
 }
 
-/* Tries one block. `blocking` false: give up if the block is busy. Returns
- * VK_SUCCESS, VK_NOT_READY (busy), VK_ERROR_OUT_OF_DEVICE_MEMORY (no room) or
- * VK_ERROR_OUT_OF_HOST_MEMORY. On success `alloc` is filled and the range is taken. */
+/* Tries one block. `blocking` false: give up if the block is busy. Returns VK_SUCCESS,
+ * VK_NOT_READY (busy), VK_ERROR_OUT_OF_DEVICE_MEMORY (no room, or released) or
+ * VK_ERROR_OUT_OF_HOST_MEMORY. */
 static VkResult
-alloc_in_block(vkm_block_list *l, vkm_block *b, const vkm_alloc_request *req,
-               VkDeviceSize alignment, bool blocking, VmaAllocation alloc)
+alloc_in_block(vkm_block_list *l, vkm_block *b, const vkm_block_list_request *req,
+               VkDeviceSize alignment, bool blocking, VkDeviceSize *out_offset)
 {
     if (blocking)
-        vkm_mutex_lock(&b->lock);
-    else if (!vkm_mutex_trylock(&b->lock))
+        block_lock(l, b);
+    else if (!block_trylock(l, b))
         return VK_NOT_READY;
-
+    if (b->dead) {
+        block_unlock(l, b);
+        return VK_ERROR_OUT_OF_DEVICE_MEMORY;
+    }
     const bool was_empty = vkm_tlsf_is_empty(b->tlsf);
     vkm_range_request rr = {
         .size = req->size,
         .alignment = alignment,
         .kind = req->kind,
         .strategy = strategy_of(req->flags),
-        .user = alloc,
+        .user = req->user,
     };
     uint64_t offset = VKM_NO_OFFSET;
     vkm_range_status st = vkm_tlsf_alloc(b->tlsf, &rr, &offset);
     if (st == VKM_RANGE_OK && was_empty)
         vkm_atomic_fetch_sub_u32_relaxed(&l->xempty_blocks, 1);
-    vkm_mutex_unlock(&b->lock);
+    block_unlock(l, b);
     if (st == VKM_RANGE_NO_SPACE)
         return VK_ERROR_OUT_OF_DEVICE_MEMORY;
     if (st == VKM_RANGE_NO_HOST_MEMORY)
         return VK_ERROR_OUT_OF_HOST_MEMORY;
-
-    VmaAllocator a = l->allocator;
-    if (req->flags & VMA_ALLOCATION_CREATE_MAPPED_BIT) {
-        VkResult res = vkm_block_map(b, a->device, &a->funcs.vk, 1, NULL);
-        if (res != VK_SUCCESS) {
-            vkm_mutex_lock(&b->lock);
-            vkm_tlsf_free(b->tlsf, offset);
-            if (vkm_tlsf_is_empty(b->tlsf))
-                vkm_atomic_fetch_add_u32_relaxed(&l->xempty_blocks, 1);
-            vkm_mutex_unlock(&b->lock);
-            return res;
-        }
-        alloc->flags |= VKM_ALLOC_FLAG_PERSISTENT_MAP;
-        vkm_atomic_store_u32_relaxed(&alloc->xmap_count, 1);
-    }
-    alloc->type = VKM_ALLOC_BLOCK;
-    alloc->u.b.block = b;
-    alloc->offset = offset;
-    alloc->size = req->size;
-    alloc->alignment = alignment;
-    alloc->memory_type = l->p.memory_type;
-    alloc->pool = l->p.pool;
+    *out_offset = offset;
     return VK_SUCCESS;
 }
 
-/* One pass over the blocks (read lock held). VMA's placement preference: allocations
- * that may be mapped go first to blocks that are already mapped, others first to blocks
- * that are not, so few blocks stay mapped; MIN_TIME scans newest (emptiest) first. */
+/* One pass over an array. VMA's placement preference: allocations that may be mapped go
+ * first to blocks that are already mapped, others first to blocks that are not, so few
+ * blocks stay mapped; MIN_TIME scans newest (emptiest) first. */
 static VkResult
-try_existing(vkm_block_list *l, const vkm_alloc_request *req, VkDeviceSize alignment,
-             bool blocking, VmaAllocation alloc)
+try_existing(vkm_block_list *l, const vkm_block_array *arr, const vkm_block_list_request *req,
+             VkDeviceSize alignment, bool blocking, vkm_block **out_block,
+             VkDeviceSize *out_offset)
 {
     VmaAllocator a = l->allocator;
-    const size_t n = l->block_count;
+    const size_t n = arr->count;
     const bool host_visible = vkm_memtype_is_host_visible(&a->mt, l->p.memory_type);
     const bool mappable = (req->flags & (VMA_ALLOCATION_CREATE_HOST_ACCESS_SEQUENTIAL_WRITE_BIT |
                                          VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT)) != 0;
@@ -244,15 +320,17 @@ try_existing(vkm_block_list *l, const vkm_alloc_request *req, VkDeviceSize align
 
     for (uint32_t pass = 0; pass < (host_visible ? 2u : 1u); pass++) {
         for (size_t k = 0; k < n; k++) {
-            vkm_block *b = l->blocks[newest_first ? n - 1 - k : k];
+            vkm_block *b = arr->blocks[newest_first ? n - 1 - k : k];
             if (host_visible) {
                 bool mapped = vkm_block_mapped_ptr(b) != NULL;
                 if ((pass == 0) != (mapped == mappable))
                     continue;
             }
-            VkResult r = alloc_in_block(l, b, req, alignment, blocking, alloc);
-            if (r == VK_SUCCESS)
+            VkResult r = alloc_in_block(l, b, req, alignment, blocking, out_offset);
+            if (r == VK_SUCCESS) {
+                *out_block = b;
                 return VK_SUCCESS;
+            }
             if (r == VK_NOT_READY)
                 busy = true;
             else if (r != VK_ERROR_OUT_OF_DEVICE_MEMORY)
@@ -263,38 +341,40 @@ try_existing(vkm_block_list *l, const vkm_alloc_request *req, VkDeviceSize align
 }
 
 static VkDeviceSize
-largest_block(const vkm_block_list *l)
+largest_block(const vkm_block_array *arr)
 {
     VkDeviceSize m = 0;
-    for (size_t i = 0; i < l->block_count; i++)
-        if (l->blocks[i]->size > m)
-            m = l->blocks[i]->size;
+    for (size_t i = 0; i < arr->count; i++)
+        if (arr->blocks[i]->size > m)
+            m = arr->blocks[i]->size;
     return m;
 }
 
 VkResult
-vkm_block_list_alloc(vkm_block_list *l, const vkm_alloc_request *req, VmaAllocation alloc)
+vkm_block_list_alloc_range(vkm_block_list *l, vkm_epoch_record *rec,
+                           const vkm_block_list_request *req, vkm_block **out_block,
+                           VkDeviceSize *out_offset)
 {
     VmaAllocator a = l->allocator;
-    VkDeviceSize alignment = req->alignment > l->p.min_alignment ? req->alignment
-                                                                 : l->p.min_alignment;
+    const VkDeviceSize alignment = vkm_block_list_alignment(l, req->alignment);
     /* Nothing larger than a block can ever fit. */
     if (req->size > l->p.preferred_block_size)
         return VK_ERROR_OUT_OF_DEVICE_MEMORY;
 
-    /* 1. Existing blocks under the read lock: a try-lock pass, then a waiting pass. */
-    vkm_rwlock_rdlock(&l->lock);
-    VkResult res = try_existing(l, req, alignment, false, alloc);
+    /* 1. Existing blocks, no list lock: a try-lock pass, then a waiting pass. */
+    vkm_epoch_begin(rec);
+    const vkm_block_array *arr = array_of(l);
+    VkResult res = try_existing(l, arr, req, alignment, false, out_block, out_offset);
     if (res == VK_NOT_READY)
-        res = try_existing(l, req, alignment, true, alloc);
-    vkm_rwlock_unlock(&l->lock);
+        res = try_existing(l, arr, req, alignment, true, out_block, out_offset);
+    vkm_epoch_end(rec);
     if (res != VK_ERROR_OUT_OF_DEVICE_MEMORY)
         return res;
     if (req->flags & VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT)
         return VK_ERROR_OUT_OF_DEVICE_MEMORY;
 
-    /* 2. Growth under the write lock. Another thread may have grown or freed meanwhile,
-     *    so look at the existing blocks once more first. */
+    /* 2. Growth under grow_lock (the array cannot change under it, so no section is
+     *    needed). Another thread may have grown or freed meanwhile: look once more. */
     const uint32_t heap = vkm_allocator_heap_of(a, l->p.memory_type);
     VmaBudget budget;
     vkm_allocator_heap_budget(a, heap, &budget);
@@ -305,12 +385,12 @@ vkm_block_list_alloc(vkm_block_list *l, const vkm_alloc_request *req, VmaAllocat
      * request (explicit-size pool) and the caller did not ask to stay within budget. */
     const bool must_fit_budget = can_fall_back || within_budget;
 
-    vkm_rwlock_wrlock(&l->lock);
-    res = try_existing(l, req, alignment, true, alloc);
+    vkm_mutex_lock(&l->grow_lock);
+    arr = array_of(l);
+    res = try_existing(l, arr, req, alignment, true, out_block, out_offset);
     if (res != VK_ERROR_OUT_OF_DEVICE_MEMORY)
         goto out;
-    if (l->block_count >= l->p.max_block_count ||
-        (must_fit_budget && free_budget < req->size)) {
+    if (arr->count >= l->p.max_block_count || (must_fit_budget && free_budget < req->size)) {
         res = VK_ERROR_OUT_OF_DEVICE_MEMORY;
         goto out;
     }
@@ -318,7 +398,7 @@ vkm_block_list_alloc(vkm_block_list *l, const vkm_alloc_request *req, VmaAllocat
     VkDeviceSize size = l->p.preferred_block_size;
     uint32_t shrinks = 0;
     if (!l->p.explicit_block_size) {
-        const VkDeviceSize largest = largest_block(l);
+        const VkDeviceSize largest = largest_block(arr);
         while (shrinks < NEW_BLOCK_SHRINK_STEPS && size / 2 > largest &&
                size / 2 >= req->size * 2) {
             size /= 2;
@@ -326,121 +406,147 @@ vkm_block_list_alloc(vkm_block_list *l, const vkm_alloc_request *req, VmaAllocat
         }
     }
     vkm_block *b = NULL;
-    res = (!must_fit_budget || size <= free_budget) ? create_block(l, size, &b)
+    res = (!must_fit_budget || size <= free_budget) ? create_block(l, rec, size, &b)
                                                      : VK_ERROR_OUT_OF_DEVICE_MEMORY;
     while (res < 0 && res != VK_ERROR_OUT_OF_HOST_MEMORY && !l->p.explicit_block_size &&
            shrinks < NEW_BLOCK_SHRINK_STEPS && size / 2 >= req->size) {
         size /= 2;
         shrinks++;
-        res = (!must_fit_budget || size <= free_budget) ? create_block(l, size, &b)
+        res = (!must_fit_budget || size <= free_budget) ? create_block(l, rec, size, &b)
                                                          : VK_ERROR_OUT_OF_DEVICE_MEMORY;
     }
     if (res == VK_SUCCESS) {
-        res = alloc_in_block(l, b, req, alignment, true, alloc);
+        res = alloc_in_block(l, b, req, alignment, true, out_offset);
         vkm_assert(res != VK_NOT_READY);
+        if (res == VK_SUCCESS)
+            *out_block = b;
     }
 out:
-    vkm_rwlock_unlock(&l->lock);
+    vkm_mutex_unlock(&l->grow_lock);
     return res;
 }
 
-/* Under the write lock: drops empty blocks beyond `keep`, never below min_block_count.
- * The victims are returned through `victims` to be released after the lock. */
-static size_t
-collect_empty_blocks(vkm_block_list *l, uint32_t keep, vkm_block **victims, size_t max_victims)
+/* Under grow_lock: releases empty blocks beyond `keep`, never below min_block_count,
+ * newest first (VMA's ordering holds them emptiest). */
+static void
+release_empty_blocks(vkm_block_list *l, vkm_epoch_record *rec, uint32_t keep)
 {
-    size_t nv = 0;
+    VmaAllocator a = l->allocator;
+    vkm_block_array *arr = array_of(l);
     uint32_t empty = 0;
-    for (size_t i = 0; i < l->block_count; i++)
-        if (vkm_tlsf_is_empty(l->blocks[i]->tlsf))
+    for (size_t i = 0; i < arr->count; i++)
+        if (vkm_tlsf_is_empty(arr->blocks[i]->tlsf)) /* racy peek, rechecked under the lock */
             empty++;
-    /* Newest blocks first: they are the ones VMA's ordering would hold emptiest. */
-    for (size_t i = l->block_count; i-- > 0 && empty > keep && nv < max_victims;) {
-        if (l->block_count <= l->p.min_block_count)
+    if (empty <= keep)
+        return;
+    vkm_block *victims[8];
+    size_t nv = 0;
+    for (size_t i = arr->count; i-- > 0 && empty > keep && nv < VKM_ARRAY_LEN(victims);) {
+        if (arr->count - nv <= l->p.min_block_count)
             break;
-        vkm_block *b = l->blocks[i];
-        if (!vkm_tlsf_is_empty(b->tlsf))
-            continue;
-        victims[nv++] = b;
-        for (size_t j = i + 1; j < l->block_count; j++)
-            l->blocks[j - 1] = l->blocks[j];
-        l->block_count--;
-        empty--;
-        vkm_atomic_fetch_sub_u32_relaxed(&l->xempty_blocks, 1);
+        vkm_block *b = arr->blocks[i];
+        block_lock(l, b);
+        if (vkm_tlsf_is_empty(b->tlsf)) {
+            b->dead = true; /* no allocation starts here from now on */
+            victims[nv++] = b;
+            empty--;
+        }
+        block_unlock(l, b);
     }
-    return nv;
+    if (nv == 0)
+        return;
+    vkm_block_array *next = array_new(&a->ha, arr->count - nv);
+    if (next == NULL) {
+        /* Keep them: revive the victims, a later free retries. */
+        for (size_t v = 0; v < nv; v++) {
+            block_lock(l, victims[v]);
+            victims[v]->dead = false;
+            block_unlock(l, victims[v]);
+        }
+        return;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < arr->count; i++)
+        if (!arr->blocks[i]->dead)
+            next->blocks[n++] = arr->blocks[i];
+    vkm_assert(n == next->count);
+    vkm_atomic_fetch_sub_u32_relaxed(&l->xempty_blocks, (uint32_t)nv);
+    publish(l, rec, next);
+    for (size_t v = 0; v < nv; v++) {
+        release_memory(l, victims[v]);
+        vkm_block_retire(victims[v], rec);
+    }
 }
 
 void
-vkm_block_list_free(vkm_block_list *l, VmaAllocation alloc)
+vkm_block_list_free_range(vkm_block_list *l, vkm_epoch_record *rec, vkm_block *b,
+                          VkDeviceSize offset)
 {
     VmaAllocator a = l->allocator;
-    vkm_block *b = alloc->u.b.block;
-    const uint32_t heap = vkm_allocator_heap_of(a, l->p.memory_type);
-
-    vkm_block_list_free_begin(l);
-    /* Mapping references this allocation still holds (persistent + unbalanced maps). */
-    uint32_t maps = vkm_atomic_exchange_u32_acq_rel(&alloc->xmap_count, 0);
-    if (maps != 0)
-        vkm_block_unmap(b, a->device, &a->funcs.vk, maps);
-
-    vkm_rwlock_rdlock(&l->lock);
-    vkm_mutex_lock(&b->lock);
-    vkm_tlsf_free(b->tlsf, alloc->offset);
+    block_lock(l, b);
+    vkm_tlsf_free(b->tlsf, offset);
     const bool now_empty = vkm_tlsf_is_empty(b->tlsf);
     if (now_empty)
         vkm_atomic_fetch_add_u32_relaxed(&l->xempty_blocks, 1);
-    vkm_mutex_unlock(&b->lock);
+    block_unlock(l, b);
     const uint32_t empty = vkm_atomic_load_u32_relaxed(&l->xempty_blocks);
-    vkm_rwlock_unlock(&l->lock);
 
     /* Keep one empty block as hysteresis against allocating and freeing a whole block
      * back and forth; none when over budget, and none lingering once a free lands
      * elsewhere (VMA's policy). */
-    if (empty != 0) {
-        VmaBudget budget;
-        vkm_allocator_heap_budget(a, heap, &budget);
-        const bool over_budget = budget.usage >= budget.budget;
-        const uint32_t keep = (now_empty && !over_budget) ? 1u : 0u;
-        if (empty > keep) {
-            vkm_block *victims[8];
-            vkm_rwlock_wrlock(&l->lock);
-            size_t nv = collect_empty_blocks(l, keep, victims, VKM_ARRAY_LEN(victims));
-            vkm_rwlock_unlock(&l->lock);
-            for (size_t i = 0; i < nv; i++)
-                release_block(l, victims[i]);
+    if (empty == 0)
+        return;
+    VmaBudget budget;
+    vkm_allocator_heap_budget(a, vkm_allocator_heap_of(a, l->p.memory_type), &budget);
+    const bool over_budget = budget.usage >= budget.budget;
+    const uint32_t keep = (now_empty && !over_budget) ? 1u : 0u;
+    if (empty > keep) {
+        vkm_mutex_lock(&l->grow_lock);
+        release_empty_blocks(l, rec, keep);
+        vkm_mutex_unlock(&l->grow_lock);
+    }
+}
+
+/* Statistics walk of one block (under its lock). */
+typedef struct stats_walk {
+    VmaDetailedStatistics *d;
+    vkm_block_list_expand_fn *expand;
+} stats_walk;
+
+static void
+visit_range(void *ctx, uint64_t offset, uint64_t size, vkm_range_kind kind, void *user)
+{
+    VKM_UNUSED(offset);
+    stats_walk *w = ctx;
+    if (kind == VKM_RANGE_FREE)
+        vkm_stats_add_unused_range(w->d, size);
+    else if (w->expand == NULL || !w->expand(user, size, w->d))
+        vkm_stats_add_allocation(w->d, size);
+}
+
+void
+vkm_block_list_add_stats(vkm_block_list *l, vkm_epoch_record *rec,
+                         vkm_block_list_expand_fn *expand, VmaDetailedStatistics *d)
+{
+    stats_walk w = {.d = d, .expand = expand};
+    vkm_epoch_begin(rec);
+    const vkm_block_array *arr = array_of(l);
+    for (size_t i = 0; i < arr->count; i++) {
+        vkm_block *b = arr->blocks[i];
+        block_lock(l, b);
+        if (!b->dead) {
+            d->statistics.blockCount++;
+            d->statistics.blockBytes += b->size;
+            vkm_tlsf_visit(b->tlsf, visit_range, &w);
         }
+        block_unlock(l, b);
     }
-    vkm_block_list_free_end(l);
+    vkm_epoch_end(rec);
 }
 
 void
-vkm_block_list_add_stats(vkm_block_list *l, VmaDetailedStatistics *d)
+vkm_block_list_add_block_stats(const vkm_block_list *l, VmaStatistics *s)
 {
-    vkm_rwlock_rdlock(&l->lock);
-    for (size_t i = 0; i < l->block_count; i++) {
-        vkm_block *b = l->blocks[i];
-        vkm_range_stats rs;
-        vkm_mutex_lock(&b->lock);
-        vkm_tlsf_stats(b->tlsf, &rs);
-        vkm_mutex_unlock(&b->lock);
-        vkm_stats_add_block(d, b->size, &rs);
-    }
-    vkm_rwlock_unlock(&l->lock);
-}
-
-void
-vkm_block_list_add_basic_stats(vkm_block_list *l, VmaStatistics *s)
-{
-    vkm_rwlock_rdlock(&l->lock);
-    for (size_t i = 0; i < l->block_count; i++) {
-        vkm_block *b = l->blocks[i];
-        vkm_mutex_lock(&b->lock);
-        s->allocationCount += vkm_tlsf_alloc_count(b->tlsf);
-        s->allocationBytes += vkm_tlsf_capacity(b->tlsf) - vkm_tlsf_free_bytes(b->tlsf);
-        vkm_mutex_unlock(&b->lock);
-        s->blockCount++;
-        s->blockBytes += b->size;
-    }
-    vkm_rwlock_unlock(&l->lock);
+    s->blockCount += vkm_atomic_load_u32_relaxed(&l->xblock_count);
+    s->blockBytes += vkm_atomic_load_u64_relaxed(&l->xblock_bytes);
 }

@@ -7,13 +7,20 @@
  * structure"). A list owns its blocks; allocations hold a pointer to their block.
  *
  * Locking (design.md §5):
- *   lock (rwlock) read   allocate in / free to existing blocks, statistics
- *   lock (rwlock) write  add or remove a block (growth); vkAllocateMemory/vkFreeMemory of
- *                        blocks happen under it, as the device-memory callbacks expect
- *   block->lock          the block's TLSF, taken under either mode of `lock`; allocation
- *                        try-locks blocks first so threads spread across blocks instead
- *                        of queueing on one
- * The next issue replaces the read side with an epoch-published block array.
+ *   xarray       the blocks, an immutable array published copy-on-write; readers load it
+ *                inside an epoch section and scan it without any lock (allocation,
+ *                statistics); a replaced array is retired through the epoch
+ *   grow_lock    adds or releases a block (and publishes the new array); vkAllocateMemory
+ *                and vkFreeMemory of blocks happen under it, as the device-memory
+ *                callbacks expect; never held while waiting for another list's lock
+ *   block->lock  the block's TLSF; allocation try-locks the blocks first so threads
+ *                spread across blocks instead of queueing on one
+ * Order: grow_lock -> block->lock -> block->map_lock.
+ * With `locking` false (EXTERNALLY_SYNCHRONIZED: the caller serialises every call) the
+ * block locks are skipped.
+ *
+ * A list hands out ranges: whole allocations on the shared path, and runs for the thread
+ * caches (tcache.c). It stores the caller's `user` pointer with each range.
  *
  *   xempty_blocks = number of blocks whose TLSF holds no range (maintained under the
  *                   block lock of the block that changes state)
@@ -23,6 +30,7 @@
 
 #include "allocator.h"
 #include "block.h"
+#include "epoch.h"
 
 typedef struct vkm_block_list_params {
     uint32_t memory_type;
@@ -35,19 +43,44 @@ typedef struct vkm_block_list_params {
     const void *memory_allocate_next;
     VmaPool pool;               /* NULL for a default pool */
     bool ignore_granularity;    /* VMA_POOL_CREATE_IGNORE_BUFFER_IMAGE_GRANULARITY_BIT */
+    bool locking;               /* false: the caller serialises every call */
 } vkm_block_list_params;
+
+/* The published block array. Immutable once published. */
+typedef struct vkm_block_array {
+    size_t count;
+    vkm_epoch_entry retire;
+    const vkm_host_alloc *ha;
+    vkm_block *blocks[];
+} vkm_block_array;
+
+/* One range request. */
+typedef struct vkm_block_list_request {
+    VkDeviceSize size;
+    VkDeviceSize alignment;          /* before the list's min_alignment */
+    vkm_range_kind kind;
+    VmaAllocationCreateFlags flags;  /* strategy, NEVER_ALLOCATE, WITHIN_BUDGET, HOST_ACCESS */
+    void *user;                      /* stored with the range */
+} vkm_block_list_request;
 
 struct vkm_block_list {
     VmaAllocator allocator;       /* immutable */
     vkm_block_list_params p;      /* immutable */
     VkDeviceSize granularity;     /* immutable: bufferImageGranularity */
 
-    vkm_rwlock lock;
-    vkm_block **blocks;           /* under lock */
-    size_t block_count;           /* under lock */
-    size_t block_cap;             /* under write lock */
-    uint32_t next_block_id;       /* under write lock */
+    uint32_t id;                  /* counter id (tcache.c), UINT32_MAX: none */
+
+    vkm_atomic_ptr xarray;        /* vkm_block_array *, see above */
+    vkm_mutex grow_lock;
+    uint32_t next_block_id;       /* under grow_lock */
     vkm_atomic_u32 xempty_blocks; /* see above */
+    vkm_atomic_u32 xblock_count;  /* blocks in the array; written under grow_lock */
+    vkm_atomic_u64 xblock_bytes;  /* their bytes; written under grow_lock */
+    vkm_atomic_u64 xlock_waits;   /* times an allocation had to wait for a block lock */
+    /* allocation counters of threads without per-thread ones (tcache.c) and of exited
+     * threads, any thread, atomic */
+    vkm_atomic_u64 xshared_count;
+    vkm_atomic_u64 xshared_bytes;
     /* frees that have begun and not yet made their last access to the list; destruction
      * waits for 0, so "statistics say empty, destroy the pool now" is safe (VMA #451) */
     vkm_atomic_u32 xfrees_in_flight;
@@ -61,12 +94,24 @@ void vkm_block_list_destroy(vkm_block_list *l);
 /* Makes p.min_block_count blocks of the preferred size (pool creation). */
 VkResult vkm_block_list_create_min_blocks(vkm_block_list *l);
 
-/* One allocation from this list: existing blocks first, then a new block when allowed.
- * `alloc` is a fresh VmaAllocation the caller made; on success it is filled in. */
-VkResult vkm_block_list_alloc(vkm_block_list *l, const vkm_alloc_request *req,
-                              VmaAllocation alloc);
-/* Returns the allocation's range; may release an empty block. Does not delete `alloc`. */
-void vkm_block_list_free(vkm_block_list *l, VmaAllocation alloc);
+/* One range from this list: existing blocks first, then a new block when allowed.
+ * Returns VK_SUCCESS with *out_block / *out_offset, VK_ERROR_OUT_OF_DEVICE_MEMORY (no
+ * room and no growth), a vkAllocateMemory error, or VK_ERROR_OUT_OF_HOST_MEMORY.
+ * `rec` is the calling thread's epoch record. */
+VkResult vkm_block_list_alloc_range(vkm_block_list *l, vkm_epoch_record *rec,
+                                    const vkm_block_list_request *req, vkm_block **out_block,
+                                    VkDeviceSize *out_offset);
+/* Returns a range; may release the block when it empties (VMA's policy: one empty block
+ * is kept unless over budget). */
+void vkm_block_list_free_range(vkm_block_list *l, vkm_epoch_record *rec, vkm_block *b,
+                               VkDeviceSize offset);
+
+/* The effective alignment of a request in this list. */
+static inline VkDeviceSize
+vkm_block_list_alignment(const vkm_block_list *l, VkDeviceSize alignment)
+{
+    return alignment > l->p.min_alignment ? alignment : l->p.min_alignment;
+}
 
 /* Brackets a free that touches the list (or its pool) after the allocation stopped being
  * counted. vkm_block_list_destroy waits until every bracket has closed. */
@@ -76,6 +121,9 @@ vkm_block_list_free_begin(vkm_block_list *l)
     vkm_atomic_fetch_add_u32_relaxed(&l->xfrees_in_flight, 1);
 }
 
+/* Waits until every bracket opened so far has closed. */
+void vkm_block_list_wait_frees(vkm_block_list *l);
+
 static inline void
 vkm_block_list_free_end(vkm_block_list *l)
 {
@@ -84,7 +132,16 @@ vkm_block_list_free_end(vkm_block_list *l)
     vkm_atomic_fetch_sub_u32_acq_rel(&l->xfrees_in_flight, 1);
 }
 
-void vkm_block_list_add_stats(vkm_block_list *l, VmaDetailedStatistics *d);
-void vkm_block_list_add_basic_stats(vkm_block_list *l, VmaStatistics *s);
+/* Detailed statistics of every block. A range whose user pointer `expand` recognises
+ * (returns true) is accounted by `expand` (runs: their slots); others count as one
+ * allocation of their size. */
+typedef bool vkm_block_list_expand_fn(void *user, VkDeviceSize size, VmaDetailedStatistics *d);
+void vkm_block_list_add_stats(vkm_block_list *l, vkm_epoch_record *rec,
+                              vkm_block_list_expand_fn *expand, VmaDetailedStatistics *d);
+/* Contended block-lock acquisitions made by the calling thread (all lists). */
+uint64_t vkm_block_list_thread_lock_waits(void);
+
+/* blockCount and blockBytes only (allocations are counted per thread, stats.c). */
+void vkm_block_list_add_block_stats(const vkm_block_list *l, VmaStatistics *s);
 
 #endif /* VKM_BLOCK_LIST_H */

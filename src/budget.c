@@ -69,8 +69,8 @@ vkm_budget_get(vkm_budget *b, const vkm_vkfuncs *f, VkPhysicalDevice pd, uint32_
         VmaBudget *o = &out[i];
         o->statistics.blockCount = vkm_atomic_load_u32_relaxed(&b->xblock_count[h]);
         o->statistics.blockBytes = vkm_atomic_load_u64_relaxed(&b->xblock_bytes[h]);
-        o->statistics.allocationCount = vkm_atomic_load_u32_relaxed(&b->xallocation_count[h]);
-        o->statistics.allocationBytes = vkm_atomic_load_u64_relaxed(&b->xallocation_bytes[h]);
+        o->statistics.allocationCount = 0;
+        o->statistics.allocationBytes = 0;
         if (b->use_ext) {
             /* driver usage at the fetch, moved by what we allocated or freed since */
             VkDeviceSize now = o->statistics.blockBytes;

@@ -3,12 +3,12 @@
  * budget.h - per-heap usage counters and the VK_EXT_memory_budget cache (layer L2).
  *
  * Owns, for every memory heap: the number and bytes of VkDeviceMemory objects the
- * allocator holds (blocks and dedicated allocations), the number and bytes of live
- * allocations, and the last budget/usage numbers read from the driver.
+ * allocator holds (blocks and dedicated allocations) and the last budget/usage numbers
+ * read from the driver. Allocation counts are not here: they are per-thread counters
+ * (tcache.c), summed by whoever reports them.
  *
- * Identities (exact at any quiescent point):
+ * Identity (exact at any quiescent point):
  *   block_bytes[h]      = sum of sizes of live VkDeviceMemory of heap h made by us
- *   allocation_bytes[h] = sum of requested sizes of live VmaAllocations in heap h
  * Every counter is an atomic written with relaxed read-modify-write operations by any
  * thread; a reader sees each counter untorn (design.md §5). The driver figures are
  * guarded by `fetch_lock` and refreshed every VKM_BUDGET_REFRESH_OPS device-memory
@@ -27,8 +27,6 @@
 typedef struct vkm_budget {
     vkm_atomic_u32 xblock_count[VK_MAX_MEMORY_HEAPS];
     vkm_atomic_u64 xblock_bytes[VK_MAX_MEMORY_HEAPS];
-    vkm_atomic_u32 xallocation_count[VK_MAX_MEMORY_HEAPS];
-    vkm_atomic_u64 xallocation_bytes[VK_MAX_MEMORY_HEAPS];
     vkm_atomic_u32 xops_since_fetch; /* device-memory operations since the last fetch */
 
     /* VK_EXT_memory_budget figures; under fetch_lock */
@@ -47,24 +45,10 @@ void vkm_budget_finish(vkm_budget *b);
 /* Reads the driver's budget (no-op without the extension). Thread-safe. */
 void vkm_budget_fetch(vkm_budget *b, const vkm_vkfuncs *f, VkPhysicalDevice pd);
 
-/* Fills out[0..count) for heaps first..first+count; refreshes from the driver when the
+/* Fills out[0..count) for heaps first..first+count (allocationCount/Bytes 0); refreshes from the driver when the
  * cached figures are older than VKM_BUDGET_REFRESH_OPS operations. */
 void vkm_budget_get(vkm_budget *b, const vkm_vkfuncs *f, VkPhysicalDevice pd, uint32_t first,
                     uint32_t count, VmaBudget *out);
-
-static inline void
-vkm_budget_add_allocation(vkm_budget *b, uint32_t heap, VkDeviceSize size)
-{
-    vkm_atomic_fetch_add_u32_relaxed(&b->xallocation_count[heap], 1);
-    vkm_atomic_fetch_add_u64_relaxed(&b->xallocation_bytes[heap], size);
-}
-
-static inline void
-vkm_budget_remove_allocation(vkm_budget *b, uint32_t heap, VkDeviceSize size)
-{
-    vkm_atomic_fetch_sub_u32_relaxed(&b->xallocation_count[heap], 1);
-    vkm_atomic_fetch_sub_u64_relaxed(&b->xallocation_bytes[heap], size);
-}
 
 /* Reserves `size` bytes of heap `heap` for a new VkDeviceMemory. With `limit` != 0 the
  * reservation fails (returns false, nothing changed) when block bytes would pass it:

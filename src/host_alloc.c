@@ -30,6 +30,11 @@ static void
 tcache_destroy(void *p)
 {
     unsigned idx = (unsigned)(uintptr_t)p - 1u;
+    /* Other key destructors (our thread-cache exit hook) may run after this one and
+     * still free metadata: they must not use the destroyed tcache. A later allocation
+     * makes a new one and sets the key again, so pthreads calls us once more for it. */
+    if (thread_tcache == idx + 1u)
+        thread_tcache = 0;
     mallctl("tcache.destroy", NULL, NULL, &idx, sizeof(idx));
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "pool.h"
+#include "tcache.h"
 #include "allocation.h"
 #include "debug.h"
 #include "stats.h"
@@ -36,10 +37,12 @@ vkm_pool_create(VmaAllocator a, const VmaPoolCreateInfo *ci, VmaPool *out)
         .memory_allocate_next = ci->pMemoryAllocateNext,
         .pool = p,
         .ignore_granularity = (ci->flags & VMA_POOL_CREATE_IGNORE_BUFFER_IMAGE_GRANULARITY_BIT) != 0,
+        .locking = a->use_mutex,
     };
     res = vkm_block_list_create(a, &bp, &p->list);
     if (res != VK_SUCCESS)
         goto fail_list;
+    vkm_tcache_register_list(a, p->list);
     res = vkm_block_list_create_min_blocks(p->list);
     if (res != VK_SUCCESS)
         goto fail_blocks;
@@ -56,6 +59,7 @@ vkm_pool_create(VmaAllocator a, const VmaPoolCreateInfo *ci, VmaPool *out)
     return VK_SUCCESS;
 
 fail_blocks:
+    vkm_tcache_unregister_list(a, p->list);
     vkm_block_list_destroy(p->list);
 fail_list:
     vkm_dedicated_list_finish(&p->dedicated);
@@ -86,6 +90,10 @@ vkm_pool_destroy(VmaAllocator a, VmaPool p)
     vkm_rwlock_unlock(&a->pools_lock);
 
     vkm_dedicated_list_visit(&p->dedicated, free_leaked_dedicated, a);
+    /* Frees that made the statistics read empty may still be leaving (VMA #451): wait,
+     * then forget the pool's per-thread counters. */
+    vkm_block_list_wait_frees(p->list);
+    vkm_tcache_unregister_list(a, p->list);
     vkm_block_list_destroy(p->list);
     vkm_dedicated_list_finish(&p->dedicated);
     vkm_host_alloc_free_str(&a->ha, p->name);
@@ -94,23 +102,36 @@ vkm_pool_destroy(VmaAllocator a, VmaPool p)
 }
 
 void
-vkm_pool_add_stats(VmaPool p, VmaDetailedStatistics *d)
+vkm_pool_add_stats(VmaPool p, vkm_epoch_record *rec, VmaDetailedStatistics *d)
 {
-    vkm_block_list_add_stats(p->list, d);
+    vkm_block_list_add_stats(p->list, rec, NULL, d);
     vkm_dedicated_list_add_stats(&p->dedicated, d);
+}
+
+void
+vkm_pool_calculate_stats(VmaPool p, VmaDetailedStatistics *d)
+{
+    vkm_stats_clear_detailed(d);
+    vkm_tcache *tc = vkm_tcache_enter(p->allocator);
+    vkm_pool_add_stats(p, tc->rec, d);
+    vkm_tcache_leave(p->allocator, tc);
 }
 
 void
 vkm_pool_add_basic_stats(VmaPool p, VmaStatistics *s)
 {
+    /* Blocks: the list's and the pool's dedicated allocations (each its own memory).
+     * Allocations: the per-thread counters, which count both kinds. */
     VmaDetailedStatistics d;
     vkm_stats_clear_detailed(&d);
     vkm_dedicated_list_add_stats(&p->dedicated, &d);
-    vkm_block_list_add_basic_stats(p->list, s);
+    vkm_block_list_add_block_stats(p->list, s);
     s->blockCount += d.statistics.blockCount;
     s->blockBytes += d.statistics.blockBytes;
-    s->allocationCount += d.statistics.allocationCount;
-    s->allocationBytes += d.statistics.allocationBytes;
+    uint64_t count, bytes;
+    vkm_tcache_list_totals(p->allocator, p->list, &count, &bytes);
+    s->allocationCount += (uint32_t)count;
+    s->allocationBytes += bytes;
 }
 
 void

@@ -30,7 +30,9 @@ struct VmaPool_T {
 
 VkResult vkm_pool_create(VmaAllocator a, const VmaPoolCreateInfo *ci, VmaPool *out);
 void vkm_pool_destroy(VmaAllocator a, VmaPool pool);
-void vkm_pool_add_stats(VmaPool pool, VmaDetailedStatistics *d);
+void vkm_pool_add_stats(VmaPool pool, vkm_epoch_record *rec, VmaDetailedStatistics *d);
+/* vmaCalculatePoolStatistics: clears `d` and fills it. */
+void vkm_pool_calculate_stats(VmaPool pool, VmaDetailedStatistics *d);
 void vkm_pool_add_basic_stats(VmaPool pool, VmaStatistics *s);
 void vkm_pool_set_name(VmaPool pool, const char *name);
 bool vkm_pool_is_valid(VmaAllocator a, VmaPool pool);

@@ -309,7 +309,10 @@ collect_block_sizes(VmaAllocator a, VkDeviceSize size, uint32_t n_blocks, VkDevi
     *n_allocs = 0;
     while (n_seen < n_blocks && *n_allocs < max_allocs) {
         VmaAllocation x = VK_NULL_HANDLE;
-        VkResult r = api_alloc(a, size, 256, 1u, 0, &x, NULL);
+        /* STRATEGY_MIN_MEMORY bypasses the thread caches: this measures the shared
+         * path's block policy, not how runs are carved from it. */
+        VkResult r = api_alloc(a, size, 256, 1u, VMA_ALLOCATION_CREATE_STRATEGY_MIN_MEMORY_BIT,
+                               &x, NULL);
         ASSERT_VK_OK(r);
         allocs[(*n_allocs)++] = x;
         VmaAllocationInfo2 i2 = api_info2(a, x);
@@ -434,8 +437,10 @@ TEST(allocator_keeps_one_empty_block_after_frees)
 
     /* a: 256 KiB in a new 512 KiB block; b: 384 KiB does not fit beside it, new block. */
     VmaAllocation x = VK_NULL_HANDLE, y = VK_NULL_HANDLE;
-    ASSERT_VK_OK(api_alloc(a, 256 * API_KIB, 256, 1u, 0, &x, NULL));
-    ASSERT_VK_OK(api_alloc(a, 384 * API_KIB, 256, 1u, 0, &y, NULL));
+    /* the shared path's policy: MIN_MEMORY keeps x out of the thread cache */
+    const VmaAllocationCreateFlags shared = VMA_ALLOCATION_CREATE_STRATEGY_MIN_MEMORY_BIT;
+    ASSERT_VK_OK(api_alloc(a, 256 * API_KIB, 256, 1u, shared, &x, NULL));
+    ASSERT_VK_OK(api_alloc(a, 384 * API_KIB, 256, 1u, shared, &y, NULL));
     VmaAllocationInfo2 ix = api_info2(a, x), iy = api_info2(a, y);
     EXPECT_TRUE(ix.allocationInfo.deviceMemory != iy.allocationInfo.deviceMemory);
     EXPECT_EQ(api_stats(a).total.statistics.blockCount, 2u);

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * size_class.h - slot sizes of thread-cache runs (layer L1, pure arithmetic).
+ *
+ * A request (size, alignment A) maps to a slot size that is a multiple of A, taken from
+ * four classes per power of two: 2^k * {5/4, 6/4, 7/4, 8/4}. A class whose power-of-two
+ * factor is below A is skipped, so every slot of a run whose base is aligned to the
+ * slot's own power-of-two factor meets A. Internal waste is at most 25 % when the
+ * alignment is small against the size; requests where alignment would force more
+ * waste than that (and more than VKM_SIZE_CLASS_MIN) are not cached at all.
+ */
+#ifndef VKM_SIZE_CLASS_H
+#define VKM_SIZE_CLASS_H
+
+#include <stdint.h>
+
+#define VKM_SIZE_CLASS_MIN 256u               /* smallest slot */
+#define VKM_SIZE_CLASS_MAX (256u * 1024u)     /* largest slot; larger requests are not cached */
+
+/* Largest power of two dividing x (x > 0). */
+static inline uint64_t
+vkm_size_class_pow2_factor(uint64_t x)
+{
+    return x & (~x + 1);
+}
+
+/* The slot size for (size, alignment), or 0 when the request is not cacheable. */
+static inline uint64_t
+vkm_size_class_slot(uint64_t size, uint64_t alignment)
+{
+    if (size == 0 || size > VKM_SIZE_CLASS_MAX || alignment > VKM_SIZE_CLASS_MAX)
+        return 0;
+    uint64_t s = size < VKM_SIZE_CLASS_MIN ? VKM_SIZE_CLASS_MIN : size;
+    uint64_t c = 0;
+    if (s <= alignment) {
+        c = alignment; /* one aligned unit */
+    } else {
+        /* k: 2^k < s <= 2^(k+1); the candidates 2^k * q/4 for q = 5..8 */
+        uint32_t k = 63u - (uint32_t)__builtin_clzll(s - 1);
+        uint64_t quarter = (1ull << k) / 4;
+        for (uint64_t q = 5; q <= 8 && c == 0; q++)
+            if (quarter * q >= s && vkm_size_class_pow2_factor(quarter * q) >= alignment)
+                c = quarter * q;
+    }
+    if (c == 0 || c > VKM_SIZE_CLASS_MAX)
+        return 0;
+    /* waste bound: 25 % of the request, or less than the smallest slot */
+    return c - size <= size / 4 || c - size < VKM_SIZE_CLASS_MIN ? c : 0;
+}
+
+#endif /* VKM_SIZE_CLASS_H */

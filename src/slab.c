@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+#include "slab.h"
+
+#include <string.h>
+
+/* W reaches ABANDONED exactly when an abandoned slab completes. Abandoned values lie in
+ * [ABANDONED - T, ABANDONED], far above any count of remote frees a slab ever sees, so
+ * "W >= ABANDONED / 2" tells the two modes apart. */
+#define ABANDONED (1ull << 62)
+#define IS_ABANDONED(w) ((w) >= ABANDONED / 2)
+
+void
+vkm_slab_init(vkm_slab *s, uint32_t nslots)
+{
+    memset(s->local_free, 0, sizeof(s->local_free));
+    for (uint32_t i = 0; i < nslots; i++)
+        s->local_free[i / 64u] |= 1ull << (i % 64u);
+    s->nslots = nslots;
+    s->nfree = nslots;
+    s->collected = 0;
+    s->abandon_target = 0;
+    for (uint32_t w = 0; w < VKM_SLAB_WORDS; w++)
+        vkm_atomic_init_u64(&s->xremote[w], 0);
+    vkm_atomic_init_u64(&s->xremote_count, 0);
+}
+
+uint32_t
+vkm_slab_collect(vkm_slab *s)
+{
+    uint32_t n = 0;
+    for (uint32_t w = 0; w < VKM_SLAB_WORDS; w++) {
+        /* A relaxed peek first: most words of a busy run have nothing to collect, and a
+         * read does not take the line away from a remote freer. */
+        if (vkm_atomic_load_u64_relaxed(&s->xremote[w]) == 0)
+            continue;
+        /* acquire: pairs with the release OR in vkm_slab_free_remote, so the freer's
+         * last accesses to the slot's metadata happen before the owner reuses it */
+        uint64_t bits = vkm_atomic_exchange_u64_acq_rel(&s->xremote[w], 0);
+        s->local_free[w] |= bits;
+        n += (uint32_t)__builtin_popcountll(bits);
+    }
+    s->nfree += n;
+    s->collected += n;
+    return n;
+}
+
+bool
+vkm_slab_free_remote(vkm_slab *s, uint32_t i)
+{
+    /* release: pairs with the acquire exchange in vkm_slab_collect */
+    vkm_atomic_fetch_or_u64_release(&s->xremote[i / 64u], 1ull << (i % 64u));
+    /* acq_rel: orders this free after the abandoning owner's RMW (we may be the one
+     * that completes the slab, and then read its owner fields) and publishes it to
+     * whoever completes it after us */
+    uint64_t now = vkm_atomic_fetch_add_u64_acq_rel(&s->xremote_count, 1) + 1;
+    return now == ABANDONED;
+}
+
+bool
+vkm_slab_abandon(vkm_slab *s)
+{
+    const uint64_t target = s->collected + (s->nslots - s->nfree);
+    s->abandon_target = target;
+    /* acq_rel: releases the owner fields to the adopter or completer; acquires the
+     * frees counted before us in case we complete the slab ourselves */
+    uint64_t now = vkm_atomic_fetch_add_u64_acq_rel(&s->xremote_count, ABANDONED - target) +
+                   (ABANDONED - target);
+    return now == ABANDONED;
+}
+
+bool
+vkm_slab_adopt(vkm_slab *s)
+{
+    uint64_t v = vkm_atomic_load_u64_acquire(&s->xremote_count);
+    for (;;) {
+        if (v == ABANDONED || !IS_ABANDONED(v))
+            return false; /* complete (its last freer reclaims it), or not abandoned */
+        /* The CAS's acquire pairs with the abandoning RMW, so abandon_target is visible. */
+        if (vkm_atomic_cas_u64_acq_rel(&s->xremote_count, &v, v - (ABANDONED - s->abandon_target)))
+            return true;
+    }
+}

@@ -1,0 +1,821 @@
+/* SPDX-License-Identifier: MIT */
+#include "tcache.h"
+#include "debug.h"
+#include "size_class.h"
+#include "stats.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Runs start at RUN_START_BYTES and double with every run a bin makes (and every request
+ * it had to send to the shared path because a run would have been too small), up to
+ * RUN_START_BYTES << RUN_GROWTH_STEPS, at most VKM_SLAB_MAX_SLOTS slots and at most
+ * 1/RUN_BLOCK_FRACTION of the list's block size. Fewer than RUN_MIN_SLOTS slots is not
+ * worth a run: the shared path serves, so a thread making one large allocation pins
+ * nothing, and a class becomes cached once it is asked for repeatedly. */
+#define RUN_START_BYTES (32u * 1024u)
+#define RUN_GROWTH_STEPS 5u
+#define RUN_BLOCK_FRACTION 8u
+#define RUN_MIN_SLOTS 2u
+
+/* Tag on the TLSF user pointer of a run's range, to tell it from a VmaAllocation. */
+#define RUN_TAG ((uintptr_t)1)
+
+static inline void
+owner_add(vkm_atomic_u64 *x, uint64_t d)
+{
+    /* single writer: a plain read-modify-write of our own counter, untorn for readers */
+    vkm_atomic_store_u64_relaxed(x, vkm_atomic_load_u64_relaxed(x) + d);
+}
+
+static inline void
+set_cached(vkm_tcache *tc, uint64_t v)
+{
+    tc->cached_bytes = v;
+    vkm_atomic_store_u64_relaxed(&tc->xcached_bytes, v);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Counters                                                                              */
+
+static vkm_tcache_counter *
+counter_of(vkm_tcache *tc, const vkm_block_list *l)
+{
+    if (l->id >= VKM_TCACHE_MAX_LISTS)
+        return NULL;
+    vkm_atomic_ptr *slot = &tc->xchunks[l->id / VKM_TCACHE_CTR_PER_CHUNK];
+    vkm_tcache_counter *chunk = vkm_atomic_load_ptr_relaxed(slot);
+    if (VKM_UNLIKELY(chunk == NULL)) {
+        chunk = vkm_host_new_array(&tc->allocator->ha, vkm_tcache_counter, VKM_TCACHE_CTR_PER_CHUNK);
+        if (chunk == NULL)
+            return NULL;
+        /* release: pairs with the acquire in sum_slot, so readers see zeroed counters */
+        vkm_atomic_store_ptr_release(slot, chunk);
+    }
+    return &chunk[l->id % VKM_TCACHE_CTR_PER_CHUNK];
+}
+
+void
+vkm_tcache_count(vkm_tcache *tc, vkm_block_list *l, int64_t n, int64_t bytes)
+{
+    vkm_tcache_counter *c = counter_of(tc, l);
+    if (c != NULL) {
+        owner_add(&c->xcount, (uint64_t)n);
+        owner_add(&c->xbytes, (uint64_t)bytes);
+    } else {
+        vkm_atomic_fetch_add_u64_relaxed(&l->xshared_count, (uint64_t)n);
+        vkm_atomic_fetch_add_u64_relaxed(&l->xshared_bytes, (uint64_t)bytes);
+    }
+}
+
+/* Under the registry lock. */
+static void
+sum_slot(const vkm_tcache *tc, uint32_t id, uint64_t *count, uint64_t *bytes)
+{
+    const vkm_tcache_counter *chunk =
+        vkm_atomic_load_ptr_acquire(&tc->xchunks[id / VKM_TCACHE_CTR_PER_CHUNK]);
+    if (chunk == NULL)
+        return;
+    *count += vkm_atomic_load_u64_relaxed(&chunk[id % VKM_TCACHE_CTR_PER_CHUNK].xcount);
+    *bytes += vkm_atomic_load_u64_relaxed(&chunk[id % VKM_TCACHE_CTR_PER_CHUNK].xbytes);
+}
+
+static void
+clamp(uint64_t *count, uint64_t *bytes)
+{
+    if ((int64_t)*count < 0)
+        *count = 0;
+    if ((int64_t)*bytes < 0)
+        *bytes = 0;
+}
+
+/* Under the registry lock. */
+static void
+list_totals_locked(vkm_tcache_shared *s, const vkm_block_list *l, uint64_t *count,
+                   uint64_t *bytes)
+{
+    *count = vkm_atomic_load_u64_relaxed(&l->xshared_count);
+    *bytes = vkm_atomic_load_u64_relaxed(&l->xshared_bytes);
+    if (l->id < VKM_TCACHE_MAX_LISTS) {
+        for (const vkm_tcache *tc = s->caches; tc != NULL; tc = tc->reg_next)
+            sum_slot(tc, l->id, count, bytes);
+        if (s->fallback != NULL)
+            sum_slot(s->fallback, l->id, count, bytes);
+    }
+}
+
+void
+vkm_tcache_list_totals(VmaAllocator a, const vkm_block_list *l, uint64_t *count, uint64_t *bytes)
+{
+    vkm_mutex_lock(&a->tcs->lock);
+    list_totals_locked(a->tcs, l, count, bytes);
+    vkm_mutex_unlock(&a->tcs->lock);
+    clamp(count, bytes);
+}
+
+void
+vkm_tcache_heap_totals(VmaAllocator a, uint64_t count[VK_MAX_MEMORY_HEAPS],
+                       uint64_t bytes[VK_MAX_MEMORY_HEAPS])
+{
+    memset(count, 0, sizeof(uint64_t) * VK_MAX_MEMORY_HEAPS);
+    memset(bytes, 0, sizeof(uint64_t) * VK_MAX_MEMORY_HEAPS);
+    vkm_tcache_shared *s = a->tcs;
+    vkm_mutex_lock(&s->lock);
+    for (uint32_t id = 0; id < VKM_TCACHE_MAX_LISTS; id++) {
+        const vkm_block_list *l = s->lists[id];
+        if (l == NULL) {
+            if (id >= s->list_hint && id >= VK_MAX_MEMORY_TYPES)
+                break; /* ids are dense below the hint */
+            continue;
+        }
+        uint64_t c, b;
+        list_totals_locked(s, l, &c, &b);
+        uint32_t h = vkm_allocator_heap_of(a, l->p.memory_type);
+        count[h] += c;
+        bytes[h] += b;
+    }
+    vkm_mutex_unlock(&s->lock);
+    for (uint32_t h = 0; h < VK_MAX_MEMORY_HEAPS; h++)
+        clamp(&count[h], &bytes[h]);
+}
+
+void
+vkm_tcache_register_list(VmaAllocator a, vkm_block_list *l)
+{
+    vkm_tcache_shared *s = a->tcs;
+    vkm_mutex_lock(&s->lock);
+    for (uint32_t id = 0; id < VKM_TCACHE_MAX_LISTS; id++) {
+        if (s->lists[id] == NULL) {
+            s->lists[id] = l;
+            l->id = id;
+            if (id >= s->list_hint)
+                s->list_hint = id + 1;
+            break;
+        }
+    }
+    vkm_mutex_unlock(&s->lock);
+}
+
+static void
+zero_slot(vkm_tcache *tc, uint32_t id)
+{
+    vkm_tcache_counter *chunk =
+        vkm_atomic_load_ptr_acquire(&tc->xchunks[id / VKM_TCACHE_CTR_PER_CHUNK]);
+    if (chunk != NULL) {
+        vkm_atomic_store_u64_relaxed(&chunk[id % VKM_TCACHE_CTR_PER_CHUNK].xcount, 0);
+        vkm_atomic_store_u64_relaxed(&chunk[id % VKM_TCACHE_CTR_PER_CHUNK].xbytes, 0);
+    }
+}
+
+void
+vkm_tcache_unregister_list(VmaAllocator a, vkm_block_list *l)
+{
+    vkm_tcache_shared *s = a->tcs;
+    if (l == NULL || l->id >= VKM_TCACHE_MAX_LISTS)
+        return;
+    /* The list is empty (its counters sum to 0) and no thread uses it any more; each
+     * cache's slot may still hold a non-zero part of that zero sum. Clear them for the
+     * next list with this id. The owners never touch this slot again (no allocation of
+     * the list is left), so writing it here does not race. */
+    vkm_mutex_lock(&s->lock);
+    for (vkm_tcache *tc = s->caches; tc != NULL; tc = tc->reg_next)
+        zero_slot(tc, l->id);
+    if (s->fallback != NULL)
+        zero_slot(s->fallback, l->id);
+    s->lists[l->id] = NULL;
+    vkm_mutex_unlock(&s->lock);
+    l->id = UINT32_MAX;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Runs                                                                                  */
+
+static size_t
+run_struct_size(uint32_t nslots)
+{
+    return sizeof(vkm_run) + nslots * sizeof(vkm_atomic_u32);
+}
+
+static void
+run_free_struct(vkm_run *r)
+{
+    vkm_host_alloc_free(r->ha, r, run_struct_size(r->slab.nslots));
+}
+
+static void
+run_retired(vkm_epoch_entry *e)
+{
+    run_free_struct(vkm_epoch_container(e, vkm_run, retire));
+}
+
+/* Gives a run's range back to its block; the struct is retired (a remote freer may
+ * still be finishing its publication on it). */
+static void
+run_return(vkm_epoch_record *rec, vkm_run *r)
+{
+    vkm_block_list_free_range(r->list, rec, r->block, r->base);
+    vkm_epoch_retire(rec, &r->retire, run_retired);
+}
+
+static vkm_bin *
+bin_find(vkm_tcache *tc, const vkm_block_list *l, uint32_t slot_size, uint8_t kind, bool create)
+{
+    uint32_t h = (uint32_t)(((uintptr_t)l >> 6) * 2654435761u) ^ (slot_size * 40503u) ^ kind;
+    for (uint32_t i = 0; i < 16; i++) {
+        vkm_bin *b = &tc->bins[(h + i) & (VKM_TCACHE_BINS - 1)];
+        if (b->list == l && b->slot_size == slot_size && b->kind == kind)
+            return b;
+        if (b->list == NULL) {
+            if (!create)
+                return NULL;
+            b->list = (vkm_block_list *)l;
+            b->slot_size = slot_size;
+            b->kind = kind;
+            return b;
+        }
+    }
+    return NULL; /* neighbourhood full: this key is not cached */
+}
+
+static void
+bin_link(vkm_bin *bin, vkm_run *r)
+{
+    r->prev = NULL;
+    r->next = bin->runs;
+    if (bin->runs != NULL)
+        bin->runs->prev = r;
+    bin->runs = r;
+    bin->run_count++;
+}
+
+static void
+bin_unlink(vkm_bin *bin, vkm_run *r)
+{
+    if (r->prev != NULL)
+        r->prev->next = r->next;
+    else
+        bin->runs = r->next;
+    if (r->next != NULL)
+        r->next->prev = r->prev;
+    if (bin->cur == r)
+        bin->cur = NULL;
+    bin->run_count--;
+}
+
+/* Owner: a run leaves the cache (returned or abandoned): drop its bytes from the
+ * cache's figures. */
+static void
+account_run_out(vkm_tcache *tc, const vkm_run *r)
+{
+    set_cached(tc, tc->cached_bytes - (uint64_t)r->slab.nfree * r->slot_size);
+    owner_add(&tc->xrun_bytes, (uint64_t)0 - (uint64_t)r->slab.nslots * r->slot_size);
+    owner_add(&tc->xrun_count, (uint64_t)0 - 1u);
+}
+
+static void
+account_run_in(vkm_tcache *tc, const vkm_run *r)
+{
+    set_cached(tc, tc->cached_bytes + (uint64_t)r->slab.nfree * r->slot_size);
+    owner_add(&tc->xrun_bytes, (uint64_t)r->slab.nslots * r->slot_size);
+    owner_add(&tc->xrun_count, 1);
+}
+
+static uint32_t
+run_slots_for(const vkm_bin *bin, const vkm_block_list *l)
+{
+    uint32_t shift = bin->runs_made < RUN_GROWTH_STEPS ? bin->runs_made : RUN_GROWTH_STEPS;
+    uint64_t bytes = (uint64_t)RUN_START_BYTES << shift;
+    uint64_t cap = l->p.preferred_block_size / RUN_BLOCK_FRACTION;
+    if (bytes > cap)
+        bytes = cap;
+    uint64_t n = bytes / bin->slot_size;
+    if (n < RUN_MIN_SLOTS)
+        return 0;
+    return n > VKM_SLAB_MAX_SLOTS ? VKM_SLAB_MAX_SLOTS : (uint32_t)n;
+}
+
+/* Reserves a new run for `bin` from its list. */
+static VkResult
+run_create(vkm_tcache *tc, vkm_bin *bin, const vkm_alloc_request *req, vkm_run **out)
+{
+    vkm_block_list *l = bin->list;
+    const uint32_t nslots = run_slots_for(bin, l);
+    if (nslots == 0) {
+        if (bin->runs_made < RUN_GROWTH_STEPS)
+            bin->runs_made++; /* warming up: the next run is twice the size */
+        return VK_INCOMPLETE;
+    }
+    const vkm_host_alloc *ha = &tc->allocator->ha;
+    vkm_run *r = vkm_host_alloc_alloc(ha, run_struct_size(nslots), _Alignof(vkm_run));
+    if (r == NULL)
+        return VK_ERROR_OUT_OF_HOST_MEMORY;
+    memset(r, 0, sizeof(*r));
+    vkm_block_list_request lr = {
+        .size = (VkDeviceSize)nslots * bin->slot_size,
+        .alignment = vkm_size_class_pow2_factor(bin->slot_size),
+        .kind = (vkm_range_kind)bin->kind,
+        /* placement-relevant bits only; a run is never dedicated */
+        .flags = req->flags & (VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT |
+                               VMA_ALLOCATION_CREATE_WITHIN_BUDGET_BIT |
+                               VMA_ALLOCATION_CREATE_HOST_ACCESS_SEQUENTIAL_WRITE_BIT |
+                               VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT),
+        .user = (void *)((uintptr_t)r | RUN_TAG),
+    };
+    VkResult res = vkm_block_list_alloc_range(l, tc->rec, &lr, &r->block, &r->base);
+    if (res != VK_SUCCESS) {
+        vkm_host_alloc_free(ha, r, run_struct_size(nslots));
+        return res;
+    }
+    r->list = l;
+    r->slot_size = bin->slot_size;
+    r->kind = bin->kind;
+    r->ha = ha;
+    vkm_atomic_init_ptr(&r->xowner, tc);
+    vkm_slab_init(&r->slab, nslots);
+    for (uint32_t i = 0; i < nslots; i++)
+        vkm_atomic_init_u32(&r->xsize[i], 0);
+    bin->runs_made++;
+    bin_link(bin, r);
+    account_run_in(tc, r);
+    *out = r;
+    return VK_SUCCESS;
+}
+
+/* Takes an abandoned run of the bin's key, if any. */
+static vkm_run *
+adopt(vkm_tcache *tc, vkm_bin *bin)
+{
+    vkm_tcache_shared *s = tc->allocator->tcs;
+    if (vkm_atomic_load_u32_relaxed(&s->xabandoned) == 0)
+        return NULL;
+    for (;;) {
+        vkm_run *r;
+        vkm_mutex_lock(&s->abandoned_lock);
+        for (r = s->abandoned; r != NULL; r = r->next)
+            if (r->list == bin->list && r->slot_size == bin->slot_size && r->kind == bin->kind)
+                break;
+        if (r != NULL) {
+            if (r->prev != NULL)
+                r->prev->next = r->next;
+            else
+                s->abandoned = r->next;
+            if (r->next != NULL)
+                r->next->prev = r->prev;
+            r->in_abandoned = false;
+            vkm_atomic_fetch_sub_u32_relaxed(&s->xabandoned, 1);
+        }
+        vkm_mutex_unlock(&s->abandoned_lock);
+        if (r == NULL)
+            return NULL;
+        if (vkm_slab_adopt(&r->slab)) {
+            vkm_atomic_store_ptr_relaxed(&r->xowner, tc);
+            vkm_slab_collect(&r->slab);
+            bin_link(bin, r);
+            account_run_in(tc, r);
+            return r;
+        }
+        /* Its last slot came back meanwhile: the freer that completed it reclaims it. */
+    }
+}
+
+static bool
+run_before(const vkm_run *a, const vkm_run *b)
+{
+    return a->block->id != b->block->id ? a->block->id < b->block->id : a->base < b->base;
+}
+
+/* Owner slow path: a run of the bin with a free slot, after collecting remote frees:
+ * the lowest one (oldest block, lowest offset), which keeps memory compact; else an
+ * adopted or a new run. */
+static VkResult
+bin_refill(vkm_tcache *tc, vkm_bin *bin, const vkm_alloc_request *req, vkm_run **out)
+{
+    vkm_run *best = NULL;
+    for (vkm_run *r = bin->runs; r != NULL; r = r->next) {
+        uint32_t n = vkm_slab_collect(&r->slab);
+        if (n != 0)
+            set_cached(tc, tc->cached_bytes + (uint64_t)n * r->slot_size);
+        if (r->slab.nfree != 0 && (best == NULL || run_before(r, best)))
+            best = r;
+    }
+    if (best != NULL) {
+        *out = best;
+        return VK_SUCCESS;
+    }
+    vkm_run *r = adopt(tc, bin);
+    if (r != NULL && r->slab.nfree != 0) {
+        *out = r;
+        return VK_SUCCESS;
+    }
+    owner_add(&tc->xmisses, 1);
+    return run_create(tc, bin, req, out);
+}
+
+VkResult
+vkm_tcache_alloc(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req,
+                 VmaAllocation alloc)
+{
+    if (!tc->caching)
+        return VK_INCOMPLETE;
+    const VkDeviceSize alignment = vkm_block_list_alignment(l, req->alignment);
+    const uint64_t slot_size = vkm_size_class_slot(req->size, alignment);
+    vkm_bin *bin = slot_size != 0 ? bin_find(tc, l, (uint32_t)slot_size, (uint8_t)req->kind, true)
+                                  : NULL;
+    if (bin == NULL) {
+        owner_add(&tc->xbypasses, 1);
+        return VK_INCOMPLETE;
+    }
+    vkm_run *r = bin->cur;
+    uint32_t slot = r != NULL ? vkm_slab_alloc(&r->slab) : VKM_SLAB_NONE;
+    if (slot == VKM_SLAB_NONE) {
+        VkResult res = bin_refill(tc, bin, req, &r);
+        if (res != VK_SUCCESS) {
+            if (res == VK_INCOMPLETE)
+                owner_add(&tc->xbypasses, 1);
+            return res;
+        }
+        bin->cur = r;
+        slot = vkm_slab_alloc(&r->slab);
+        vkm_assert(slot != VKM_SLAB_NONE);
+    } else {
+        owner_add(&tc->xhits, 1);
+    }
+    set_cached(tc, tc->cached_bytes - r->slot_size);
+    vkm_atomic_store_u32_relaxed(&r->xsize[slot], (uint32_t)req->size);
+    alloc->type = VKM_ALLOC_BLOCK;
+    alloc->u.b.block = r->block;
+    alloc->u.b.run = r;
+    alloc->u.b.slot = slot;
+    alloc->offset = r->base + (VkDeviceSize)slot * r->slot_size;
+    alloc->size = req->size;
+    alloc->alignment = alignment;
+    alloc->memory_type = l->p.memory_type;
+    alloc->pool = NULL;
+    return VK_SUCCESS;
+}
+
+/* Owner: `r` has no allocation left. Keep it (one empty run per bin, within the byte
+ * budget) or give it back. */
+static void
+maybe_return_empty(vkm_tcache *tc, vkm_bin *bin, vkm_run *r)
+{
+    const uint64_t limit = vkm_atomic_load_u64_relaxed(&tc->allocator->tcs->xlimit);
+    bool keep = tc->cached_bytes <= limit;
+    if (keep) {
+        for (vkm_run *o = bin->runs; o != NULL; o = o->next) {
+            if (o != r && o->slab.nfree == o->slab.nslots) {
+                keep = false; /* the bin already keeps an empty run */
+                break;
+            }
+        }
+    }
+    if (keep)
+        return;
+    account_run_out(tc, r);
+    bin_unlink(bin, r);
+    run_return(tc->rec, r);
+}
+
+/* Someone took the last outstanding slot of an abandoned run back: reclaim it. */
+static void
+reclaim_abandoned(vkm_tcache *tc, vkm_run *r)
+{
+    vkm_tcache_shared *s = tc->allocator->tcs;
+    vkm_mutex_lock(&s->abandoned_lock);
+    if (r->in_abandoned) {
+        if (r->prev != NULL)
+            r->prev->next = r->next;
+        else
+            s->abandoned = r->next;
+        if (r->next != NULL)
+            r->next->prev = r->prev;
+        r->in_abandoned = false;
+        vkm_atomic_fetch_sub_u32_relaxed(&s->xabandoned, 1);
+    }
+    vkm_mutex_unlock(&s->abandoned_lock);
+    run_return(tc->rec, r);
+}
+
+void
+vkm_tcache_free(vkm_tcache *tc, VmaAllocation alloc)
+{
+    vkm_run *r = alloc->u.b.run;
+    const uint32_t slot = alloc->u.b.slot;
+    vkm_assert(vkm_atomic_load_u32_relaxed(&r->xsize[slot]) != 0);
+    vkm_atomic_store_u32_relaxed(&r->xsize[slot], 0);
+    if (vkm_atomic_load_ptr_relaxed(&r->xowner) == tc) {
+        /* Only this thread ever stores itself as the owner, so the comparison is exact. */
+        vkm_assert(!vkm_slab_is_free_local(&r->slab, slot));
+        vkm_slab_free_local(&r->slab, slot);
+        set_cached(tc, tc->cached_bytes + r->slot_size);
+        if (r->slab.nfree == r->slab.nslots) {
+            vkm_bin *bin = bin_find(tc, r->list, r->slot_size, r->kind, false);
+            vkm_assert(bin != NULL);
+            if (bin != NULL)
+                maybe_return_empty(tc, bin, r);
+        }
+        return;
+    }
+    /* Remote: one atomic publication; the run stays readable while we are inside the
+     * section even if its owner collects our slot and returns the run at once. */
+    owner_add(&tc->xremote_frees, 1);
+    vkm_epoch_begin(tc->rec);
+    const bool completed = vkm_slab_free_remote(&r->slab, slot);
+    vkm_epoch_end(tc->rec);
+    if (completed)
+        reclaim_abandoned(tc, r);
+}
+
+void
+vkm_tcache_trim(vkm_tcache *tc, bool all)
+{
+    const uint64_t limit = vkm_atomic_load_u64_relaxed(&tc->allocator->tcs->xlimit);
+    for (uint32_t i = 0; i < VKM_TCACHE_BINS; i++) {
+        vkm_bin *bin = &tc->bins[i];
+        if (bin->list == NULL)
+            continue;
+        bool kept_one = false;
+        vkm_run *next;
+        for (vkm_run *r = bin->runs; r != NULL; r = next) {
+            next = r->next;
+            uint32_t n = vkm_slab_collect(&r->slab);
+            set_cached(tc, tc->cached_bytes + (uint64_t)n * r->slot_size);
+            if (r->slab.nfree != r->slab.nslots)
+                continue;
+            if (!all && !kept_one && tc->cached_bytes <= limit) {
+                kept_one = true;
+                continue;
+            }
+            account_run_out(tc, r);
+            bin_unlink(bin, r);
+            run_return(tc->rec, r);
+        }
+    }
+    vkm_epoch_poll(tc->rec);
+}
+
+bool
+vkm_tcache_expand_range(void *user, VkDeviceSize size, VmaDetailedStatistics *d)
+{
+    VKM_UNUSED(size);
+    if (!((uintptr_t)user & RUN_TAG))
+        return false;
+    const vkm_run *r = (const vkm_run *)((uintptr_t)user & ~RUN_TAG);
+    /* The run is alive: its range is in the TLSF whose lock the caller holds. */
+    for (uint32_t i = 0; i < r->slab.nslots; i++) {
+        uint32_t s = vkm_atomic_load_u32_relaxed(&r->xsize[i]);
+        if (s != 0)
+            vkm_stats_add_allocation(d, s);
+        else
+            vkm_stats_add_unused_range(d, r->slot_size);
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Cache life cycle                                                                      */
+
+static vkm_tcache *
+tcache_new(VmaAllocator a, bool caching)
+{
+    vkm_tcache *tc = vkm_host_new(&a->ha, vkm_tcache);
+    if (tc == NULL)
+        return NULL;
+    tc->rec = vkm_epoch_register(a->epoch);
+    if (tc->rec == NULL) {
+        vkm_host_delete(&a->ha, vkm_tcache, tc);
+        return NULL;
+    }
+    tc->allocator = a;
+    tc->caching = caching;
+    return tc;
+}
+
+/* Frees the cache's memory (its runs are gone already); the record stays with the epoch. */
+static void
+tcache_delete(vkm_tcache *tc)
+{
+    const vkm_host_alloc *ha = &tc->allocator->ha;
+    for (uint32_t i = 0; i < VKM_TCACHE_CTR_CHUNKS; i++)
+        vkm_host_delete_array(ha, vkm_tcache_counter, vkm_atomic_load_ptr_relaxed(&tc->xchunks[i]),
+                              VKM_TCACHE_CTR_PER_CHUNK);
+    vkm_host_delete(ha, vkm_tcache, tc);
+}
+
+/* Under the registry lock: moves the cache's counters into the lists' shared ones and
+ * its statistics into `retired`, and unlinks it. */
+static void
+fold_and_unlink(vkm_tcache_shared *s, vkm_tcache *tc)
+{
+    for (uint32_t id = 0; id < VKM_TCACHE_MAX_LISTS; id++) {
+        vkm_block_list *l = s->lists[id];
+        if (l == NULL)
+            continue;
+        uint64_t c = 0, b = 0;
+        sum_slot(tc, id, &c, &b);
+        if (c != 0 || b != 0) {
+            vkm_atomic_fetch_add_u64_relaxed(&l->xshared_count, c);
+            vkm_atomic_fetch_add_u64_relaxed(&l->xshared_bytes, b);
+        }
+    }
+    s->retired[0] += vkm_atomic_load_u64_relaxed(&tc->xhits);
+    s->retired[1] += vkm_atomic_load_u64_relaxed(&tc->xmisses);
+    s->retired[2] += vkm_atomic_load_u64_relaxed(&tc->xbypasses);
+    s->retired[3] += vkm_atomic_load_u64_relaxed(&tc->xremote_frees);
+    if (tc->reg_prev != NULL)
+        tc->reg_prev->reg_next = tc->reg_next;
+    else
+        s->caches = tc->reg_next;
+    if (tc->reg_next != NULL)
+        tc->reg_next->reg_prev = tc->reg_prev;
+}
+
+/* Thread exit (thread.c, under its owners lock; the allocator is alive): return empty
+ * runs, abandon the others, fold the counters, release the record. */
+static void
+tcache_thread_exit(void *data)
+{
+    vkm_tcache *tc = data;
+    VmaAllocator a = tc->allocator;
+    vkm_tcache_shared *s = a->tcs;
+    for (uint32_t i = 0; i < VKM_TCACHE_BINS; i++) {
+        vkm_bin *bin = &tc->bins[i];
+        while (bin->runs != NULL) {
+            vkm_run *r = bin->runs;
+            vkm_slab_collect(&r->slab);
+            account_run_out(tc, r);
+            bin_unlink(bin, r);
+            if (r->slab.nfree == r->slab.nslots) {
+                run_return(tc->rec, r);
+                continue;
+            }
+            vkm_atomic_store_ptr_relaxed(&r->xowner, NULL);
+            /* In the list before the abandoning step, under the lock: an adopter cannot
+             * see it half-abandoned, and a completing freer finds it there. */
+            vkm_mutex_lock(&s->abandoned_lock);
+            r->prev = NULL;
+            r->next = s->abandoned;
+            if (s->abandoned != NULL)
+                s->abandoned->prev = r;
+            s->abandoned = r;
+            r->in_abandoned = true;
+            vkm_atomic_fetch_add_u32_relaxed(&s->xabandoned, 1);
+            const bool complete = vkm_slab_abandon(&r->slab);
+            vkm_mutex_unlock(&s->abandoned_lock);
+            if (complete)
+                reclaim_abandoned(tc, r);
+        }
+    }
+    vkm_mutex_lock(&s->lock);
+    fold_and_unlink(s, tc);
+    vkm_mutex_unlock(&s->lock);
+    vkm_epoch_unregister(tc->rec);
+    tcache_delete(tc);
+}
+
+vkm_tcache *
+vkm_tcache_enter_slow(VmaAllocator a)
+{
+    vkm_tcache_shared *s = a->tcs;
+    vkm_tcache *tc = tcache_new(a, a->use_caches);
+    if (tc != NULL) {
+        vkm_mutex_lock(&s->lock);
+        tc->reg_next = s->caches;
+        if (s->caches != NULL)
+            s->caches->reg_prev = tc;
+        s->caches = tc;
+        vkm_mutex_unlock(&s->lock);
+        if (vkm_thread_set(a, a->owner.gen, tc, tcache_thread_exit))
+            return tc;
+        vkm_mutex_lock(&s->lock);
+        fold_and_unlink(s, tc);
+        vkm_mutex_unlock(&s->lock);
+        vkm_epoch_unregister(tc->rec);
+        tcache_delete(tc);
+    }
+    vkm_mutex_lock(&s->fallback_lock);
+    return s->fallback;
+}
+
+VkResult
+vkm_tcache_shared_init(VmaAllocator a)
+{
+    vkm_tcache_shared *s = vkm_host_new(&a->ha, vkm_tcache_shared);
+    if (s == NULL)
+        return VK_ERROR_OUT_OF_HOST_MEMORY;
+    a->tcs = s;
+    vkm_mutex_init(&s->lock);
+    vkm_mutex_init(&s->fallback_lock);
+    vkm_mutex_init(&s->abandoned_lock);
+    vkm_atomic_init_u32(&s->xabandoned, 0);
+    vkm_atomic_init_u64(&s->xlimit, VKM_DEFAULT_THREAD_CACHE_BYTES);
+    s->fallback = tcache_new(a, false);
+    if (s->fallback == NULL) {
+        vkm_mutex_destroy(&s->lock);
+        vkm_mutex_destroy(&s->fallback_lock);
+        vkm_mutex_destroy(&s->abandoned_lock);
+        vkm_host_delete(&a->ha, vkm_tcache_shared, s);
+        a->tcs = NULL;
+        return VK_ERROR_OUT_OF_HOST_MEMORY;
+    }
+    return VK_SUCCESS;
+}
+
+/* Allocator destruction: the range goes back without any policy (the blocks are about
+ * to be freed) and the struct directly (nobody can be reading it any more). */
+static void
+drop_run(vkm_run *r)
+{
+    vkm_block *b = r->block;
+    uint32_t live = 0;
+    for (uint32_t i = 0; i < r->slab.nslots; i++)
+        live += vkm_atomic_load_u32_relaxed(&r->xsize[i]) != 0;
+    if (live != 0 && vkm_config_api_asserts)
+        fprintf(stderr, "vkmalloc: %u allocation(s) of %u bytes were not freed before the "
+                        "allocator was destroyed\n", live, r->slot_size);
+    vkm_mutex_lock(&b->lock);
+    vkm_tlsf_free(b->tlsf, r->base);
+    vkm_mutex_unlock(&b->lock);
+    run_free_struct(r);
+}
+
+void
+vkm_tcache_shared_finish(VmaAllocator a)
+{
+    vkm_tcache_shared *s = a->tcs;
+    if (s == NULL)
+        return;
+    /* No thread uses the allocator now (VMA's contract), and thread exits no longer run
+     * for it (the caller unregistered the generation first). */
+    while (s->caches != NULL) {
+        vkm_tcache *tc = s->caches;
+        for (uint32_t i = 0; i < VKM_TCACHE_BINS; i++) {
+            while (tc->bins[i].runs != NULL) {
+                vkm_run *r = tc->bins[i].runs;
+                bin_unlink(&tc->bins[i], r);
+                drop_run(r);
+            }
+        }
+        s->caches = tc->reg_next;
+        tcache_delete(tc);
+    }
+    while (s->abandoned != NULL) {
+        vkm_run *r = s->abandoned;
+        s->abandoned = r->next;
+        drop_run(r);
+    }
+    tcache_delete(s->fallback);
+    vkm_mutex_destroy(&s->lock);
+    vkm_mutex_destroy(&s->fallback_lock);
+    vkm_mutex_destroy(&s->abandoned_lock);
+    vkm_host_delete(&a->ha, vkm_tcache_shared, s);
+    a->tcs = NULL;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* vkm* statistics                                                                       */
+
+void
+vkm_tcache_stats(const vkm_tcache *tc, VkmThreadCacheStatistics *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (tc == NULL)
+        return;
+    out->cachedBytes = vkm_atomic_load_u64_relaxed(&tc->xcached_bytes);
+    out->runBytes = vkm_atomic_load_u64_relaxed(&tc->xrun_bytes);
+    out->runCount = (uint32_t)vkm_atomic_load_u64_relaxed(&tc->xrun_count);
+    out->threadCount = 1;
+    out->hits = vkm_atomic_load_u64_relaxed(&tc->xhits);
+    out->misses = vkm_atomic_load_u64_relaxed(&tc->xmisses);
+    out->bypasses = vkm_atomic_load_u64_relaxed(&tc->xbypasses);
+    out->remoteFrees = vkm_atomic_load_u64_relaxed(&tc->xremote_frees);
+    out->lockWaits = vkm_block_list_thread_lock_waits();
+}
+
+void
+vkm_tcache_stats_all(VmaAllocator a, VkmThreadCacheStatistics *out)
+{
+    vkm_tcache_shared *s = a->tcs;
+    memset(out, 0, sizeof(*out));
+    vkm_mutex_lock(&s->lock);
+    for (const vkm_tcache *tc = s->caches; tc != NULL; tc = tc->reg_next) {
+        VkmThreadCacheStatistics one;
+        vkm_tcache_stats(tc, &one);
+        out->cachedBytes += one.cachedBytes;
+        out->runBytes += one.runBytes;
+        out->runCount += one.runCount;
+        out->threadCount++;
+        out->hits += one.hits;
+        out->misses += one.misses;
+        out->bypasses += one.bypasses;
+        out->remoteFrees += one.remoteFrees;
+    }
+    out->hits += s->retired[0];
+    out->misses += s->retired[1];
+    out->bypasses += s->retired[2];
+    out->remoteFrees += s->retired[3];
+    for (uint32_t id = 0; id < VKM_TCACHE_MAX_LISTS; id++)
+        if (s->lists[id] != NULL)
+            out->lockWaits += vkm_atomic_load_u64_relaxed(&s->lists[id]->xlock_waits);
+    vkm_mutex_unlock(&s->lock);
+}

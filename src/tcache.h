@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tcache.h - per-(thread, allocator) caches of runs, and per-thread counters (layer L3).
+ *
+ * design.md §4. A thread finds its cache through a thread slot (thread.c) keyed by the
+ * allocator and its generation. A cache owns:
+ *   - bins, one per (block list, slot size, resource kind), each with the runs that serve
+ *     it: ranges reserved from a block of the list and cut into equal slots (slab.h);
+ *   - the thread's epoch record, used by every lock-free read the thread makes;
+ *   - allocation counters per block list (count and bytes, +1 on allocate and -1 on free
+ *     by whichever thread does it), summed over all caches on read, so statistics and
+ *     budgets are exact without a shared counter on the allocation path.
+ *
+ * Who touches what:
+ *   bins, runs' owner fields, chunk arrays       the owning thread only
+ *   x* counters                                  written by the owner (relaxed store of
+ *                                                load + delta: single writer), read by
+ *                                                statistics under the registry lock
+ *   registry links                               under VmaAllocator_T::tcache_lock
+ *   a run's xsize[], slab remote words           any thread, atomic
+ *   abandoned runs                               under VmaAllocator_T::abandoned_lock
+ * A cache is freed only by its thread's exit hook or by allocator destruction, both under
+ * the registry lock, so a statistics reader holding that lock never sees it go.
+ *
+ * When a thread cannot have a cache (no thread slot left, host memory exhausted) it uses
+ * the allocator's fallback cache, which has no runs, under the fallback lock.
+ */
+#ifndef VKM_TCACHE_H
+#define VKM_TCACHE_H
+
+#include "allocation.h"
+#include "allocator.h"
+#include "block_list.h"
+#include "debug.h"
+#include "epoch.h"
+#include "slab.h"
+#include "thread.h"
+
+#define VKM_TCACHE_BINS 256u          /* open-addressed, power of two */
+#define VKM_TCACHE_CTR_PER_CHUNK 64u
+#define VKM_TCACHE_CTR_CHUNKS 64u     /* -> 4096 block lists with per-thread counters */
+#define VKM_TCACHE_MAX_LISTS (VKM_TCACHE_CTR_PER_CHUNK * VKM_TCACHE_CTR_CHUNKS)
+
+typedef struct vkm_tcache vkm_tcache;
+
+/*
+ * A run. slot i covers [base + i * slot_size, base + (i + 1) * slot_size) of `block`.
+ *   cached bytes of a run = slab.nfree * slot_size                 (owner's view)
+ *   xsize[i] != 0  <=>  slot i holds a live allocation of that requested size
+ */
+typedef struct vkm_run {
+    vkm_block_list *list;          /* immutable */
+    vkm_block *block;              /* immutable */
+    VkDeviceSize base;             /* immutable */
+    uint32_t slot_size;            /* immutable */
+    uint8_t kind;                  /* immutable: vkm_range_kind */
+    bool in_abandoned;             /* under abandoned_lock */
+    vkm_atomic_ptr xowner;         /* vkm_tcache *; NULL while abandoned */
+    struct vkm_run *prev, *next;   /* owner's bin list, or the abandoned list */
+    vkm_epoch_entry retire;
+    const vkm_host_alloc *ha;      /* immutable */
+    vkm_slab slab;
+    vkm_atomic_u32 xsize[];
+} vkm_run;
+
+typedef struct vkm_tcache_counter {
+    vkm_atomic_u64 xcount; /* allocations made minus freed through this cache, mod 2^64 */
+    vkm_atomic_u64 xbytes;
+} vkm_tcache_counter;
+
+typedef struct vkm_bin {
+    vkm_block_list *list;          /* NULL: unused */
+    uint32_t slot_size;
+    uint8_t kind;
+    uint32_t run_count;
+    uint32_t runs_made;            /* grows the next run */
+    vkm_run *cur;                  /* where allocation looks first */
+    vkm_run *runs;                 /* every run of the bin */
+} vkm_bin;
+
+struct vkm_tcache {
+    VmaAllocator allocator;        /* immutable */
+    vkm_epoch_record *rec;         /* immutable */
+    bool caching;                  /* immutable: runs are used */
+    vkm_tcache *reg_prev, *reg_next;
+    uint64_t cached_bytes;         /* owner; mirrored into xcached_bytes */
+    vkm_atomic_u64 xcached_bytes, xrun_bytes, xrun_count;
+    vkm_atomic_u64 xhits, xmisses, xbypasses, xremote_frees;
+    vkm_atomic_ptr xchunks[VKM_TCACHE_CTR_CHUNKS]; /* vkm_tcache_counter[64] */
+    vkm_bin bins[VKM_TCACHE_BINS];
+};
+
+/* Allocator-wide state (VmaAllocator_T::tcs). */
+struct vkm_tcache_shared {
+    vkm_mutex lock;                /* the registry: caches, lists, retired counters */
+    vkm_tcache *caches;
+    vkm_block_list *lists[VKM_TCACHE_MAX_LISTS]; /* by list id, under lock */
+    uint32_t list_hint;            /* under lock: where the next id search starts */
+    uint64_t retired[5];           /* hits, misses, bypasses, remote frees of exited caches */
+    vkm_mutex fallback_lock;
+    vkm_tcache *fallback;
+    vkm_mutex abandoned_lock;
+    vkm_run *abandoned;
+    vkm_atomic_u32 xabandoned;     /* runs in the list, for a lock-free "any?" check */
+    vkm_atomic_u64 xlimit;         /* byte budget of cached free slots per thread */
+};
+
+VkResult vkm_tcache_shared_init(VmaAllocator a);
+/* Allocator destruction: every cache (live threads' too), every abandoned run, the
+ * fallback. Runs still holding allocations are reported (debug) and dropped. */
+void vkm_tcache_shared_finish(VmaAllocator a);
+
+/* Gives a block list its counter id (VK_SUCCESS even when ids run out: the list then
+ * counts in its shared atomics). */
+void vkm_tcache_register_list(VmaAllocator a, vkm_block_list *l);
+/* Before a list is destroyed: forget its counters everywhere. */
+void vkm_tcache_unregister_list(VmaAllocator a, vkm_block_list *l);
+
+vkm_tcache *vkm_tcache_enter_slow(VmaAllocator a);
+
+/* The calling thread's cache; pair with vkm_tcache_leave. Never fails. */
+static inline vkm_tcache *
+vkm_tcache_enter(VmaAllocator a)
+{
+    vkm_tcache *tc = vkm_thread_get(a, a->owner.gen);
+    return VKM_LIKELY(tc != NULL) ? tc : vkm_tcache_enter_slow(a);
+}
+
+static inline void
+vkm_tcache_leave(VmaAllocator a, vkm_tcache *tc)
+{
+    if (VKM_UNLIKELY(tc == a->tcs->fallback))
+        vkm_mutex_unlock(&a->tcs->fallback_lock);
+}
+
+/* The calling thread's cache if it has one already (statistics: never creates one). */
+static inline vkm_tcache *
+vkm_tcache_peek(VmaAllocator a)
+{
+    return vkm_thread_get(a, a->owner.gen);
+}
+
+/* Counts `n` allocations of `bytes` in total into (or, negative, out of) list `l`. */
+void vkm_tcache_count(vkm_tcache *tc, vkm_block_list *l, int64_t n, int64_t bytes);
+/* Sums of the counters of list `l` (clamped at 0: a sum read while others allocate and
+ * free is made of untorn counters but not one instant). */
+void vkm_tcache_list_totals(VmaAllocator a, const vkm_block_list *l, uint64_t *count,
+                            uint64_t *bytes);
+/* Sums per heap over every list, into count[heap] / bytes[heap] (zeroed first). */
+void vkm_tcache_heap_totals(VmaAllocator a, uint64_t count[VK_MAX_MEMORY_HEAPS],
+                            uint64_t bytes[VK_MAX_MEMORY_HEAPS]);
+
+/* Serves a block-path request from a run. VK_SUCCESS with `alloc` filled in (block, run,
+ * slot, offset; no mapping yet), VK_INCOMPLETE when the request is not cacheable here
+ * (the caller takes the shared path), or an error of making a new run. */
+VkResult vkm_tcache_alloc(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req,
+                          VmaAllocation alloc);
+/* Returns a slot (alloc->u.b.run != NULL), by the owner or remotely. */
+void vkm_tcache_free(vkm_tcache *tc, VmaAllocation alloc);
+
+/* Returns free slots and empty runs: all empty runs with `all`, else the ones beyond one
+ * per bin and beyond the byte budget. */
+void vkm_tcache_trim(vkm_tcache *tc, bool all);
+
+/* Statistics expansion of a TLSF range: a run's slots (block_list.h's expand callback). */
+bool vkm_tcache_expand_range(void *user, VkDeviceSize size, VmaDetailedStatistics *d);
+
+/* vkmGetThreadCacheStatistics / vkmGetAllThreadCacheStatistics. */
+void vkm_tcache_stats(const vkm_tcache *tc, VkmThreadCacheStatistics *out);
+void vkm_tcache_stats_all(VmaAllocator a, VkmThreadCacheStatistics *out);
+
+#endif /* VKM_TCACHE_H */

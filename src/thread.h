@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * thread.h - per-thread slots and the thread-exit hook (layer L0).
+ *
+ * A thread holds a few slots, each binding an owner object (an allocator) to data of
+ * that thread (its cache). Owners are identified by address *and* a generation number
+ * that is never reused, so a slot left behind by a destroyed owner is recognised as
+ * stale even when a new owner lands at the same address, and is never dereferenced.
+ *
+ * Thread exit: for every slot whose owner is still registered, the slot's exit function
+ * runs on the exiting thread. Registration and the exit functions are serialised by one
+ * process-wide lock, so once vkm_thread_owner_unregister() returns no exit function of
+ * that owner is running or will run: the owner may free everything its slots point to.
+ *
+ * Lock order: the owners lock is outermost; exit functions may take any library lock.
+ */
+#ifndef VKM_THREAD_H
+#define VKM_THREAD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Slots per thread: a thread using more allocators at once works without a cache for
+ * the extra ones. */
+#define VKM_THREAD_SLOTS 8
+
+typedef void vkm_thread_exit_fn(void *data);
+
+/* Registry node embedded in the owner (no allocation: the registry outlives every
+ * owner's host-allocation callbacks). `gen` is set by vkm_thread_owner_register. */
+typedef struct vkm_thread_owner {
+    uint64_t gen;                   /* immutable once registered */
+    struct vkm_thread_owner *next;  /* under the owners lock */
+} vkm_thread_owner;
+
+/* Gives `o` a new generation and makes it live. */
+void vkm_thread_owner_register(vkm_thread_owner *o);
+/* See above: afterwards no exit function of `o` runs any more. */
+void vkm_thread_owner_unregister(vkm_thread_owner *o);
+
+/* The calling thread's data for (owner, gen), or NULL. A stale slot of the same owner
+ * address is dropped on the way. */
+void *vkm_thread_get(const void *owner, uint64_t gen);
+/* Binds data to (owner, gen) for the calling thread, with its exit function. Returns
+ * false when all slots are taken by live owners. */
+bool vkm_thread_set(const void *owner, uint64_t gen, void *data, vkm_thread_exit_fn *fn);
+/* Forgets the calling thread's slot for `owner` (no exit function runs). */
+void vkm_thread_clear(const void *owner);
+
+#endif /* VKM_THREAD_H */
