@@ -433,10 +433,8 @@ release_empty_blocks(vkm_block_list *l, vkm_epoch_record *rec, uint32_t keep)
 {
     VmaAllocator a = l->allocator;
     vkm_block_array *arr = array_of(l);
-    uint32_t empty = 0;
-    for (size_t i = 0; i < arr->count; i++)
-        if (vkm_tlsf_is_empty(arr->blocks[i]->tlsf)) /* racy peek, rechecked under the lock */
-            empty++;
+    /* The counter is a hint (each block's state is read again under its lock). */
+    uint32_t empty = vkm_atomic_load_u32_relaxed(&l->xempty_blocks);
     if (empty <= keep)
         return;
     vkm_block *victims[8];

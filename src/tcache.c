@@ -310,6 +310,16 @@ run_create(vkm_tcache *tc, vkm_bin *bin, const vkm_alloc_request *req, vkm_run *
     if (r == NULL)
         return VK_ERROR_OUT_OF_HOST_MEMORY;
     memset(r, 0, sizeof(*r));
+    /* Everything a statistics walk reads is set before the range (and with it the run)
+     * becomes visible in the block's TLSF. */
+    r->list = l;
+    r->slot_size = bin->slot_size;
+    r->kind = bin->kind;
+    r->ha = ha;
+    vkm_atomic_init_ptr(&r->xowner, tc);
+    vkm_slab_init(&r->slab, nslots);
+    for (uint32_t i = 0; i < nslots; i++)
+        vkm_atomic_init_u32(&r->xsize[i], 0);
     vkm_block_list_request lr = {
         .size = (VkDeviceSize)nslots * bin->slot_size,
         .alignment = vkm_size_class_pow2_factor(bin->slot_size),
@@ -326,14 +336,6 @@ run_create(vkm_tcache *tc, vkm_bin *bin, const vkm_alloc_request *req, vkm_run *
         vkm_host_alloc_free(ha, r, run_struct_size(nslots));
         return res;
     }
-    r->list = l;
-    r->slot_size = bin->slot_size;
-    r->kind = bin->kind;
-    r->ha = ha;
-    vkm_atomic_init_ptr(&r->xowner, tc);
-    vkm_slab_init(&r->slab, nslots);
-    for (uint32_t i = 0; i < nslots; i++)
-        vkm_atomic_init_u32(&r->xsize[i], 0);
     bin->runs_made++;
     bin_link(bin, r);
     account_run_in(tc, r);
