@@ -56,7 +56,7 @@ vkm_epoch_destroy(vkm_epoch *e)
         /* Nothing can be in a section any more: run whatever is still deferred. */
         vkm_tsan_acquire(&e->tsan_sync);
         ck_epoch_reclaim(&r->ck);
-        vkm_host_alloc_free(e->ha, r, sizeof(*r));
+        vkm_host_alloc_free_aligned(e->ha, r, sizeof(*r), _Alignof(vkm_epoch_record));
         r = next;
     }
     vkm_mutex_destroy(&e->lock);

@@ -117,7 +117,7 @@ vkm_host_alloc_calloc(const vkm_host_alloc *ha, size_t size, size_t align)
 }
 
 void
-vkm_host_alloc_free(const vkm_host_alloc *ha, void *ptr, size_t size)
+vkm_host_alloc_free_aligned(const vkm_host_alloc *ha, void *ptr, size_t size, size_t align)
 {
     if (ptr == NULL)
         return;
@@ -126,15 +126,24 @@ vkm_host_alloc_free(const vkm_host_alloc *ha, void *ptr, size_t size)
         return;
     }
 #if VKM_HOST_ALLOC_JEMALLOC
-    /* The alignment is not known here; sdallocx needs only a size class that the
-     * allocation could have had, and MALLOCX_ALIGN only matters for large alignments,
-     * which our callers never combine with tiny sizes. Plain dallocx is exact. */
-    VKM_UNUSED(size);
-    dallocx(ptr, jemalloc_flags(16));
+    /* Sized free: jemalloc skips the size lookup. The flags must name the alignment the
+     * block was allocated with; debug builds check the size against jemalloc's own. */
+    const int flags = jemalloc_flags(align < 16 ? 16 : align);
+    if (vkm_config_internal_asserts && nallocx(size, flags) != sallocx(ptr, flags))
+        vkm_assert_failed("nallocx(size) == sallocx(ptr)", "sized free of a wrong size",
+                          __FILE__, __LINE__, false);
+    sdallocx(ptr, size, flags);
 #else
     VKM_UNUSED(size);
+    VKM_UNUSED(align);
     free(ptr);
 #endif
+}
+
+void
+vkm_host_alloc_free(const vkm_host_alloc *ha, void *ptr, size_t size)
+{
+    vkm_host_alloc_free_aligned(ha, ptr, size, 16);
 }
 
 void *

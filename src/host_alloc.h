@@ -43,6 +43,8 @@ void *vkm_host_alloc_calloc(const vkm_host_alloc *ha, size_t size, size_t align)
 /* Frees a block from this vkm_host_alloc; `size` must be the size it was allocated with
  * (sized free: jemalloc skips a lookup). NULL is a no-op. */
 void vkm_host_alloc_free(const vkm_host_alloc *ha, void *ptr, size_t size);
+/* As vkm_host_alloc_free for a block allocated with an alignment above 16. */
+void vkm_host_alloc_free_aligned(const vkm_host_alloc *ha, void *ptr, size_t size, size_t align);
 
 /* Resizes, keeping min(old, new) bytes. Returns NULL (old block untouched) on failure. */
 void *vkm_host_alloc_realloc(const vkm_host_alloc *ha, void *ptr, size_t old_size,
@@ -54,10 +56,10 @@ void vkm_host_alloc_free_str(const vkm_host_alloc *ha, char *s);
 
 /* Typed helpers. */
 #define vkm_host_new(ha, T) ((T *)vkm_host_alloc_calloc((ha), sizeof(T), _Alignof(T)))
-#define vkm_host_delete(ha, T, p) vkm_host_alloc_free((ha), (p), sizeof(T))
+#define vkm_host_delete(ha, T, p) vkm_host_alloc_free_aligned((ha), (p), sizeof(T), _Alignof(T))
 #define vkm_host_new_array(ha, T, n) \
     ((T *)vkm_host_alloc_calloc((ha), sizeof(T) * (size_t)(n), _Alignof(T)))
 #define vkm_host_delete_array(ha, T, p, n) \
-    vkm_host_alloc_free((ha), (p), sizeof(T) * (size_t)(n))
+    vkm_host_alloc_free_aligned((ha), (p), sizeof(T) * (size_t)(n), _Alignof(T))
 
 #endif /* VKM_HOST_ALLOC_H */

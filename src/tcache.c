@@ -199,7 +199,7 @@ run_struct_size(uint32_t nslots)
 static void
 run_free_struct(vkm_run *r)
 {
-    vkm_host_alloc_free(r->ha, r, run_struct_size(r->slab.nslots));
+    vkm_host_alloc_free_aligned(r->ha, r, run_struct_size(r->slab.nslots), _Alignof(vkm_run));
 }
 
 static void
@@ -333,7 +333,7 @@ run_create(vkm_tcache *tc, vkm_bin *bin, const vkm_alloc_request *req, vkm_run *
     };
     VkResult res = vkm_block_list_alloc_range(l, tc->rec, &lr, &r->block, &r->base);
     if (res != VK_SUCCESS) {
-        vkm_host_alloc_free(ha, r, run_struct_size(nslots));
+        vkm_host_alloc_free_aligned(ha, r, run_struct_size(nslots), _Alignof(vkm_run));
         return res;
     }
     bin->runs_made++;
