@@ -231,7 +231,6 @@ static shard g_shards[SHARDS];
 static atomic_uint_fast64_t g_live_ranges;
 static atomic_uint_fast64_t g_next_id;
 static pthread_once_t g_registry_once = PTHREAD_ONCE_INIT;
-static VkDeviceSize g_granularity = 1; /* set by stress_env_open before threads start */
 
 static void
 registry_init(void)
@@ -376,20 +375,20 @@ report_overlap(VkDeviceMemory m, const live_range *n, const live_range *o)
 }
 
 static void
-report_granularity(VkDeviceMemory m, const live_range *n, const live_range *o)
+report_granularity(VkDeviceMemory m, VkDeviceSize g, const live_range *n, const live_range *o)
 {
     stress_fail("a linear and an optimal resource share a %" PRIu64 "-byte granularity page "
                 "in memory %#" PRIx64 ": id %" PRIu64 " [%" PRIu64 ", +%" PRIu64 ") and id %"
-                PRIu64 " [%" PRIu64 ", +%" PRIu64 ")", g_granularity, handle_bits(m), n->id,
+                PRIu64 " [%" PRIu64 ", +%" PRIu64 ")", g, handle_bits(m), n->id,
                 n->offset, n->size, o->id, o->offset, o->size);
 }
 
+/* g: the device's bufferImageGranularity (ranges of one memory share a device) */
 static void
-registry_insert(const stress_alloc *x)
+registry_insert(const stress_alloc *x, VkDeviceSize g)
 {
     shard *s = shard_of(x->memory);
     live_range n = {x->offset, x->size, x->id, class_of(x->kind)};
-    VkDeviceSize g = g_granularity;
     pthread_mutex_lock(&s->lock);
     mem_entry *e = find_mem(s, x->memory);
     if (e == NULL) {
@@ -414,14 +413,14 @@ registry_insert(const stress_alloc *x)
             if (o->size == 0 || (o->offset + o->size - 1) / g < first_page)
                 break;
             if (classes_conflict(n.cls, o->cls))
-                report_granularity(x->memory, &n, o);
+                report_granularity(x->memory, g, &n, o);
         }
         for (uint32_t j = at; j < e->count; j++) {
             const live_range *o = &e->ranges[j];
             if (o->offset / g > last_page)
                 break;
             if (classes_conflict(n.cls, o->cls))
-                report_granularity(x->memory, &n, o);
+                report_granularity(x->memory, g, &n, o);
         }
     }
     if (e->count == e->cap) {
@@ -479,8 +478,17 @@ stress_registry_live(void)
 
 /* ---- Vulkan context -------------------------------------------------------------------- */
 
+static void image_info(const stress_request *rq, VkImageCreateInfo *ici);
+
 int
 stress_env_open(stress_env *env)
+{
+    const char *layout = getenv("VKM_STRESS_LAYOUT");
+    return stress_env_open_layout(env, layout != NULL && layout[0] != '\0' ? layout : NULL);
+}
+
+int
+stress_env_open_layout(stress_env *env, const char *layout)
 {
     memset(env, 0, sizeof(*env));
     VkResult r = vkm_test_vk_probe();
@@ -499,11 +507,31 @@ stress_env_open(stress_env *env)
         stress_fail("vkm_test_vk_create: VkResult %d", (int)r);
         return STRESS_EXIT_FAIL;
     }
-    vkm_test_vk_fill_functions(&env->ctx, &env->fns);
-    const VkPhysicalDeviceMemoryProperties *mp = &env->ctx.mem_props;
-    for (uint32_t t = 0; t < mp->memoryTypeCount; t++)
-        if (mp->memoryTypes[t].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)
+    if (layout != NULL) {
+        r = vkm_sim_create(&env->ctx, layout, &env->sim);
+        if (r != VK_SUCCESS) {
+            stress_fail("vkm_sim_create(%s): VkResult %d", layout, (int)r);
+            vkm_test_vk_destroy(&env->ctx);
+            return STRESS_EXIT_FAIL;
+        }
+        vkm_sim_fill_functions(env->sim, &env->fns);
+        env->mem_props = *vkm_sim_memory_properties(env->sim);
+        env->granularity = vkm_sim_buffer_image_granularity(env->sim);
+        printf("%s: simulated layout %s\n", g_name, vkm_sim_layout_name(env->sim));
+    } else {
+        vkm_test_vk_fill_functions(&env->ctx, &env->fns);
+        env->mem_props = env->ctx.mem_props;
+        env->granularity = env->ctx.props.limits.bufferImageGranularity;
+    }
+    const VkPhysicalDeviceMemoryProperties *mp = &env->mem_props;
+    for (uint32_t t = 0; t < mp->memoryTypeCount; t++) {
+        VkMemoryPropertyFlags f = mp->memoryTypes[t].propertyFlags;
+        if (f & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) {
             env->host_visible_bits |= 1u << t;
+            if (!(f & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT))
+                env->noncoherent_bits |= 1u << t;
+        }
+    }
     VkBufferCreateInfo bci = {
         .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
         .size = 4096,
@@ -514,29 +542,55 @@ stress_env_open(stress_env *env)
     r = env->fns.vkCreateBuffer(env->ctx.device, &bci, NULL, &b);
     if (r != VK_SUCCESS) {
         stress_fail("vkCreateBuffer: VkResult %d", (int)r);
+        stress_env_close(env);
         return STRESS_EXIT_FAIL;
     }
     VkMemoryRequirements mr;
     env->fns.vkGetBufferMemoryRequirements(env->ctx.device, b, &mr);
     env->fns.vkDestroyBuffer(env->ctx.device, b, NULL);
     env->buffer_type_bits = mr.memoryTypeBits;
+    for (int tiling = 0; tiling < 2; tiling++) {
+        VkImageCreateInfo ici;
+        stress_request rq = {.kind = tiling ? STRESS_IMAGE_OPTIMAL : STRESS_IMAGE_LINEAR,
+                             .size = 16 * STRESS_KIB};
+        image_info(&rq, &ici);
+        VkImage img;
+        r = env->fns.vkCreateImage(env->ctx.device, &ici, NULL, &img);
+        if (r != VK_SUCCESS) {
+            stress_fail("vkCreateImage: VkResult %d", (int)r);
+            stress_env_close(env);
+            return STRESS_EXIT_FAIL;
+        }
+        env->fns.vkGetImageMemoryRequirements(env->ctx.device, img, &mr);
+        env->fns.vkDestroyImage(env->ctx.device, img, NULL);
+        bool ok = (mr.memoryTypeBits & env->host_visible_bits) != 0;
+        if (tiling)
+            env->optimal_image_mappable = ok;
+        else
+            env->linear_image_mappable = ok;
+    }
     uint32_t pool_bits = env->buffer_type_bits & env->host_visible_bits;
     if (pool_bits == 0) {
         stress_fail("no host-visible memory type for buffers: the pattern checks need one");
+        stress_env_close(env);
         return STRESS_EXIT_FAIL;
     }
     while (!(pool_bits & (1u << env->host_pool_type)))
         env->host_pool_type++;
-    env->granularity = env->ctx.props.limits.bufferImageGranularity;
     if (env->granularity == 0)
         env->granularity = 1;
-    g_granularity = env->granularity;
     return 0;
 }
 
 void
 stress_env_close(stress_env *env)
 {
+    if (env->sim != NULL) {
+        uint32_t v = vkm_sim_violation_count(env->sim);
+        STRESS_CHECK(v == 0, "the simulated device saw %u misuses (see stderr)", v);
+        vkm_sim_destroy(env->sim);
+        env->sim = NULL;
+    }
     vkm_test_vk_destroy(&env->ctx);
 }
 
@@ -577,13 +631,13 @@ stress_allocator_create(const stress_env *env, VkDeviceSize block_size,
     atomic_init(&a->xfrees, 0);
     VmaDeviceMemoryCallbacks dmcb = {dm_allocate, dm_free, a};
     VmaVulkanFunctions fns = env->fns;
-    VmaAllocatorCreateInfo aci = {
-        .flags = flags,
-        .pVulkanFunctions = &fns,
-        .preferredLargeHeapBlockSize = block_size ? block_size : STRESS_BLOCK_SIZE,
-        .pDeviceMemoryCallbacks = &dmcb,
-    };
-    vkm_test_vk_fill_allocator_info(&env->ctx, &aci);
+    VmaAllocatorCreateInfo aci = {.flags = flags, .pVulkanFunctions = &fns};
+    if (env->sim != NULL)
+        vkm_sim_fill_allocator_info(env->sim, &aci); /* the sim's table and extensions */
+    else
+        vkm_test_vk_fill_allocator_info(&env->ctx, &aci);
+    aci.preferredLargeHeapBlockSize = block_size ? block_size : STRESS_BLOCK_SIZE;
+    aci.pDeviceMemoryCallbacks = &dmcb;
     VkResult r = vmaCreateAllocator(&aci, &a->handle);
     if (r != VK_SUCCESS)
         a->handle = VK_NULL_HANDLE;
@@ -823,7 +877,7 @@ stress_alloc_create(stress_allocator *a, const stress_request *rq, stress_alloc 
     if (rq->flags & VMA_ALLOCATION_CREATE_MAPPED_BIT)
         STRESS_CHECK(info.pMappedData != NULL, "%s id %" PRIu64 ": MAPPED_BIT gave no pointer",
                      kn, out->id);
-    registry_insert(out);
+    registry_insert(out, env->granularity);
 
     void *p = out->mapped;
     if (p == NULL) {
@@ -834,19 +888,21 @@ stress_alloc_create(stress_allocator *a, const stress_request *rq, stress_alloc 
         }
     }
     stress_pattern_write(p, out->id, out->size);
-    if (out->mapped == NULL)
-        vmaUnmapMemory(a->handle, out->alloc);
+    /* while still mapped: unmapping non-coherent memory may drop unflushed writes */
     r = vmaFlushAllocation(a->handle, out->alloc, 0, VK_WHOLE_SIZE);
     STRESS_CHECK(r == VK_SUCCESS, "vmaFlushAllocation: VkResult %d", (int)r);
+    if (out->mapped == NULL)
+        vmaUnmapMemory(a->handle, out->alloc);
     return VK_SUCCESS;
 }
 
 bool
 stress_alloc_verify(stress_allocator *a, const stress_alloc *x, const char *when)
 {
+    if (x->alloc == VK_NULL_HANDLE)
+        return true;
     void *p = x->mapped;
-    VkResult r = vmaInvalidateAllocation(a->handle, x->alloc, 0, VK_WHOLE_SIZE);
-    STRESS_CHECK(r == VK_SUCCESS, "vmaInvalidateAllocation: VkResult %d", (int)r);
+    VkResult r;
     if (p == NULL) {
         r = vmaMapMemory(a->handle, x->alloc, &p);
         if (r != VK_SUCCESS) {
@@ -855,6 +911,9 @@ stress_alloc_verify(stress_allocator *a, const stress_alloc *x, const char *when
             return false;
         }
     }
+    /* only while mapped: invalidating unmapped memory is not allowed */
+    r = vmaInvalidateAllocation(a->handle, x->alloc, 0, VK_WHOLE_SIZE);
+    STRESS_CHECK(r == VK_SUCCESS, "vmaInvalidateAllocation: VkResult %d", (int)r);
     VkDeviceSize bad = stress_pattern_check(p, x->id, x->size);
     if (x->mapped == NULL)
         vmaUnmapMemory(a->handle, x->alloc);
@@ -871,6 +930,8 @@ stress_alloc_verify(stress_allocator *a, const stress_alloc *x, const char *when
 void
 stress_alloc_check_info(stress_allocator *a, const stress_alloc *x)
 {
+    if (x->alloc == VK_NULL_HANDLE)
+        return;
     VmaAllocationInfo info;
     vmaGetAllocationInfo(a->handle, x->alloc, &info);
     STRESS_CHECK(info.deviceMemory == x->memory && info.offset == x->offset &&
@@ -950,6 +1011,9 @@ stress_random_request(stress_rng *r, const stress_env *env, VmaPool pool)
         rq.kind = stress_chance(r, 70) ? STRESS_IMAGE_OPTIMAL : STRESS_IMAGE_LINEAR;
         if (rq.size > 256 * STRESS_KIB)
             rq.size = 256 * STRESS_KIB;
+        if ((rq.kind == STRESS_IMAGE_OPTIMAL && !env->optimal_image_mappable) ||
+            (rq.kind == STRESS_IMAGE_LINEAR && !env->linear_image_mappable))
+            rq.kind = STRESS_BUFFER; /* the pattern needs a mapping */
     }
     rq.random_access = stress_chance(r, 50);
     if (stress_chance(r, 50))
@@ -1067,7 +1131,7 @@ stress_check_statistics(stress_allocator *a)
     memset(&st, 0xA5, sizeof(st)); /* a member the call forgets to write shows */
     vmaCalculateStatistics(a->handle, &st);
     bounds b = bounds_now(a);
-    const VkPhysicalDeviceMemoryProperties *mp = &a->env->ctx.mem_props;
+    const VkPhysicalDeviceMemoryProperties *mp = &a->env->mem_props;
     const VmaDetailedStatistics zero = {.allocationSizeMin = VK_WHOLE_SIZE,
                                         .unusedRangeSizeMin = VK_WHOLE_SIZE};
     VmaDetailedStatistics by_type = zero, by_heap = zero;
@@ -1107,7 +1171,7 @@ stress_check_budgets(stress_allocator *a)
     VmaBudget budgets[VK_MAX_MEMORY_HEAPS];
     vmaGetHeapBudgets(a->handle, budgets);
     bounds b = bounds_now(a);
-    const VkPhysicalDeviceMemoryProperties *mp = &a->env->ctx.mem_props;
+    const VkPhysicalDeviceMemoryProperties *mp = &a->env->mem_props;
     for (uint32_t h = 0; h < mp->memoryHeapCount; h++) {
         const VmaBudget *bu = &budgets[h];
         STRESS_CHECK(bu->statistics.blockCount <= b.blocks &&

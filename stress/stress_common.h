@@ -41,6 +41,7 @@
 #include <stdint.h>
 
 #include "vk_ctx.h"
+#include "vk_sim.h"
 #include "vk_mem_alloc.h"
 #include "vkmalloc.h"
 
@@ -110,16 +111,28 @@ void stress_thread_join(pthread_t t);
 
 typedef struct stress_env {
     vkm_test_vk ctx;
-    VmaVulkanFunctions fns;
+    vkm_sim *sim;                /* NULL: the real layout, no wrapper */
+    VmaVulkanFunctions fns;      /* the driver's, or the sim's wrappers */
+    VkPhysicalDeviceMemoryProperties mem_props; /* as the allocator sees them */
     uint32_t host_visible_bits;  /* memory types with HOST_VISIBLE */
+    uint32_t noncoherent_bits;   /* HOST_VISIBLE without HOST_COHERENT (simulated layouts) */
     uint32_t buffer_type_bits;   /* memoryTypeBits of a real transfer/uniform/storage buffer */
     uint32_t host_pool_type;     /* host-visible type for custom pools */
     VkDeviceSize granularity;    /* bufferImageGranularity */
+    /* whether images of that tiling can live in host-visible memory (not so for optimal
+     * images on some layouts): stress_random_request asks for buffers instead */
+    bool linear_image_mappable, optimal_image_mappable;
 } stress_env;
 
 /* Creates the context (Lavapipe unless the environment names a driver, no validation
- * layer). Returns 0, STRESS_EXIT_SKIP when there is no driver, or STRESS_EXIT_FAIL. */
+ * layer), behind the simulated GPU layout VKM_STRESS_LAYOUT names (tests/gpus/<name>.json)
+ * when that is set. Returns 0, STRESS_EXIT_SKIP when there is no driver, or
+ * STRESS_EXIT_FAIL. */
 int stress_env_open(stress_env *env);
+/* The same with an explicit layout (NULL: real), ignoring VKM_STRESS_LAYOUT. A suite may
+ * hold several environments at once (each its own VkDevice). */
+int stress_env_open_layout(stress_env *env, const char *layout);
+/* Checks the sim saw no misuse (unflushed ranges, double maps, ...) and destroys all. */
 void stress_env_close(stress_env *env);
 
 /* ---- allocator with counted device memory ---------------------------------------------- */
@@ -193,9 +206,9 @@ VkResult stress_alloc_create(stress_allocator *a, const stress_request *rq, stre
  * vmaDestroyImage or vmaFreeMemory) and empties the slot. Empty slots are ignored. */
 void stress_alloc_destroy(stress_allocator *a, stress_alloc *x);
 /* Maps (or uses the persistent mapping), verifies the pattern, unmaps. `when` names the
- * moment in the failure message. Returns true when intact. */
+ * moment in the failure message. Returns true when intact (and for an empty slot). */
 bool stress_alloc_verify(stress_allocator *a, const stress_alloc *x, const char *when);
-/* vmaGetAllocationInfo agrees with what was recorded at creation. */
+/* vmaGetAllocationInfo agrees with what was recorded at creation (empty slots: no-op). */
 void stress_alloc_check_info(stress_allocator *a, const stress_alloc *x);
 
 /* Pattern through a pointer to the allocation's first byte (already mapped). */
