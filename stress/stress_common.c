@@ -1201,15 +1201,19 @@ stress_check_pool_statistics(stress_allocator *a, VmaPool pool, VkDeviceSize blo
     STRESS_CHECK(s.allocationBytes <= s.blockBytes,
                  "pool: allocationBytes %" PRIu64 " > blockBytes %" PRIu64, s.allocationBytes,
                  s.blockBytes);
-    STRESS_CHECK(s.blockCount <= max_blocks && s.blockBytes == s.blockCount * block_size,
-                 "pool of %zu blocks of %" PRIu64 " bytes: %u blocks, %" PRIu64 " bytes",
-                 max_blocks, block_size, s.blockCount, s.blockBytes);
+    uint64_t block_bound = max_blocks == 0 ? b.blocks : max_blocks;
+    STRESS_CHECK(s.blockCount <= block_bound && s.blockBytes == s.blockCount * block_size,
+                 "pool of at most %" PRIu64 " blocks of %" PRIu64 " bytes: %u blocks, %" PRIu64
+                 " bytes", block_bound, block_size, s.blockCount, s.blockBytes);
     STRESS_CHECK(s.allocationCount <= b.allocs, "pool: %u allocations, at most %" PRIu64,
                  s.allocationCount, b.allocs);
     VmaDetailedStatistics d;
     memset(&d, 0xA5, sizeof(d));
     vmaCalculatePoolStatistics(a->handle, pool, &d);
-    check_detailed(&d, "pool", 0, max_blocks, b.allocs, (uint64_t)max_blocks * block_size);
+    check_detailed(&d, "pool", 0, block_bound, b.allocs, block_bound * block_size);
+    STRESS_CHECK(d.statistics.blockBytes == d.statistics.blockCount * block_size,
+                 "pool (detailed): %u blocks, %" PRIu64 " bytes, blocks of %" PRIu64,
+                 d.statistics.blockCount, d.statistics.blockBytes, block_size);
 }
 
 VkmThreadCacheStatistics

@@ -237,7 +237,8 @@ uint64_t stress_registry_live(void);
 VmaTotalStatistics stress_check_statistics(stress_allocator *a);
 /* vmaGetHeapBudgets: bounded counts, budget within the heap size. */
 void stress_check_budgets(stress_allocator *a);
-/* vmaGetPoolStatistics and vmaCalculatePoolStatistics of a pool of fixed-size blocks. */
+/* vmaGetPoolStatistics and vmaCalculatePoolStatistics of a pool of fixed-size blocks
+ * (blockSize != 0); max_blocks 0 = unlimited, as in VmaPoolCreateInfo. */
 void stress_check_pool_statistics(stress_allocator *a, VmaPool pool, VkDeviceSize block_size,
                                   size_t max_blocks);
 
