@@ -63,10 +63,11 @@ vkm_allocator_alloc_device_memory(VmaAllocator a, const VkMemoryAllocateInfo *in
     VkResult res = a->funcs.vk.vkAllocateMemory(a->device, info, a->vk_callbacks, out);
     if (res != VK_SUCCESS) {
         *out = VK_NULL_HANDLE;
-        vkm_budget_release_block(&a->budget, heap, info->allocationSize);
+        vkm_budget_cancel_block(&a->budget, heap, info->allocationSize);
         vkm_atomic_fetch_sub_u32_relaxed(&a->xdevice_memory_count, 1);
         return res;
     }
+    vkm_budget_commit_block(&a->budget, heap);
     vkm_atomic_fetch_add_u32_relaxed(&a->budget.xops_since_fetch, 1);
     if (a->dm_callbacks.pfnAllocate != NULL)
         a->dm_callbacks.pfnAllocate(a, info->memoryTypeIndex, *out, info->allocationSize,
@@ -649,7 +650,7 @@ vkm_allocator_calculate_statistics(VmaAllocator a, VmaTotalStatistics *out)
         vkm_stats_clear_detailed(&out->memoryHeap[i]);
 
     const uint32_t types = a->mem_props.memoryTypeCount;
-    vkm_tcache *tc = vkm_tcache_enter(a);
+    vkm_tcache *tc = vkm_tcache_enter_reader(a);
     for (uint32_t t = 0; t < types; t++) {
         if (a->default_lists[t] != NULL)
             vkm_block_list_add_stats(a->default_lists[t], tc->rec, vkm_tcache_expand_range,

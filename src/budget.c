@@ -99,8 +99,19 @@ vkm_budget_reserve_block(vkm_budget *b, uint32_t heap, VkDeviceSize size, VkDevi
     } else {
         vkm_atomic_fetch_add_u64_relaxed(&b->xblock_bytes[heap], size);
     }
-    vkm_atomic_fetch_add_u32_relaxed(&b->xblock_count[heap], 1);
     return true;
+}
+
+void
+vkm_budget_commit_block(vkm_budget *b, uint32_t heap)
+{
+    vkm_atomic_fetch_add_u32_relaxed(&b->xblock_count[heap], 1);
+}
+
+void
+vkm_budget_cancel_block(vkm_budget *b, uint32_t heap, VkDeviceSize size)
+{
+    vkm_atomic_fetch_sub_u64_relaxed(&b->xblock_bytes[heap], size);
 }
 
 void

@@ -55,6 +55,12 @@ void vkm_budget_get(vkm_budget *b, const vkm_vkfuncs *f, VkPhysicalDevice pd, ui
  * that is how pHeapSizeLimit is enforced without a lock. */
 bool vkm_budget_reserve_block(vkm_budget *b, uint32_t heap, VkDeviceSize size,
                               VkDeviceSize limit);
+/* After vkAllocateMemory: commit_block counts the new block; cancel_block gives a failed
+ * reservation back. Block bytes include reservations in flight (that is what keeps
+ * pHeapSizeLimit exact); the block count only memory that exists. */
+void vkm_budget_commit_block(vkm_budget *b, uint32_t heap);
+void vkm_budget_cancel_block(vkm_budget *b, uint32_t heap, VkDeviceSize size);
+/* A committed block was freed. */
 void vkm_budget_release_block(vkm_budget *b, uint32_t heap, VkDeviceSize size);
 
 #endif /* VKM_BUDGET_H */

@@ -112,7 +112,7 @@ void
 vkm_pool_calculate_stats(VmaPool p, VmaDetailedStatistics *d)
 {
     vkm_stats_clear_detailed(d);
-    vkm_tcache *tc = vkm_tcache_enter(p->allocator);
+    vkm_tcache *tc = vkm_tcache_enter_reader(p->allocator);
     vkm_pool_add_stats(p, tc->rec, d);
     vkm_tcache_leave(p->allocator, tc);
 }

@@ -409,8 +409,10 @@ bin_refill(vkm_tcache *tc, vkm_bin *bin, const vkm_alloc_request *req, vkm_run *
         *out = r;
         return VK_SUCCESS;
     }
-    owner_add(&tc->xmisses, 1);
-    return run_create(tc, bin, req, out);
+    VkResult res = run_create(tc, bin, req, out);
+    if (res == VK_SUCCESS)
+        owner_add(&tc->xmisses, 1);
+    return res;
 }
 
 VkResult
@@ -430,15 +432,19 @@ vkm_tcache_alloc(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req
     vkm_run *r = bin->cur;
     uint32_t slot = r != NULL ? vkm_slab_alloc(&r->slab) : VKM_SLAB_NONE;
     if (slot == VKM_SLAB_NONE) {
+        const uint64_t misses_before = vkm_atomic_load_u64_relaxed(&tc->xmisses);
         VkResult res = bin_refill(tc, bin, req, &r);
         if (res != VK_SUCCESS) {
-            if (res == VK_INCOMPLETE)
-                owner_add(&tc->xbypasses, 1);
-            return res;
+            /* No run (too small yet, or no room for a whole run near a limit): the
+             * shared path may still place the request itself, and reports its errors. */
+            owner_add(&tc->xbypasses, 1);
+            return VK_INCOMPLETE;
         }
         bin->cur = r;
         slot = vkm_slab_alloc(&r->slab);
         vkm_assert(slot != VKM_SLAB_NONE);
+        if (vkm_atomic_load_u64_relaxed(&tc->xmisses) == misses_before)
+            owner_add(&tc->xhits, 1); /* served by collected or adopted slots */
     } else {
         owner_add(&tc->xhits, 1);
     }

@@ -133,6 +133,18 @@ vkm_tcache_leave(VmaAllocator a, vkm_tcache *tc)
         vkm_mutex_unlock(&a->tcs->fallback_lock);
 }
 
+/* For readers (statistics): the calling thread's cache if it has one, else the fallback
+ * cache under its lock; never creates a cache. Pair with vkm_tcache_leave. */
+static inline vkm_tcache *
+vkm_tcache_enter_reader(VmaAllocator a)
+{
+    vkm_tcache *tc = vkm_thread_get(a, a->owner.gen);
+    if (tc != NULL)
+        return tc;
+    vkm_mutex_lock(&a->tcs->fallback_lock);
+    return a->tcs->fallback;
+}
+
 /* The calling thread's cache if it has one already (statistics: never creates one). */
 static inline vkm_tcache *
 vkm_tcache_peek(VmaAllocator a)
@@ -150,9 +162,9 @@ void vkm_tcache_list_totals(VmaAllocator a, const vkm_block_list *l, uint64_t *c
 void vkm_tcache_heap_totals(VmaAllocator a, uint64_t count[VK_MAX_MEMORY_HEAPS],
                             uint64_t bytes[VK_MAX_MEMORY_HEAPS]);
 
-/* Serves a block-path request from a run. VK_SUCCESS with `alloc` filled in (block, run,
- * slot, offset; no mapping yet), VK_INCOMPLETE when the request is not cacheable here
- * (the caller takes the shared path), or an error of making a new run. */
+/* Serves a block-path request from a run: VK_SUCCESS with `alloc` filled in (block, run,
+ * slot, offset; no mapping yet), or VK_INCOMPLETE when the cache cannot serve it (not
+ * cacheable, or no new run could be made): the caller takes the shared path. */
 VkResult vkm_tcache_alloc(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req,
                           VmaAllocation alloc);
 /* Returns a slot (alloc->u.b.run != NULL), by the owner or remotely. */
