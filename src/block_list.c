@@ -87,11 +87,6 @@ publish(vkm_block_list *l, vkm_epoch_record *rec, vkm_block_array *arr)
     vkm_block_array *old = vkm_atomic_load_ptr_relaxed(&l->xarray);
     /* release: pairs with the acquire in array_of */
     vkm_atomic_store_ptr_release(&l->xarray, arr);
-    VkDeviceSize bytes = 0;
-    for (size_t i = 0; i < arr->count; i++)
-        bytes += arr->blocks[i]->size;
-    vkm_atomic_store_u32_relaxed(&l->xblock_count, (uint32_t)arr->count);
-    vkm_atomic_store_u64_relaxed(&l->xblock_bytes, bytes);
     if (old == NULL)
         return;
     if (rec != NULL)
@@ -120,8 +115,6 @@ vkm_block_list_create(VmaAllocator a, const vkm_block_list_params *p, vkm_block_
     vkm_atomic_init_ptr(&l->xarray, arr);
     vkm_atomic_init_u32(&l->xempty_blocks, 0);
     vkm_atomic_init_u32(&l->xfrees_in_flight, 0);
-    vkm_atomic_init_u32(&l->xblock_count, 0);
-    vkm_atomic_init_u64(&l->xblock_bytes, 0);
     vkm_atomic_init_u64(&l->xlock_waits, 0);
     vkm_atomic_init_u64(&l->xshared_count, 0);
     vkm_atomic_init_u64(&l->xshared_bytes, 0);
@@ -543,8 +536,13 @@ vkm_block_list_add_stats(vkm_block_list *l, vkm_epoch_record *rec,
 }
 
 void
-vkm_block_list_add_block_stats(const vkm_block_list *l, VmaStatistics *s)
+vkm_block_list_add_block_stats(const vkm_block_list *l, vkm_epoch_record *rec, VmaStatistics *s)
 {
-    s->blockCount += vkm_atomic_load_u32_relaxed(&l->xblock_count);
-    s->blockBytes += vkm_atomic_load_u64_relaxed(&l->xblock_bytes);
+    /* One array: count and bytes of the same set of blocks. */
+    vkm_epoch_begin(rec);
+    const vkm_block_array *arr = array_of(l);
+    s->blockCount += (uint32_t)arr->count;
+    for (size_t i = 0; i < arr->count; i++)
+        s->blockBytes += arr->blocks[i]->size;
+    vkm_epoch_end(rec);
 }

@@ -74,8 +74,6 @@ struct vkm_block_list {
     vkm_mutex grow_lock;
     uint32_t next_block_id;       /* under grow_lock */
     vkm_atomic_u32 xempty_blocks; /* see above */
-    vkm_atomic_u32 xblock_count;  /* blocks in the array; written under grow_lock */
-    vkm_atomic_u64 xblock_bytes;  /* their bytes; written under grow_lock */
     vkm_atomic_u64 xlock_waits;   /* times an allocation had to wait for a block lock */
     /* allocation counters of threads without per-thread ones (tcache.c) and of exited
      * threads, any thread, atomic */
@@ -142,6 +140,7 @@ void vkm_block_list_add_stats(vkm_block_list *l, vkm_epoch_record *rec,
 uint64_t vkm_block_list_thread_lock_waits(void);
 
 /* blockCount and blockBytes only (allocations are counted per thread, stats.c). */
-void vkm_block_list_add_block_stats(const vkm_block_list *l, VmaStatistics *s);
+void vkm_block_list_add_block_stats(const vkm_block_list *l, vkm_epoch_record *rec,
+                                    VmaStatistics *s);
 
 #endif /* VKM_BLOCK_LIST_H */

@@ -68,18 +68,20 @@ vkm_budget_get(vkm_budget *b, const vkm_vkfuncs *f, VkPhysicalDevice pd, uint32_
         uint32_t h = first + i;
         VmaBudget *o = &out[i];
         o->statistics.blockCount = vkm_atomic_load_u32_relaxed(&b->xblock_count[h]);
-        o->statistics.blockBytes = vkm_atomic_load_u64_relaxed(&b->xblock_bytes[h]);
+        o->statistics.blockBytes = vkm_atomic_load_u64_relaxed(&b->xcommitted_bytes[h]);
+        /* usage counts reservations in flight too: growth decisions stay conservative */
+        const VkDeviceSize reserved = vkm_atomic_load_u64_relaxed(&b->xblock_bytes[h]);
         o->statistics.allocationCount = 0;
         o->statistics.allocationBytes = 0;
         if (b->use_ext) {
             /* driver usage at the fetch, moved by what we allocated or freed since */
-            VkDeviceSize now = o->statistics.blockBytes;
+            VkDeviceSize now = reserved;
             VkDeviceSize then = b->block_bytes_at_fetch[h];
             VkDeviceSize u = b->vk_usage[h];
             o->usage = (u + now > then) ? u + now - then : 0;
             o->budget = b->vk_budget[h] < b->heap_size[h] ? b->vk_budget[h] : b->heap_size[h];
         } else {
-            o->usage = o->statistics.blockBytes;
+            o->usage = reserved;
             o->budget = b->heap_size[h] * 8 / 10;
         }
     }
@@ -103,9 +105,10 @@ vkm_budget_reserve_block(vkm_budget *b, uint32_t heap, VkDeviceSize size, VkDevi
 }
 
 void
-vkm_budget_commit_block(vkm_budget *b, uint32_t heap)
+vkm_budget_commit_block(vkm_budget *b, uint32_t heap, VkDeviceSize size)
 {
     vkm_atomic_fetch_add_u32_relaxed(&b->xblock_count[heap], 1);
+    vkm_atomic_fetch_add_u64_relaxed(&b->xcommitted_bytes[heap], size);
 }
 
 void
@@ -118,5 +121,5 @@ void
 vkm_budget_release_block(vkm_budget *b, uint32_t heap, VkDeviceSize size)
 {
     vkm_atomic_fetch_sub_u32_relaxed(&b->xblock_count[heap], 1);
-    vkm_atomic_fetch_sub_u64_relaxed(&b->xblock_bytes[heap], size);
+    vkm_atomic_fetch_sub_u64_relaxed(&b->xcommitted_bytes[heap], size);
 }

@@ -26,7 +26,8 @@
 
 typedef struct vkm_budget {
     vkm_atomic_u32 xblock_count[VK_MAX_MEMORY_HEAPS];
-    vkm_atomic_u64 xblock_bytes[VK_MAX_MEMORY_HEAPS];
+    vkm_atomic_u64 xblock_bytes[VK_MAX_MEMORY_HEAPS];     /* reserved: limits, usage */
+    vkm_atomic_u64 xcommitted_bytes[VK_MAX_MEMORY_HEAPS]; /* existing memory: statistics */
     vkm_atomic_u32 xops_since_fetch; /* device-memory operations since the last fetch */
 
     /* VK_EXT_memory_budget figures; under fetch_lock */
@@ -58,9 +59,10 @@ bool vkm_budget_reserve_block(vkm_budget *b, uint32_t heap, VkDeviceSize size,
 /* After vkAllocateMemory: commit_block counts the new block; cancel_block gives a failed
  * reservation back. Block bytes include reservations in flight (that is what keeps
  * pHeapSizeLimit exact); the block count only memory that exists. */
-void vkm_budget_commit_block(vkm_budget *b, uint32_t heap);
+void vkm_budget_commit_block(vkm_budget *b, uint32_t heap, VkDeviceSize size);
 void vkm_budget_cancel_block(vkm_budget *b, uint32_t heap, VkDeviceSize size);
-/* A committed block was freed. */
+/* A committed block is about to be freed (statistics stop counting it); its
+ * reservation goes with vkm_budget_cancel_block once vkFreeMemory returned. */
 void vkm_budget_release_block(vkm_budget *b, uint32_t heap, VkDeviceSize size);
 
 #endif /* VKM_BUDGET_H */

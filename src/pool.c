@@ -125,7 +125,9 @@ vkm_pool_add_basic_stats(VmaPool p, VmaStatistics *s)
     VmaDetailedStatistics d;
     vkm_stats_clear_detailed(&d);
     vkm_dedicated_list_add_stats(&p->dedicated, &d);
-    vkm_block_list_add_block_stats(p->list, s);
+    vkm_tcache *tc = vkm_tcache_enter_reader(p->allocator);
+    vkm_block_list_add_block_stats(p->list, tc->rec, s);
+    vkm_tcache_leave(p->allocator, tc);
     s->blockCount += d.statistics.blockCount;
     s->blockBytes += d.statistics.blockBytes;
     uint64_t count, bytes;

@@ -672,6 +672,19 @@ TEST(allocator_host_allocation_failures_return_out_of_host_memory_without_leaks)
     /* vmaAllocateMemory (first one: makes a block) and vmaCreatePool. */
     ASSERT_VK_OK(vmaCreateAllocator(&f->ci, &f->allocator));
     VmaAllocator a = f->allocator;
+    /* A thread whose cache cannot be created still allocates (through the allocator's
+     * fallback cache); then give this thread its cache, so the sweep below reaches the
+     * allocation's own host allocations. */
+    {
+        VmaAllocation w = VK_NULL_HANDLE;
+        atomic_store(&hc.calls, 0);
+        atomic_store(&hc.fail_at, 1);
+        EXPECT_VK(VK_SUCCESS, api_alloc(a, 4096, 256, 1u, 0, &w, NULL));
+        EXPECT_TRUE(atomic_load(&hc.failed) != 0);
+        atomic_store(&hc.fail_at, 0);
+        atomic_store(&hc.failed, 0);
+        vmaFreeMemory(a, w);
+    }
     bool done = false;
     int alloc_failures = 0, pool_failures = 0;
     for (long n = 1; n < 200 && !done; n++) {
