@@ -5,17 +5,19 @@
  * the same sources (vkm_bench_single_mutex, next to this executable), in the same run.
  *
  *   vkm_bench [--compare | --self] [--threads LIST] [--seconds S | --iterations N]
- *             [--workloads LIST] [--seed N] [--json FILE] [--sibling PATH]
+ *             [--repeat R] [--workloads LIST] [--seed N] [--json FILE] [--sibling PATH]
  *   vkm_bench --smoke           tiny compare run; checks the output is well formed
- *   vkm_bench --machine ...     this build only, one line per point (what --compare reads)
+ *   vkm_bench --machine ...     this build only, one line per run (what --compare reads)
  *
  * LIST: comma-separated, ranges allowed ("1,2,4", "1-16"); workloads: churn, frame,
- * handoff, pair, or all. Default: --compare, threads 1,2,4, 1 s per point, all workloads
- * (pair runs on one thread only: the single-thread alloc+free latency).
+ * handoff, pair, or all. Default: --compare, threads 1,2,4, all workloads (pair runs on
+ * one thread only: the single-thread alloc+free latency), each point run R = 3 times for
+ * S = 0.3 s per build and reported by its median run (the machine may be shared).
  *
  * --compare runs one workload's points here, then the sibling's (posix_spawn, with
- * --machine, its stdout parsed), then the next workload, so a slow drift of the machine
- * (other builds running) biases neither build. Progress goes to stderr, results to stdout.
+ * --machine --repeat 1, its stdout parsed), R times, alternating which build goes first,
+ * then the next workload: a drift of the machine's speed biases neither build. Progress
+ * goes to stderr, results to stdout.
  * Exit status: 0; 1 on failure (a run failed, malformed sibling output, or --smoke found
  * the output malformed); 2 on bad arguments; 77 when there is no Vulkan driver.
  */
@@ -34,7 +36,8 @@
 #include "vkmalloc.h"
 
 #define MAX_THREAD_COUNTS 64
-#define MAX_POINTS 512
+#define MAX_POINTS 256
+#define MAX_REPEAT 15
 #define SIBLING_NAME "vkm_bench_single_mutex"
 #define MACHINE_FORMAT 1
 
@@ -51,6 +54,7 @@ typedef struct options {
     double seconds;
     uint64_t iterations;
     uint64_t seed;
+    uint32_t repeat;
     const vkm_workload *workloads[8];
     uint32_t workload_count;
     bool compare, machine, smoke;
@@ -58,9 +62,13 @@ typedef struct options {
     const char *sibling;
 } options;
 
+/* One workload at one thread count: every run of each build, and the run reported (the
+ * median by ops/s), chosen once all runs are in. */
 typedef struct point {
     const vkm_workload *w;
     uint32_t threads;
+    uint32_t runs[BUILD_COUNT];
+    vkm_wl_result run[BUILD_COUNT][MAX_REPEAT];
     bool have[BUILD_COUNT];
     vkm_wl_result r[BUILD_COUNT];
 } point;
@@ -70,7 +78,6 @@ typedef struct bench {
     vkm_wl_device dev;
     char device[VK_MAX_PHYSICAL_DEVICE_NAME_SIZE]; /* its name, kept past its destruction */
     int self; /* BUILD_DEFAULT or BUILD_SINGLE: which build this executable is */
-    bool sibling_ran;
     point points[MAX_POINTS];
     uint32_t point_count;
     uint32_t sibling_problems; /* malformed or failed sibling output */
@@ -81,7 +88,7 @@ usage(FILE *f, const char *argv0)
 {
     fprintf(f,
             "usage: %s [--compare | --self] [--threads LIST] [--seconds S | --iterations N]\n"
-            "          [--workloads LIST] [--seed N] [--json FILE] [--sibling PATH]\n"
+            "          [--repeat R] [--workloads LIST] [--seed N] [--json FILE] [--sibling PATH]\n"
             "       %s --smoke | --machine [...] | --help\n"
             "workloads:\n",
             argv0, argv0);
@@ -183,7 +190,8 @@ parse_args(int argc, char **argv, options *o)
 {
     memset(o, 0, sizeof(*o));
     o->compare = true;
-    o->seconds = 1.0;
+    o->seconds = 0.3;
+    o->repeat = 3;
     o->seed = 1;
     (void)parse_threads("1,2,4", o);
     (void)parse_workloads("all", o);
@@ -191,6 +199,7 @@ parse_args(int argc, char **argv, options *o)
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         bool ok = true, takes_value = true;
+        uint64_t r;
         if (strcmp(a, "--threads") == 0)
             ok = v != NULL && parse_threads(v, o);
         else if (strcmp(a, "--seconds") == 0)
@@ -201,7 +210,10 @@ parse_args(int argc, char **argv, options *o)
             ok = v != NULL && parse_workloads(v, o);
         else if (strcmp(a, "--seed") == 0)
             ok = parse_u64(v, &o->seed);
-        else if (strcmp(a, "--json") == 0)
+        else if (strcmp(a, "--repeat") == 0) {
+            ok = parse_u64(v, &r) && r >= 1 && r <= MAX_REPEAT;
+            o->repeat = ok ? (uint32_t)r : o->repeat;
+        } else if (strcmp(a, "--json") == 0)
             ok = (o->json_path = v) != NULL;
         else if (strcmp(a, "--sibling") == 0)
             ok = (o->sibling = v) != NULL;
@@ -219,6 +231,7 @@ parse_args(int argc, char **argv, options *o)
                 o->compare = true;
                 o->seconds = 0.05;
                 o->iterations = 0;
+                o->repeat = 1;
                 (void)parse_threads("1,2", o);
             } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
                 usage(stdout, argv[0]);
@@ -285,17 +298,44 @@ run_point(bench *b, point *pt)
         .iterations = b->opt.iterations,
         .seed = b->opt.seed,
     };
-    vkm_wl_result *r = &pt->r[b->self];
+    if (pt->runs[b->self] == MAX_REPEAT)
+        return VK_ERROR_VALIDATION_FAILED_EXT;
+    vkm_wl_result *r = &pt->run[b->self][pt->runs[b->self]];
     VkResult res = vkm_wl_run(&b->dev, pt->w, &p, r);
     if (res != VK_SUCCESS) {
         fprintf(stderr, "vkm_bench: %s at %u threads failed (%d)\n", pt->w->name, pt->threads, res);
         return res;
     }
-    pt->have[b->self] = true;
+    pt->runs[b->self]++;
     fprintf(stderr, "  %-8s %3u threads  %-12s %12.0f ops/s  %8.1f ns/op/thread%s\n", pt->w->name,
             pt->threads, build_names[b->self], r->ops_per_s, r->ns_per_op,
             r->failures != 0 ? "  FAILURES" : "");
     return VK_SUCCESS;
+}
+
+/* The reported run of each build: the median by ops/s (the lower one of an even count),
+ * so one run disturbed by another process on the machine does not set the figure. */
+static void
+choose_medians(bench *b)
+{
+    for (uint32_t k = 0; k < b->point_count; k++) {
+        point *pt = &b->points[k];
+        for (int build = 0; build < BUILD_COUNT; build++) {
+            const uint32_t n = pt->runs[build];
+            uint32_t order[MAX_REPEAT];
+            for (uint32_t i = 0; i < n; i++) {
+                uint32_t j = i;
+                for (;
+                     j > 0 && pt->run[build][order[j - 1]].ops_per_s > pt->run[build][i].ops_per_s;
+                     j--)
+                    order[j] = order[j - 1];
+                order[j] = i;
+            }
+            pt->have[build] = n > 0;
+            if (n > 0)
+                pt->r[build] = pt->run[build][order[(n - 1) / 2]];
+        }
+    }
 }
 
 /* ---- the machine-readable lines (--machine) and their reader ------------------------ */
@@ -376,10 +416,9 @@ parse_point_line(bench *b, const char *line, int build)
     const vkm_workload *w = vkm_wl_find(name);
     point *pt =
         w != NULL && threads <= VKM_WL_MAX_THREADS ? find_point(b, w, (uint32_t)threads) : NULL;
-    if (pt == NULL || pt->have[build])
+    if (pt == NULL || pt->runs[build] == MAX_REPEAT)
         return false;
-    pt->r[build] = r;
-    pt->have[build] = true;
+    pt->run[build][pt->runs[build]++] = r;
     return true;
 }
 
@@ -470,7 +509,12 @@ run_sibling(bench *b, const char *path, const vkm_workload *w)
     argv[argc++] = b->opt.iterations ? iterations : seconds;
     argv[argc++] = "--seed";
     argv[argc++] = seed;
+    argv[argc++] = "--repeat";
+    argv[argc++] = "1";
     argv[argc] = NULL;
+    uint32_t before[MAX_POINTS];
+    for (uint32_t k = 0; k < b->point_count; k++)
+        before[k] = b->points[k].runs[BUILD_SINGLE];
 
     int fds[2];
     if (pipe(fds) != 0) {
@@ -532,6 +576,14 @@ run_sibling(bench *b, const char *path, const vkm_workload *w)
     else
         ok = parse_machine_output(b, text, BUILD_SINGLE);
     free(text);
+    /* Exactly one new run for each of the workload's points, none for the others. */
+    for (uint32_t k = 0; ok && k < b->point_count; k++) {
+        if (b->points[k].runs[BUILD_SINGLE] != before[k] + (b->points[k].w == w ? 1u : 0u)) {
+            fprintf(stderr, "vkm_bench: the sibling's points do not match ours (%s, %u threads)\n",
+                    b->points[k].w->name, b->points[k].threads);
+            ok = false;
+        }
+    }
     return ok;
 }
 
@@ -571,10 +623,11 @@ print_table(bench *b)
     printf("vkm_bench: vkmalloc %d.%d.%d on %s, %ld CPUs, ", VKMALLOC_VERSION_MAJOR,
            VKMALLOC_VERSION_MINOR, VKMALLOC_VERSION_PATCH, b->device,
            sysconf(_SC_NPROCESSORS_ONLN));
+    printf("median of %u run%s of ", b->opt.repeat, b->opt.repeat > 1 ? "s" : "");
     if (b->opt.iterations != 0)
-        printf("%" PRIu64 " ops per thread per point", b->opt.iterations);
+        printf("%" PRIu64 " ops per thread", b->opt.iterations);
     else
-        printf("%.2f s per point", b->opt.seconds);
+        printf("%.2f s", b->opt.seconds);
     printf(", seed %" PRIu64 "\n", b->opt.seed);
     printf("op = one allocation + its free; ratio = default / single-mutex ops/s; scaling = "
            "N-thread / 1-thread\nops/s of the same build; resv/alloc = device bytes reserved / "
@@ -652,13 +705,15 @@ json_number(FILE *f, double v)
         fputs("null", f);
 }
 
+/* The median run of one build at one point, and the ops/s of all its runs. */
 static void
-json_result(FILE *f, bool have, const vkm_wl_result *r)
+json_result(FILE *f, const point *pt, int build)
 {
-    if (!have) {
+    if (!pt->have[build]) {
         fputs("null", f);
         return;
     }
+    const vkm_wl_result *r = &pt->r[build];
     fprintf(f, "{\"ops\": %" PRIu64 ", \"seconds\": ", r->ops);
     json_number(f, r->seconds);
     fputs(", \"ops_per_s\": ", f);
@@ -671,7 +726,12 @@ json_result(FILE *f, bool have, const vkm_wl_result *r)
     json_number(f, r->reserved_ratio > 0.0 ? r->reserved_ratio : NAN);
     fputs(", \"cached_bytes_per_thread\": ", f);
     json_number(f, r->cached_bytes_per_thread);
-    fprintf(f, ", \"failures\": %" PRIu64 "}", r->failures);
+    fprintf(f, ", \"failures\": %" PRIu64 ", \"ops_per_s_of_runs\": [", r->failures);
+    for (uint32_t i = 0; i < pt->runs[build]; i++) {
+        fputs(i ? ", " : "", f);
+        json_number(f, pt->run[build][i].ops_per_s);
+    }
+    fputs("]}", f);
 }
 
 /* The table as JSON (no host name: results may be shared). */
@@ -684,17 +744,19 @@ write_json(FILE *f, bench *b)
     json_string(f, b->device);
     fprintf(f, ",\n  \"cpus\": %ld,\n  \"seconds_per_point\": ", sysconf(_SC_NPROCESSORS_ONLN));
     json_number(f, b->opt.iterations ? NAN : b->opt.seconds);
-    fprintf(f, ",\n  \"iterations_per_thread\": %" PRIu64 ",\n  \"seed\": %" PRIu64 ",\n",
-            b->opt.iterations, b->opt.seed);
+    fprintf(f,
+            ",\n  \"iterations_per_thread\": %" PRIu64 ",\n  \"runs_per_point\": %u,\n"
+            "  \"seed\": %" PRIu64 ",\n",
+            b->opt.iterations, b->opt.repeat, b->opt.seed);
     fputs("  \"points\": [", f);
     for (uint32_t k = 0; k < b->point_count; k++) {
         const point *pt = &b->points[k];
         fprintf(f,
                 "%s\n    {\"workload\": \"%s\", \"threads\": %u,\n     \"default\": ", k ? "," : "",
                 pt->w->name, pt->threads);
-        json_result(f, pt->have[BUILD_DEFAULT], &pt->r[BUILD_DEFAULT]);
+        json_result(f, pt, BUILD_DEFAULT);
         fputs(",\n     \"single_mutex\": ", f);
-        json_result(f, pt->have[BUILD_SINGLE], &pt->r[BUILD_SINGLE]);
+        json_result(f, pt, BUILD_SINGLE);
         fputs(",\n     \"ratio_default_over_single\": ", f);
         json_number(f, ratio(pt));
         fputs(", \"scaling_default\": ", f);
@@ -781,15 +843,20 @@ run_all(bench *b)
         fprintf(stderr, "vkm_bench: this is the single-mutex build (VKMALLOC_SINGLE_MUTEX=ON): "
                         "nothing to compare with\n");
     }
+    /* Repetitions alternate which build goes first, so neither always runs after the
+     * other (a machine that slows down or speeds up over time biases neither). */
     for (uint32_t i = 0; i < b->opt.workload_count; i++) {
         const vkm_workload *w = b->opt.workloads[i];
-        for (uint32_t k = 0; k < b->point_count; k++)
-            if (b->points[k].w == w && run_point(b, &b->points[k]) != VK_SUCCESS)
-                return 1;
-        if (sibling) {
-            if (!run_sibling(b, path, w))
-                b->sibling_problems++;
-            b->sibling_ran = true;
+        for (uint32_t rep = 0; rep < b->opt.repeat; rep++) {
+            for (int half = 0; half < 2; half++) {
+                if ((half == 0) == (rep % 2 == 0)) {
+                    for (uint32_t k = 0; k < b->point_count; k++)
+                        if (b->points[k].w == w && run_point(b, &b->points[k]) != VK_SUCCESS)
+                            return 1;
+                } else if (sibling) {
+                    b->sibling_problems += run_sibling(b, path, w) ? 0 : 1;
+                }
+            }
         }
     }
     return 0;
@@ -818,14 +885,18 @@ main(int argc, char **argv)
 
     if (b.opt.machine) {
         print_machine_header(stdout, &b);
-        for (uint32_t k = 0; k < b.point_count && rc == 0; k++) {
-            if (run_point(&b, &b.points[k]) != VK_SUCCESS)
-                rc = 1;
-            else
-                print_machine_point(stdout, &b.points[k], &b.points[k].r[b.self]);
+        uint32_t lines = 0;
+        for (uint32_t rep = 0; rep < b.opt.repeat; rep++) {
+            for (uint32_t k = 0; k < b.point_count && rc == 0; k++, lines++) {
+                point *pt = &b.points[k];
+                if (run_point(&b, pt) != VK_SUCCESS)
+                    rc = 1;
+                else
+                    print_machine_point(stdout, pt, &pt->run[b.self][pt->runs[b.self] - 1]);
+            }
         }
         if (rc == 0)
-            printf("end points=%u\n", b.point_count);
+            printf("end points=%u\n", lines);
         vkm_wl_device_destroy(&b.dev);
         return rc;
     }
@@ -834,6 +905,7 @@ main(int argc, char **argv)
     vkm_wl_device_destroy(&b.dev);
     if (rc != 0)
         return rc;
+    choose_medians(&b);
     fflush(stderr);
     printf("\n");
     print_table(&b);
