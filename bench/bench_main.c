@@ -81,6 +81,7 @@ typedef struct bench {
     point points[MAX_POINTS];
     uint32_t point_count;
     uint32_t sibling_problems; /* malformed or failed sibling output */
+    double load;               /* 1-minute load average before the run; < 0 unknown */
 } bench;
 
 static void
@@ -606,6 +607,13 @@ ratio(const point *pt)
     return pt->r[BUILD_DEFAULT].ops_per_s / pt->r[BUILD_SINGLE].ops_per_s;
 }
 
+/* Other processes were using a quarter of the machine or more before we started. */
+static bool
+busy(const bench *b)
+{
+    return b->load >= 0.25 * (double)sysconf(_SC_NPROCESSORS_ONLN);
+}
+
 /* printf of one number into a column, or "-" when it does not exist. */
 static void
 cell(bool have, double v, int width, int precision)
@@ -629,6 +637,9 @@ print_table(bench *b)
     else
         printf("%.2f s", b->opt.seconds);
     printf(", seed %" PRIu64 "\n", b->opt.seed);
+    if (b->load >= 0.0)
+        printf("load average before the run: %.2f%s\n", b->load,
+               busy(b) ? " - the machine was busy: expect noisy numbers" : "");
     printf("op = one allocation + its free; ratio = default / single-mutex ops/s; scaling = "
            "N-thread / 1-thread\nops/s of the same build; resv/alloc = device bytes reserved / "
            "allocated at the end of the run\n(steady state); cached = thread-cache free bytes per "
@@ -659,8 +670,11 @@ print_table(bench *b)
         cell(d, (double)rd->device_allocs, 7, 0);
         cell(s, (double)rs->device_allocs, 7, 0);
         printf(" ");
-        cell(d && rd->reserved_ratio > 0.0, rd->reserved_ratio, 5, 2);
-        cell(s && rs->reserved_ratio > 0.0, rs->reserved_ratio, 5, 2);
+        /* Nearly nothing live at the end (a drained queue) makes it large: keep the width. */
+        cell(d && rd->reserved_ratio > 0.0, rd->reserved_ratio, 5,
+             rd->reserved_ratio < 100 ? 2 : 0);
+        cell(s && rs->reserved_ratio > 0.0, rs->reserved_ratio, 5,
+             rs->reserved_ratio < 100 ? 2 : 0);
         printf(" ");
         cell(d, rd->cached_bytes_per_thread, 8, 0);
         if ((d && rd->failures != 0) || (s && rs->failures != 0))
@@ -668,12 +682,16 @@ print_table(bench *b)
         printf("\n");
     }
     if (pair != NULL) {
-        printf("\nalloc+free pair, 1 thread:");
-        for (int build = 0; build < BUILD_COUNT; build++)
-            if (pair->have[build])
-                printf(" %s %.1f ns,", build_names[build], pair->r[build].ns_per_op);
+        const char *sep = ":";
+        printf("\nalloc+free pair, 1 thread");
+        for (int build = 0; build < BUILD_COUNT; build++) {
+            if (pair->have[build]) {
+                printf("%s %s %.1f ns", sep, build_names[build], pair->r[build].ns_per_op);
+                sep = ",";
+            }
+        }
         if (isfinite(ratio(pair)))
-            printf(" single-mutex / default %.2f", 1.0 / ratio(pair));
+            printf("; single-mutex / default %.2f", 1.0 / ratio(pair));
         printf("\n");
     }
     printf("\ntargets: 2 threads on 2 cores >= 1.7x the 1-thread ops/s (churn, frame, handoff; "
@@ -742,7 +760,9 @@ write_json(FILE *f, bench *b)
     fprintf(f, "  \"vkmalloc_version\": \"%d.%d.%d\",\n  \"device\": ", VKMALLOC_VERSION_MAJOR,
             VKMALLOC_VERSION_MINOR, VKMALLOC_VERSION_PATCH);
     json_string(f, b->device);
-    fprintf(f, ",\n  \"cpus\": %ld,\n  \"seconds_per_point\": ", sysconf(_SC_NPROCESSORS_ONLN));
+    fprintf(f, ",\n  \"cpus\": %ld,\n  \"load_average_before\": ", sysconf(_SC_NPROCESSORS_ONLN));
+    json_number(f, b->load >= 0.0 ? b->load : NAN);
+    fputs(",\n  \"seconds_per_point\": ", f);
     json_number(f, b->opt.iterations ? NAN : b->opt.seconds);
     fprintf(f,
             ",\n  \"iterations_per_thread\": %" PRIu64 ",\n  \"runs_per_point\": %u,\n"
@@ -871,6 +891,15 @@ main(int argc, char **argv)
         return rc == 1 ? 0 : rc;
     b.self = vkmIsSingleMutexBuild() ? BUILD_SINGLE : BUILD_DEFAULT;
     make_points(&b);
+
+    /* Before anything of ours runs: what else is loading the machine. */
+    double load[1];
+    b.load = getloadavg(load, 1) == 1 ? load[0] : -1.0;
+    if (!b.opt.machine && busy(&b))
+        fprintf(stderr,
+                "vkm_bench: load average %.2f on %ld CPUs: other processes are running, "
+                "the numbers will be noisy\n",
+                b.load, sysconf(_SC_NPROCESSORS_ONLN));
 
     VkResult res = vkm_wl_device_create(&b.dev);
     if (res == VK_ERROR_INCOMPATIBLE_DRIVER) {
