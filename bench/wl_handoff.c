@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wl_handoff.c - handoff: producers allocate, consumers free. N threads split into
+ * P = ceil(N / 2) producers and C = floor(N / 2) consumers, with one bounded
+ * single-producer single-consumer ring per (producer, consumer) pair; a producer deals
+ * round-robin over its rings, skipping full ones, and a consumer polls its rings. The
+ * rings are lock-free (C11 atomics, Lamport's SPSC queue with cached indices), so the
+ * queue is not the bottleneck. One thread alone alternates: it allocates a batch, then
+ * frees it. Sizes 1 - 64 KiB (log-uniform by octave), alignment 256, as in frame.
+ * One op = one allocation freed by a consumer.
+ *
+ * Stopping: each thread asks vkm_wl_running for itself. A producer that finds every
+ * ring full keeps trying until its time is up or every consumer has stopped; a consumer
+ * that finds its rings empty stops once every producer has stopped. They quiesce with the
+ * rings' contents live (the steady state the statistics see); consumers then drain them.
+ */
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "wl.h"
+
+#define RING_SLOTS 256u /* power of two */
+#define POP_BURST 32u   /* pops from one ring before the consumer looks at the next */
+#define SOLO_BATCH 64u  /* the one-thread run's batch */
+#define HANDOFF_MIN (1u << 10)
+#define HANDOFF_MAX (64u << 10)
+#define HANDOFF_ALIGN 256u
+
+/* Indices run freely and wrap modulo 2^64; slot = index % RING_SLOTS. */
+typedef struct ring {
+    /* consumer's line */
+    _Alignas(64) atomic_size_t xhead; /* next slot to pop: consumer writes, producer reads */
+    size_t tail_seen;                 /* consumer only: last xtail it read */
+    /* producer's line */
+    _Alignas(64) atomic_size_t xtail; /* next slot to fill: producer writes, consumer reads */
+    size_t head_seen;                 /* producer only: last xhead it read */
+    _Alignas(64) VmaAllocation slots[RING_SLOTS];
+} ring;
+
+typedef struct handoff_state {
+    uint32_t producers, consumers;
+    ring *rings; /* producers * consumers; (p, c) at p * consumers + c */
+    /* Counted when a thread has made its last push / pop. */
+    atomic_uint xproducers_done, xconsumers_done;
+} handoff_state;
+
+static bool
+ring_push(ring *r, VmaAllocation a)
+{
+    const size_t tail = atomic_load_explicit(&r->xtail, memory_order_relaxed);
+    if (tail - r->head_seen == RING_SLOTS) {
+        /* Acquire: pairs with the consumer's release of xhead, so its read of the slot
+         * we are about to overwrite has happened. */
+        r->head_seen = atomic_load_explicit(&r->xhead, memory_order_acquire);
+        if (tail - r->head_seen == RING_SLOTS)
+            return false;
+    }
+    r->slots[tail % RING_SLOTS] = a;
+    /* Release: publishes the slot; pairs with the consumer's acquire of xtail. */
+    atomic_store_explicit(&r->xtail, tail + 1, memory_order_release);
+    return true;
+}
+
+static bool
+ring_pop(ring *r, VmaAllocation *a)
+{
+    const size_t head = atomic_load_explicit(&r->xhead, memory_order_relaxed);
+    if (head == r->tail_seen) {
+        /* Acquire: pairs with the producer's release of xtail (the slot is written). */
+        r->tail_seen = atomic_load_explicit(&r->xtail, memory_order_acquire);
+        if (head == r->tail_seen)
+            return false;
+    }
+    *a = r->slots[head % RING_SLOTS];
+    /* Release: our read of the slot is done; pairs with the producer's acquire of xhead. */
+    atomic_store_explicit(&r->xhead, head + 1, memory_order_release);
+    return true;
+}
+
+static void
+handoff_teardown(void *state)
+{
+    handoff_state *s = state;
+    if (s == NULL)
+        return;
+    free(s->rings);
+    free(s);
+}
+
+static VkResult
+handoff_setup(const vkm_wl_params *p, void **state)
+{
+    handoff_state *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return VK_ERROR_OUT_OF_HOST_MEMORY;
+    s->producers = (p->threads + 1) / 2;
+    s->consumers = p->threads / 2;
+    atomic_init(&s->xproducers_done, 0);
+    atomic_init(&s->xconsumers_done, 0);
+    const size_t n = (size_t)s->producers * s->consumers;
+    if (n > 0) {
+        s->rings = aligned_alloc(_Alignof(ring), n * sizeof(ring));
+        if (s->rings == NULL) {
+            free(s);
+            return VK_ERROR_OUT_OF_HOST_MEMORY;
+        }
+        for (size_t i = 0; i < n; i++) {
+            atomic_init(&s->rings[i].xhead, 0);
+            atomic_init(&s->rings[i].xtail, 0);
+            s->rings[i].tail_seen = 0;
+            s->rings[i].head_seen = 0;
+        }
+    }
+    *state = s;
+    return VK_SUCCESS;
+}
+
+static VkResult
+handoff_alloc(vkm_wl_thread *t, VmaAllocation *a)
+{
+    return vkm_wl_alloc(t, vkm_wl_size_log(t, HANDOFF_MIN, HANDOFF_MAX), HANDOFF_ALIGN, a);
+}
+
+/* One thread: batches, like frame's last-batch rule (see wl_frame.c). */
+static void
+solo_thread(vkm_wl_thread *t)
+{
+    VmaAllocation batch[SOLO_BATCH];
+    uint64_t ops = 0;
+    vkm_wl_start(t);
+    for (uint64_t b = 0;; b++) {
+        for (uint32_t i = 0; i < SOLO_BATCH; i++)
+            (void)handoff_alloc(t, &batch[i]);
+        const bool last = !vkm_wl_running(t, b * SOLO_BATCH);
+        if (last)
+            vkm_wl_quiesce(t);
+        for (uint32_t i = 0; i < SOLO_BATCH; i++) {
+            if (batch[i] != VK_NULL_HANDLE) {
+                vkm_wl_free(t, batch[i]);
+                ops += last ? 0 : 1;
+            }
+        }
+        if (last)
+            break;
+    }
+    t->ops = ops;
+}
+
+static void
+producer_thread(vkm_wl_thread *t, handoff_state *s, uint32_t p)
+{
+    ring *mine = s->rings + (size_t)p * s->consumers;
+    const uint32_t consumers = s->consumers;
+    uint32_t next = p % consumers;
+    uint64_t done = 0; /* pushed, or failed to allocate */
+
+    vkm_wl_start(t);
+    while (vkm_wl_running(t, done)) {
+        VmaAllocation a;
+        if (handoff_alloc(t, &a) != VK_SUCCESS) {
+            done++;
+            continue;
+        }
+        for (uint32_t round = 0;;) {
+            for (uint32_t j = 0; j < consumers; j++) {
+                const uint32_t c = (next + j) % consumers;
+                if (ring_push(&mine[c], a)) {
+                    next = (c + 1) % consumers;
+                    a = VK_NULL_HANDLE;
+                    break;
+                }
+            }
+            if (a == VK_NULL_HANDLE)
+                break;
+            /* Every ring full: wait for a consumer, unless none will come. */
+            if (!vkm_wl_running(t, done) ||
+                atomic_load_explicit(&s->xconsumers_done, memory_order_relaxed) == consumers) {
+                vkm_wl_free(t, a);
+                goto out;
+            }
+            vkm_wl_backoff(t, &round);
+        }
+        done++;
+    }
+out:
+    /* Release: our pushes happen before a consumer's acquire load that sees the count,
+     * so an empty ring it finds afterwards stays empty. */
+    atomic_fetch_add_explicit(&s->xproducers_done, 1, memory_order_release);
+    vkm_wl_quiesce(t);
+}
+
+/* Pops up to `burst` allocations from r and frees them; returns how many. */
+static uint32_t
+consume(vkm_wl_thread *t, ring *r, uint32_t burst)
+{
+    uint32_t n = 0;
+    VmaAllocation a;
+    while (n < burst && ring_pop(r, &a)) {
+        vkm_wl_free(t, a);
+        n++;
+    }
+    return n;
+}
+
+static void
+consumer_thread(vkm_wl_thread *t, handoff_state *s, uint32_t c)
+{
+    const uint32_t producers = s->producers;
+    const size_t stride = s->consumers;
+    uint64_t ops = 0;
+    uint32_t round = 0;
+
+    vkm_wl_start(t);
+    while (vkm_wl_running(t, ops)) {
+        uint32_t got = 0;
+        for (uint32_t p = 0; p < producers; p++)
+            got += consume(t, &s->rings[p * stride + c], POP_BURST);
+        ops += got;
+        if (got != 0) {
+            round = 0;
+            continue;
+        }
+        /* Acquire: pairs with the producers' release; see producer_thread. */
+        if (atomic_load_explicit(&s->xproducers_done, memory_order_acquire) == producers) {
+            for (uint32_t p = 0; p < producers; p++)
+                got += consume(t, &s->rings[p * stride + c], UINT32_MAX);
+            ops += got;
+            if (got == 0)
+                break;
+            continue;
+        }
+        vkm_wl_backoff(t, &round);
+    }
+    t->ops = ops;
+    atomic_fetch_add_explicit(&s->xconsumers_done, 1, memory_order_relaxed);
+    vkm_wl_quiesce(t);
+
+    /* Untimed: every producer has quiesced, so nothing more arrives. */
+    for (uint32_t p = 0; p < producers; p++)
+        (void)consume(t, &s->rings[p * stride + c], UINT32_MAX);
+}
+
+static void
+handoff_thread(vkm_wl_thread *t)
+{
+    handoff_state *s = t->state;
+    if (t->threads == 1)
+        solo_thread(t);
+    else if (t->index < s->producers)
+        producer_thread(t, s, t->index);
+    else
+        consumer_thread(t, s, t->index - s->producers);
+}
+
+const vkm_workload vkm_wl_handoff = {
+    .name = "handoff",
+    .summary = "half the threads allocate (1 - 64 KiB) and pass the allocations through "
+               "lock-free SPSC rings to the other half, which free them",
+    .setup = handoff_setup,
+    .thread_main = handoff_thread,
+    .teardown = handoff_teardown,
+};
