@@ -67,8 +67,12 @@ vkm_epoch_record *
 vkm_epoch_register(vkm_epoch *e)
 {
     ck_epoch_record_t *ck = ck_epoch_recycle(&e->ck, NULL);
-    if (ck != NULL)
+    if (ck != NULL) {
+        /* pairs with the release in vkm_epoch_unregister: ck hands the record over with
+         * inline asm TSan cannot see */
+        vkm_tsan_acquire(ck);
         return (vkm_epoch_record *)(void *)ck;
+    }
     vkm_epoch_record *r = vkm_host_alloc_calloc(e->ha, sizeof(*r), _Alignof(vkm_epoch_record));
     if (r == NULL)
         return NULL;
@@ -85,6 +89,7 @@ void
 vkm_epoch_unregister(vkm_epoch_record *r)
 {
     vkm_epoch_barrier(r);
+    vkm_tsan_release(r); /* the next thread to recycle the record acquires it */
     ck_epoch_unregister(&r->ck);
 }
 
