@@ -296,10 +296,12 @@ alloc_in_block(vkm_block_list *l, vkm_block *b, const vkm_block_list_request *re
 
 /* One pass over an array. VMA's placement preference: allocations that may be mapped go
  * first to blocks that are already mapped, others first to blocks that are not, so few
- * blocks stay mapped; MIN_TIME scans newest (emptiest) first. */
+ * blocks stay mapped; MIN_TIME scans newest (emptiest) first. Otherwise each thread
+ * starts at its own block (`start`), so threads spread over the blocks' locks instead of
+ * all trying the first one. */
 static VkResult
 try_existing(vkm_block_list *l, const vkm_block_array *arr, const vkm_block_list_request *req,
-             VkDeviceSize alignment, bool blocking, vkm_block **out_block,
+             VkDeviceSize alignment, bool blocking, size_t start, vkm_block **out_block,
              VkDeviceSize *out_offset)
 {
     VmaAllocator a = l->allocator;
@@ -313,7 +315,7 @@ try_existing(vkm_block_list *l, const vkm_block_array *arr, const vkm_block_list
 
     for (uint32_t pass = 0; pass < (host_visible ? 2u : 1u); pass++) {
         for (size_t k = 0; k < n; k++) {
-            vkm_block *b = arr->blocks[newest_first ? n - 1 - k : k];
+            vkm_block *b = arr->blocks[newest_first ? n - 1 - k : (start + k) % n];
             if (host_visible) {
                 bool mapped = vkm_block_mapped_ptr(b) != NULL;
                 if ((pass == 0) != (mapped == mappable))
@@ -355,11 +357,13 @@ vkm_block_list_alloc_range(vkm_block_list *l, vkm_epoch_record *rec,
         return VK_ERROR_OUT_OF_DEVICE_MEMORY;
 
     /* 1. Existing blocks, no list lock: a try-lock pass, then a waiting pass. */
+    /* the record is per thread: its address spreads threads over the blocks */
+    const size_t start = (size_t)((uintptr_t)rec >> 6) * 2654435761u;
     vkm_epoch_begin(rec);
     const vkm_block_array *arr = array_of(l);
-    VkResult res = try_existing(l, arr, req, alignment, false, out_block, out_offset);
+    VkResult res = try_existing(l, arr, req, alignment, false, start, out_block, out_offset);
     if (res == VK_NOT_READY)
-        res = try_existing(l, arr, req, alignment, true, out_block, out_offset);
+        res = try_existing(l, arr, req, alignment, true, start, out_block, out_offset);
     vkm_epoch_end(rec);
     if (res != VK_ERROR_OUT_OF_DEVICE_MEMORY)
         return res;
@@ -380,7 +384,7 @@ vkm_block_list_alloc_range(vkm_block_list *l, vkm_epoch_record *rec,
 
     vkm_mutex_lock(&l->grow_lock);
     arr = array_of(l);
-    res = try_existing(l, arr, req, alignment, true, out_block, out_offset);
+    res = try_existing(l, arr, req, alignment, true, start, out_block, out_offset);
     if (res != VK_ERROR_OUT_OF_DEVICE_MEMORY)
         goto out;
     if (arr->count >= l->p.max_block_count || (must_fit_budget && free_budget < req->size)) {
