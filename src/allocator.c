@@ -496,14 +496,18 @@ vkm_allocator_free(VmaAllocator a, VmaAllocation alloc)
     vkm_block_list *l = list_of(a, alloc->pool, alloc->memory_type);
     /* A pool may be destroyed the moment its statistics read empty, which is when the
      * count below drops: the bracket makes vmaDestroyPool wait until we are out of the
-     * list (VMA #451). */
-    vkm_block_list_free_begin(l);
+     * list (VMA #451). Default lists live as long as the allocator and need none; the
+     * bracket is a shared counter, which the cached path must not touch. */
+    const bool bracket = alloc->pool != NULL;
+    if (bracket)
+        vkm_block_list_free_begin(l);
     if (alloc->type == VKM_ALLOC_BLOCK)
         free_block_one(a, tc, l, alloc);
     else
         free_dedicated(a, alloc);
     vkm_tcache_count(tc, l, -1, -(int64_t)alloc->size);
-    vkm_block_list_free_end(l);
+    if (bracket)
+        vkm_block_list_free_end(l);
     vkm_tcache_leave(a, tc);
     vkm_allocation_delete(a, alloc);
 }

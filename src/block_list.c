@@ -491,9 +491,9 @@ vkm_block_list_free_range(vkm_block_list *l, vkm_epoch_record *rec, vkm_block *b
      * elsewhere (VMA's policy). */
     if (empty == 0)
         return;
-    VmaBudget budget;
-    vkm_allocator_heap_budget(a, vkm_allocator_heap_of(a, l->p.memory_type), &budget);
-    const bool over_budget = budget.usage >= budget.budget;
+    /* lock-free: this runs on every free that empties a block */
+    const bool over_budget =
+        vkm_budget_is_over(&a->budget, vkm_allocator_heap_of(a, l->p.memory_type));
     const uint32_t keep = (now_empty && !over_budget) ? 1u : 0u;
     if (empty > keep) {
         vkm_mutex_lock(&l->grow_lock);

@@ -10,8 +10,11 @@ vkm_budget_init(vkm_budget *b, const VkPhysicalDeviceMemoryProperties *props, bo
     vkm_mutex_init(&b->fetch_lock);
     b->use_ext = use_ext;
     b->heap_count = props->memoryHeapCount;
-    for (uint32_t h = 0; h < props->memoryHeapCount; h++)
+    for (uint32_t h = 0; h < props->memoryHeapCount; h++) {
         b->heap_size[h] = props->memoryHeaps[h].size;
+        /* without the extension: usage = block bytes, budget = 80 % of the heap */
+        vkm_atomic_store_u64_relaxed(&b->xbudget[h], b->heap_size[h] * 8 / 10);
+    }
 }
 
 void
@@ -50,6 +53,8 @@ vkm_budget_fetch(vkm_budget *b, const vkm_vkfuncs *f, VkPhysicalDevice pd)
         b->vk_budget[h] = budget;
         b->vk_usage[h] = usage;
         b->block_bytes_at_fetch[h] = blocks;
+        vkm_atomic_store_u64_relaxed(&b->xusage_base[h], usage - blocks);
+        vkm_atomic_store_u64_relaxed(&b->xbudget[h], budget);
     }
     vkm_atomic_store_u32_relaxed(&b->xops_since_fetch, 0);
     vkm_mutex_unlock(&b->fetch_lock);

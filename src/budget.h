@@ -29,6 +29,10 @@ typedef struct vkm_budget {
     vkm_atomic_u64 xblock_bytes[VK_MAX_MEMORY_HEAPS];     /* reserved: limits, usage */
     vkm_atomic_u64 xcommitted_bytes[VK_MAX_MEMORY_HEAPS]; /* existing memory: statistics */
     vkm_atomic_u32 xops_since_fetch; /* device-memory operations since the last fetch */
+    /* For the lock-free over-budget test, written at every fetch (under fetch_lock):
+     *   usage = xusage_base + xblock_bytes   (mod 2^64; "negative" reads as 0)   */
+    vkm_atomic_u64 xusage_base[VK_MAX_MEMORY_HEAPS];
+    vkm_atomic_u64 xbudget[VK_MAX_MEMORY_HEAPS];
 
     /* VK_EXT_memory_budget figures; under fetch_lock */
     vkm_mutex fetch_lock;
@@ -50,6 +54,18 @@ void vkm_budget_fetch(vkm_budget *b, const vkm_vkfuncs *f, VkPhysicalDevice pd);
  * cached figures are older than VKM_BUDGET_REFRESH_OPS operations. */
 void vkm_budget_get(vkm_budget *b, const vkm_vkfuncs *f, VkPhysicalDevice pd, uint32_t first,
                     uint32_t count, VmaBudget *out);
+
+/* Usage at or past the budget, without a lock (frees ask this on every block that
+ * empties). As exact as vkm_budget_get between fetches. */
+static inline bool
+vkm_budget_is_over(vkm_budget *b, uint32_t heap)
+{
+    uint64_t usage = vkm_atomic_load_u64_relaxed(&b->xusage_base[heap]) +
+                     vkm_atomic_load_u64_relaxed(&b->xblock_bytes[heap]);
+    if ((int64_t)usage < 0)
+        usage = 0;
+    return usage >= vkm_atomic_load_u64_relaxed(&b->xbudget[heap]);
+}
 
 /* Reserves `size` bytes of heap `heap` for a new VkDeviceMemory. With `limit` != 0 the
  * reservation fails (returns false, nothing changed) when block bytes would pass it:
