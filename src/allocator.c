@@ -501,11 +501,13 @@ vkm_allocator_free(VmaAllocator a, VmaAllocation alloc)
     const bool bracket = alloc->pool != NULL;
     if (bracket)
         vkm_block_list_free_begin(l);
+    /* Uncounted before its memory goes (and counted after it came, alloc_pages): a
+     * statistics reader never sees allocation bytes its blocks do not hold. */
+    vkm_tcache_count(tc, l, -1, -(int64_t)alloc->size);
     if (alloc->type == VKM_ALLOC_BLOCK)
         free_block_one(a, tc, l, alloc);
     else
         free_dedicated(a, alloc);
-    vkm_tcache_count(tc, l, -1, -(int64_t)alloc->size);
     if (bracket)
         vkm_block_list_free_end(l);
     vkm_tcache_leave(a, tc);
