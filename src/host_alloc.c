@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef VKM_HOST_ALLOC_JEMALLOC
 #define VKM_HOST_ALLOC_JEMALLOC 0
@@ -14,17 +15,26 @@
 #include <jemalloc/jemalloc.h>
 
 /*
- * One jemalloc arena for the whole library, so our metadata never shares pages with the
+ * The library's own jemalloc arenas, so our metadata never shares pages with the
  * application's objects, and one explicit tcache per thread (design.md §7: an arena flag
  * alone would be served from the automatic tcache of whatever arena the thread uses).
+ * One arena for every thread serialised tcache refills and flushes on its bin locks at
+ * 16 threads, so there are up to ARENA_MAX of them (one per CPU), made on demand and
+ * handed to threads round-robin, as jemalloc does with its automatic arenas.
  * The tcache is created on a thread's first allocation and destroyed by a pthread key
  * destructor when the thread exits.
  */
+#define ARENA_MAX 64u
 static pthread_once_t arena_once = PTHREAD_ONCE_INIT;
-static unsigned library_arena;
+static unsigned library_arena;           /* the first one */
 static int arena_ok;
+static unsigned arena_count;             /* arenas wanted: CPUs, at most ARENA_MAX */
+static pthread_mutex_t arenas_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned arenas[ARENA_MAX];       /* under arenas_lock; 0 = not made yet */
+static unsigned arena_next;              /* under arenas_lock: round-robin */
 static pthread_key_t tcache_key;
 static _Thread_local unsigned thread_tcache; /* 0: none yet; else index + 1 */
+static _Thread_local unsigned thread_arena;  /* 0: none yet; else index + 1 */
 
 static void
 tcache_destroy(void *p)
@@ -43,8 +53,31 @@ arena_init_once(void)
 {
     size_t sz = sizeof(library_arena);
     if (mallctl("arenas.create", &library_arena, &sz, NULL, 0) == 0 &&
-        pthread_key_create(&tcache_key, tcache_destroy) == 0)
+        pthread_key_create(&tcache_key, tcache_destroy) == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        arena_count = cpus < 1 ? 1u : cpus > (long)ARENA_MAX ? ARENA_MAX : (unsigned)cpus;
+        arenas[0] = library_arena + 1u;
         arena_ok = 1;
+    }
+}
+
+/* The calling thread's arena: assigned round-robin on first use. */
+static unsigned
+my_arena(void)
+{
+    if (VKM_LIKELY(thread_arena != 0))
+        return thread_arena - 1u;
+    pthread_mutex_lock(&arenas_lock);
+    unsigned slot = arena_next++ % arena_count;
+    if (arenas[slot] == 0) {
+        unsigned idx;
+        size_t sz = sizeof(idx);
+        arenas[slot] = mallctl("arenas.create", &idx, &sz, NULL, 0) == 0 ? idx + 1u
+                                                                         : library_arena + 1u;
+    }
+    thread_arena = arenas[slot];
+    pthread_mutex_unlock(&arenas_lock);
+    return thread_arena - 1u;
 }
 
 static int
@@ -61,7 +94,7 @@ jemalloc_flags(size_t align)
             pthread_setspecific(tcache_key, (void *)(uintptr_t)thread_tcache);
         }
     }
-    flags |= (int)MALLOCX_ARENA(library_arena);
+    flags |= (int)MALLOCX_ARENA(my_arena());
     flags |= thread_tcache ? (int)MALLOCX_TCACHE(thread_tcache - 1u) : MALLOCX_TCACHE_NONE;
     return flags;
 }
