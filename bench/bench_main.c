@@ -468,9 +468,10 @@ parse_machine_output(bench *b, char *text, int build)
 static bool
 sibling_path(const bench *b, char *out, size_t outlen)
 {
+    int len;
     if (b->opt.sibling != NULL) {
-        snprintf(out, outlen, "%s", b->opt.sibling);
-        return access(out, X_OK) == 0;
+        len = snprintf(out, outlen, "%s", b->opt.sibling);
+        return len > 0 && (size_t)len < outlen && access(out, X_OK) == 0;
     }
     char self[4096];
     ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -481,8 +482,8 @@ sibling_path(const bench *b, char *out, size_t outlen)
     if (slash == NULL)
         return false;
     *slash = '\0';
-    snprintf(out, outlen, "%s/%s", self, SIBLING_NAME);
-    return access(out, X_OK) == 0;
+    len = snprintf(out, outlen, "%s/%s", self, SIBLING_NAME);
+    return len > 0 && (size_t)len < outlen && access(out, X_OK) == 0;
 }
 
 /* Runs the sibling on one workload's points (posix_spawn, stdout through a pipe) and
