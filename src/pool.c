@@ -89,10 +89,11 @@ vkm_pool_destroy(VmaAllocator a, VmaPool p)
         p->next->prev = p->prev;
     vkm_rwlock_unlock(&a->pools_lock);
 
-    vkm_dedicated_list_visit(&p->dedicated, free_leaked_dedicated, a);
-    /* Frees that made the statistics read empty may still be leaving (VMA #451): wait,
-     * then forget the pool's per-thread counters. */
+    /* Frees that made the statistics read empty may still be giving their memory back
+     * (VMA #451): wait for them before looking for leftovers, then forget the pool's
+     * per-thread counters. */
     vkm_block_list_wait_frees(p->list);
+    vkm_dedicated_list_visit(&p->dedicated, free_leaked_dedicated, a);
     vkm_tcache_unregister_list(a, p->list);
     vkm_block_list_destroy(p->list);
     vkm_dedicated_list_finish(&p->dedicated);
