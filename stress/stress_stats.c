@@ -60,11 +60,13 @@ churner(void *arg)
     bool in_pool[WINDOW];
     memset(win, 0, sizeof(win));
     memset(in_pool, 0, sizeof(in_pool));
-    for (unsigned i = 0; i < sh->iterations; i++) {
+    for (unsigned i = 0; i <= sh->iterations; i++) {
         if (i == sh->iterations / 2) {
             pthread_barrier_wait(&sh->rest); /* main reads the figures at rest */
             pthread_barrier_wait(&sh->rest);
         }
+        if (i == sh->iterations)
+            break;
         unsigned k = stress_below(&r, WINDOW);
         stress_alloc *x = &win[k];
         uint32_t op = stress_below(&r, 100);
