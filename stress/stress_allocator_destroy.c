@@ -180,7 +180,7 @@ main(int argc, char **argv)
 {
     stress_args args;
     int rc = stress_init(argc, argv, "stress_allocator_destroy", (stress_args){4, 300, 1, false},
-                         (stress_args){4, 30, 1, true}, &args);
+                         (stress_args){4, 120, 1, true}, &args);
     if (rc != 0)
         return rc;
     stress_env env;

@@ -141,7 +141,7 @@ main(int argc, char **argv)
 {
     stress_args args;
     int rc = stress_init(argc, argv, "stress_block_release", (stress_args){4, 1000, 1, false},
-                         (stress_args){4, 60, 1, true}, &args);
+                         (stress_args){4, 250, 1, true}, &args);
     if (rc != 0)
         return rc;
     stress_env env;

@@ -330,7 +330,7 @@ main(int argc, char **argv)
 {
     stress_args args;
     int rc = stress_init(argc, argv, "stress_map", (stress_args){4, 20000, 1, false},
-                         (stress_args){4, 1500, 1, true}, &args);
+                         (stress_args){4, 5000, 1, true}, &args);
     if (rc != 0)
         return rc;
     if ((rc = run_on(NULL, &args)) != 0)

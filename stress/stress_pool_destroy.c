@@ -207,7 +207,7 @@ main(int argc, char **argv)
 {
     stress_args args;
     int rc = stress_init(argc, argv, "stress_pool_destroy", (stress_args){4, 2000, 1, false},
-                         (stress_args){4, 150, 1, true}, &args);
+                         (stress_args){4, 1500, 1, true}, &args);
     if (rc != 0)
         return rc;
     stress_env env;

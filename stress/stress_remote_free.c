@@ -198,7 +198,7 @@ main(int argc, char **argv)
 {
     stress_args args;
     int rc = stress_init(argc, argv, "stress_remote_free", (stress_args){4, 50000, 1, false},
-                         (stress_args){4, 4000, 1, true}, &args);
+                         (stress_args){4, 16000, 1, true}, &args);
     if (rc != 0)
         return rc;
     stress_env env;

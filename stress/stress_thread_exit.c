@@ -135,7 +135,7 @@ main(int argc, char **argv)
 {
     stress_args args;
     int rc = stress_init(argc, argv, "stress_thread_exit", (stress_args){4, 400, 1, false},
-                         (stress_args){4, 40, 1, true}, &args);
+                         (stress_args){4, 200, 1, true}, &args);
     if (rc != 0)
         return rc;
     stress_env env;
