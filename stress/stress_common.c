@@ -143,8 +143,7 @@ stress_finish(void)
 {
     uint64_t live = stress_registry_live();
     if (live != 0)
-        stress_fail("%" PRIu64 " ranges still in the registry at the end (a suite leaked)",
-                    live);
+        stress_fail("%" PRIu64 " ranges still in the registry at the end (a suite leaked)", live);
     unsigned f = stress_failures();
     if (f == 0)
         printf("%s: ok (seed %" PRIu64 ")\n1 passed, 0 failed\n", g_name, g_seed);
@@ -325,8 +324,7 @@ stress_env_close(stress_env *env)
 /* ---- allocator ----------------------------------------------------------------------------- */
 
 static void VKAPI_PTR
-dm_allocate(VmaAllocator allocator, uint32_t type, VkDeviceMemory m, VkDeviceSize size,
-            void *user)
+dm_allocate(VmaAllocator allocator, uint32_t type, VkDeviceMemory m, VkDeviceSize size, void *user)
 {
     (void)allocator, (void)type;
     stress_allocator *a = user;
@@ -388,12 +386,12 @@ stress_allocator_destroy(stress_allocator *a)
     uint64_t ba = atomic_load(&a->xdm_bytes_allocated), bf = atomic_load(&a->xdm_bytes_freed);
     STRESS_CHECK(na == nf && ba == bf,
                  "device-memory callbacks do not balance: %" PRIu64 " allocations (%" PRIu64
-                 " bytes), %" PRIu64 " frees (%" PRIu64 " bytes)", na, ba, nf, bf);
+                 " bytes), %" PRIu64 " frees (%" PRIu64 " bytes)",
+                 na, ba, nf, bf);
 }
 
 VkResult
-stress_pool_create(stress_allocator *a, VkDeviceSize block_size, size_t max_blocks,
-                   VmaPool *pool)
+stress_pool_create(stress_allocator *a, VkDeviceSize block_size, size_t max_blocks, VmaPool *pool)
 {
     VmaPoolCreateInfo pci = {
         .memoryTypeIndex = a->env->host_pool_type,

@@ -117,8 +117,8 @@ stress_image_info(const stress_request *rq, VkImageCreateInfo *ici)
         .mipLevels = 1,
         .arrayLayers = 1,
         .samples = VK_SAMPLE_COUNT_1_BIT,
-        .tiling = rq->kind == STRESS_IMAGE_LINEAR ? VK_IMAGE_TILING_LINEAR
-                                                  : VK_IMAGE_TILING_OPTIMAL,
+        .tiling =
+            rq->kind == STRESS_IMAGE_LINEAR ? VK_IMAGE_TILING_LINEAR : VK_IMAGE_TILING_OPTIMAL,
         .usage = VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT |
                  VK_IMAGE_USAGE_SAMPLED_BIT,
         .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
@@ -134,8 +134,9 @@ stress_alloc_create(stress_allocator *a, const stress_request *rq, stress_alloc 
     VkDevice dev = env->ctx.device;
     memset(out, 0, sizeof(*out));
     VmaAllocationCreateInfo ci = {
-        .flags = rq->flags | (rq->random_access ? VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT
-                                                : VMA_ALLOCATION_CREATE_HOST_ACCESS_SEQUENTIAL_WRITE_BIT),
+        .flags = rq->flags |
+                 (rq->random_access ? VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT
+                                    : VMA_ALLOCATION_CREATE_HOST_ACCESS_SEQUENTIAL_WRITE_BIT),
         .pool = rq->pool,
     };
     VmaAllocationInfo info;
@@ -204,17 +205,17 @@ stress_alloc_create(stress_allocator *a, const stress_request *rq, stress_alloc 
     STRESS_CHECK(info.offset % align == 0,
                  "%s id %" PRIu64 ": offset %" PRIu64 " does not meet alignment %" PRIu64, kn,
                  out->id, info.offset, align);
-    STRESS_CHECK(info.size >= req.size, "%s id %" PRIu64 ": size %" PRIu64 " < required %"
-                 PRIu64, kn, out->id, info.size, req.size);
+    STRESS_CHECK(info.size >= req.size, "%s id %" PRIu64 ": size %" PRIu64 " < required %" PRIu64,
+                 kn, out->id, info.size, req.size);
     STRESS_CHECK(info.memoryType < 32 && (req.memoryTypeBits & (1u << info.memoryType)) &&
                      (env->host_visible_bits & (1u << info.memoryType)),
-                 "%s id %" PRIu64 ": memory type %u not allowed (bits %#x) or not host visible",
-                 kn, out->id, info.memoryType, req.memoryTypeBits);
-    STRESS_CHECK(info.deviceMemory != VK_NULL_HANDLE, "%s id %" PRIu64 ": no VkDeviceMemory",
-                 kn, out->id);
+                 "%s id %" PRIu64 ": memory type %u not allowed (bits %#x) or not host visible", kn,
+                 out->id, info.memoryType, req.memoryTypeBits);
+    STRESS_CHECK(info.deviceMemory != VK_NULL_HANDLE, "%s id %" PRIu64 ": no VkDeviceMemory", kn,
+                 out->id);
     if (rq->flags & VMA_ALLOCATION_CREATE_MAPPED_BIT)
-        STRESS_CHECK(info.pMappedData != NULL, "%s id %" PRIu64 ": MAPPED_BIT gave no pointer",
-                     kn, out->id);
+        STRESS_CHECK(info.pMappedData != NULL, "%s id %" PRIu64 ": MAPPED_BIT gave no pointer", kn,
+                     out->id);
     stress_registry_insert(out, env->granularity);
 
     void *p = out->mapped;
@@ -258,8 +259,8 @@ stress_alloc_verify(stress_allocator *a, const stress_alloc *x, const char *when
     if (bad != VK_WHOLE_SIZE) {
         stress_fail("%s id %" PRIu64 " (memory %#" PRIx64 " [%" PRIu64 ", +%" PRIu64 ")): the "
                     "pattern written through a mapping changed at byte %" PRIu64 " (%s)",
-                    kind_name(x->kind), x->id, stress_handle_bits(x->memory), x->offset, x->size, bad,
-                    when);
+                    kind_name(x->kind), x->id, stress_handle_bits(x->memory), x->offset, x->size,
+                    bad, when);
         return false;
     }
     return true;
@@ -276,8 +277,8 @@ stress_alloc_check_info(stress_allocator *a, const stress_alloc *x)
                      info.size == x->size && info.memoryType == x->memory_type,
                  "id %" PRIu64 ": vmaGetAllocationInfo changed: memory %#" PRIx64 " -> %#" PRIx64
                  ", offset %" PRIu64 " -> %" PRIu64 ", size %" PRIu64 " -> %" PRIu64,
-                 x->id, stress_handle_bits(x->memory), stress_handle_bits(info.deviceMemory), x->offset,
-                 info.offset, x->size, info.size);
+                 x->id, stress_handle_bits(x->memory), stress_handle_bits(info.deviceMemory),
+                 x->offset, info.offset, x->size, info.size);
     if (x->mapped != NULL)
         STRESS_CHECK(info.pMappedData == x->mapped,
                      "id %" PRIu64 ": the persistent mapping moved (%p -> %p)", x->id, x->mapped,

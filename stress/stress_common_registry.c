@@ -21,7 +21,11 @@
 
 /* ---- registry ---------------------------------------------------------------------------- */
 
-typedef enum range_class { RANGE_UNKNOWN, RANGE_LINEAR, RANGE_OPTIMAL } range_class;
+typedef enum range_class {
+    RANGE_UNKNOWN,
+    RANGE_LINEAR,
+    RANGE_OPTIMAL
+} range_class;
 
 typedef struct live_range {
     VkDeviceSize offset, size;
@@ -32,8 +36,8 @@ typedef struct live_range {
 /* one VkDeviceMemory: its size (from the allocate callback) and its live ranges */
 typedef struct mem_entry {
     VkDeviceMemory memory;
-    VkDeviceSize size;     /* VK_WHOLE_SIZE: never reported by a callback */
-    live_range *ranges;    /* sorted by offset */
+    VkDeviceSize size;  /* VK_WHOLE_SIZE: never reported by a callback */
+    live_range *ranges; /* sorted by offset */
     uint32_t count, cap;
 } mem_entry;
 
@@ -43,7 +47,7 @@ typedef struct shard {
     pthread_mutex_t lock;
     mem_entry *mems; /* under lock */
     uint32_t count, cap;
-    char pad[64];    /* keep neighbouring shards' mutexes off one cache line */
+    char pad[64]; /* keep neighbouring shards' mutexes off one cache line */
 } shard;
 
 static shard g_shards[SHARDS];
@@ -117,10 +121,12 @@ stress_registry_memory_allocated(VkDeviceMemory m, VkDeviceSize size)
     if (e != NULL) {
         if (e->size != VK_WHOLE_SIZE || e->count == 0)
             stress_fail("vkAllocateMemory returned a handle (%#" PRIx64 ") that was never "
-                        "freed", stress_handle_bits(m));
+                        "freed",
+                        stress_handle_bits(m));
         else
             stress_fail("allocations were reported in memory %#" PRIx64 " before the "
-                        "device-memory callback announced it", stress_handle_bits(m));
+                        "device-memory callback announced it",
+                        stress_handle_bits(m));
         e->size = size;
     } else {
         add_mem(s, m, size);
@@ -137,12 +143,13 @@ stress_registry_memory_freed(VkDeviceMemory m)
     mem_entry *e = find_mem(s, m);
     if (e == NULL) {
         stress_fail("vkFreeMemory of memory %#" PRIx64 " the allocate callback never "
-                    "reported", stress_handle_bits(m));
+                    "reported",
+                    stress_handle_bits(m));
     } else {
         if (e->count != 0)
             stress_fail("memory %#" PRIx64 " freed with %u live allocations in it (first: "
-                        "id %" PRIu64 " at offset %" PRIu64 ")", stress_handle_bits(m), e->count,
-                        e->ranges[0].id, e->ranges[0].offset);
+                        "id %" PRIu64 " at offset %" PRIu64 ")",
+                        stress_handle_bits(m), e->count, e->ranges[0].id, e->ranges[0].offset);
         atomic_fetch_sub(&g_live_ranges, e->count);
         remove_mem(s, e);
     }
@@ -187,8 +194,8 @@ lower_bound(const mem_entry *e, VkDeviceSize off)
 static void
 report_overlap(VkDeviceMemory m, const live_range *n, const live_range *o)
 {
-    stress_fail("two live allocations overlap in memory %#" PRIx64 ": id %" PRIu64
-                " [%" PRIu64 ", +%" PRIu64 ") and id %" PRIu64 " [%" PRIu64 ", +%" PRIu64 ")",
+    stress_fail("two live allocations overlap in memory %#" PRIx64 ": id %" PRIu64 " [%" PRIu64
+                ", +%" PRIu64 ") and id %" PRIu64 " [%" PRIu64 ", +%" PRIu64 ")",
                 stress_handle_bits(m), n->id, n->offset, n->size, o->id, o->offset, o->size);
 }
 
@@ -196,9 +203,9 @@ static void
 report_granularity(VkDeviceMemory m, VkDeviceSize g, const live_range *n, const live_range *o)
 {
     stress_fail("a linear and an optimal resource share a %" PRIu64 "-byte granularity page "
-                "in memory %#" PRIx64 ": id %" PRIu64 " [%" PRIu64 ", +%" PRIu64 ") and id %"
-                PRIu64 " [%" PRIu64 ", +%" PRIu64 ")", g, stress_handle_bits(m), n->id,
-                n->offset, n->size, o->id, o->offset, o->size);
+                "in memory %#" PRIx64 ": id %" PRIu64 " [%" PRIu64 ", +%" PRIu64 ") and id %" PRIu64
+                " [%" PRIu64 ", +%" PRIu64 ")",
+                g, stress_handle_bits(m), n->id, n->offset, n->size, o->id, o->offset, o->size);
 }
 
 /* g: the device's bufferImageGranularity (ranges of one memory share a device) */
@@ -211,12 +218,14 @@ stress_registry_insert(const stress_alloc *x, VkDeviceSize g)
     mem_entry *e = find_mem(s, x->memory);
     if (e == NULL) {
         stress_fail("allocation id %" PRIu64 " lies in memory %#" PRIx64 " that no "
-                    "device-memory callback reported", x->id, stress_handle_bits(x->memory));
+                    "device-memory callback reported",
+                    x->id, stress_handle_bits(x->memory));
         e = add_mem(s, x->memory, VK_WHOLE_SIZE);
     }
     if (e->size != VK_WHOLE_SIZE && (x->offset > e->size || x->size > e->size - x->offset))
         stress_fail("allocation id %" PRIu64 " [%" PRIu64 ", +%" PRIu64 ") goes past the end "
-                    "of its memory (%" PRIu64 " bytes)", x->id, x->offset, x->size, e->size);
+                    "of its memory (%" PRIu64 " bytes)",
+                    x->id, x->offset, x->size, e->size);
     uint32_t at = lower_bound(e, n.offset);
     /* overlap: only the neighbours can overlap when the stored ranges do not */
     if (at > 0 && e->ranges[at - 1].offset + e->ranges[at - 1].size > n.offset)
@@ -283,8 +292,8 @@ stress_registry_remove(const stress_alloc *x)
     }
     if (!found)
         stress_fail("allocation id %" PRIu64 " (memory %#" PRIx64 ", offset %" PRIu64 ") is "
-                    "not in the registry at free: its memory was freed under it?", x->id,
-                    stress_handle_bits(x->memory), x->offset);
+                    "not in the registry at free: its memory was freed under it?",
+                    x->id, stress_handle_bits(x->memory), x->offset);
     pthread_mutex_unlock(&s->lock);
 }
 

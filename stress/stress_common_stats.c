@@ -31,8 +31,8 @@ check_detailed(const VmaDetailedStatistics *d, const char *what, uint32_t index,
                  s->allocationBytes, s->blockBytes);
     STRESS_CHECK(s->blockCount <= max_blocks && s->blockBytes <= max_block_bytes,
                  "%s[%u]: %u blocks / %" PRIu64 " bytes, but only %" PRIu64 " / %" PRIu64
-                 " were ever allocated", what, index, s->blockCount, s->blockBytes, max_blocks,
-                 max_block_bytes);
+                 " were ever allocated",
+                 what, index, s->blockCount, s->blockBytes, max_blocks, max_block_bytes);
     STRESS_CHECK(s->allocationCount <= max_allocs,
                  "%s[%u]: %u allocations, at most %" PRIu64 " can be live", what, index,
                  s->allocationCount, max_allocs);
@@ -40,27 +40,25 @@ check_detailed(const VmaDetailedStatistics *d, const char *what, uint32_t index,
                  d->unusedRangeCount);
     if (s->allocationCount == 0) {
         STRESS_CHECK(d->allocationSizeMin == VK_WHOLE_SIZE && d->allocationSizeMax == 0,
-                     "%s[%u]: no allocations but allocationSizeMin %" PRIu64 ", max %" PRIu64,
-                     what, index, d->allocationSizeMin, d->allocationSizeMax);
-        STRESS_CHECK(s->allocationBytes == 0, "%s[%u]: no allocations but %" PRIu64 " bytes",
-                     what, index, s->allocationBytes);
+                     "%s[%u]: no allocations but allocationSizeMin %" PRIu64 ", max %" PRIu64, what,
+                     index, d->allocationSizeMin, d->allocationSizeMax);
+        STRESS_CHECK(s->allocationBytes == 0, "%s[%u]: no allocations but %" PRIu64 " bytes", what,
+                     index, s->allocationBytes);
     } else {
         STRESS_CHECK(d->allocationSizeMin <= d->allocationSizeMax &&
                          d->allocationSizeMax <= s->allocationBytes,
-                     "%s[%u]: allocationSizeMin %" PRIu64 ", max %" PRIu64 ", bytes %" PRIu64,
-                     what, index, d->allocationSizeMin, d->allocationSizeMax,
-                     s->allocationBytes);
+                     "%s[%u]: allocationSizeMin %" PRIu64 ", max %" PRIu64 ", bytes %" PRIu64, what,
+                     index, d->allocationSizeMin, d->allocationSizeMax, s->allocationBytes);
     }
     if (d->unusedRangeCount == 0)
         STRESS_CHECK(d->unusedRangeSizeMin == VK_WHOLE_SIZE && d->unusedRangeSizeMax == 0,
-                     "%s[%u]: no free range but unusedRangeSizeMin %" PRIu64 ", max %" PRIu64,
-                     what, index, d->unusedRangeSizeMin, d->unusedRangeSizeMax);
+                     "%s[%u]: no free range but unusedRangeSizeMin %" PRIu64 ", max %" PRIu64, what,
+                     index, d->unusedRangeSizeMin, d->unusedRangeSizeMax);
     else
         STRESS_CHECK(d->unusedRangeSizeMin <= d->unusedRangeSizeMax &&
                          d->unusedRangeSizeMax <= s->blockBytes,
-                     "%s[%u]: unusedRangeSizeMin %" PRIu64 ", max %" PRIu64 ", blockBytes %"
-                     PRIu64, what, index, d->unusedRangeSizeMin, d->unusedRangeSizeMax,
-                     s->blockBytes);
+                     "%s[%u]: unusedRangeSizeMin %" PRIu64 ", max %" PRIu64 ", blockBytes %" PRIu64,
+                     what, index, d->unusedRangeSizeMin, d->unusedRangeSizeMax, s->blockBytes);
 }
 
 static void
@@ -139,7 +137,8 @@ stress_check_statistics(stress_allocator *a)
         add_detailed(&by_heap, &st.memoryHeap[h]);
         STRESS_CHECK(detailed_equal(&heap_from_types[h], &st.memoryHeap[h]),
                      "memoryHeap[%u] is not the sum of its memory types (%u blocks / %u "
-                     "allocations vs %u / %u)", h, st.memoryHeap[h].statistics.blockCount,
+                     "allocations vs %u / %u)",
+                     h, st.memoryHeap[h].statistics.blockCount,
                      st.memoryHeap[h].statistics.allocationCount,
                      heap_from_types[h].statistics.blockCount,
                      heap_from_types[h].statistics.allocationCount);
@@ -169,16 +168,15 @@ stress_check_budgets(stress_allocator *a)
     const VkPhysicalDeviceMemoryProperties *mp = &a->env->mem_props;
     for (uint32_t h = 0; h < mp->memoryHeapCount; h++) {
         const VmaBudget *bu = &budgets[h];
-        STRESS_CHECK(bu->statistics.blockCount <= b.blocks &&
-                         bu->statistics.blockBytes <= b.block_bytes &&
-                         bu->statistics.allocationCount <= b.allocs &&
-                         bu->statistics.allocationBytes <= b.block_bytes,
-                     "heap %u budget statistics out of bounds: %u blocks, %" PRIu64
-                     " block bytes, %u allocations, %" PRIu64 " allocation bytes (bounds: %"
-                     PRIu64 " blocks, %" PRIu64 " bytes, %" PRIu64 " allocations)", h,
-                     bu->statistics.blockCount, bu->statistics.blockBytes,
-                     bu->statistics.allocationCount, bu->statistics.allocationBytes, b.blocks,
-                     b.block_bytes, b.allocs);
+        STRESS_CHECK(
+            bu->statistics.blockCount <= b.blocks && bu->statistics.blockBytes <= b.block_bytes &&
+                bu->statistics.allocationCount <= b.allocs &&
+                bu->statistics.allocationBytes <= b.block_bytes,
+            "heap %u budget statistics out of bounds: %u blocks, %" PRIu64
+            " block bytes, %u allocations, %" PRIu64 " allocation bytes (bounds: %" PRIu64
+            " blocks, %" PRIu64 " bytes, %" PRIu64 " allocations)",
+            h, bu->statistics.blockCount, bu->statistics.blockBytes, bu->statistics.allocationCount,
+            bu->statistics.allocationBytes, b.blocks, b.block_bytes, b.allocs);
         STRESS_CHECK(bu->budget <= mp->memoryHeaps[h].size,
                      "heap %u: budget %" PRIu64 " > heap size %" PRIu64, h, bu->budget,
                      mp->memoryHeaps[h].size);
@@ -201,7 +199,8 @@ stress_check_pool_statistics(stress_allocator *a, VmaPool pool, VkDeviceSize blo
     uint64_t block_bound = max_blocks == 0 ? b.blocks : max_blocks;
     STRESS_CHECK(s.blockCount <= block_bound && s.blockBytes == s.blockCount * block_size,
                  "pool of at most %" PRIu64 " blocks of %" PRIu64 " bytes: %u blocks, %" PRIu64
-                 " bytes", block_bound, block_size, s.blockCount, s.blockBytes);
+                 " bytes",
+                 block_bound, block_size, s.blockCount, s.blockBytes);
     STRESS_CHECK(s.allocationCount <= b.allocs, "pool: %u allocations, at most %" PRIu64,
                  s.allocationCount, b.allocs);
     VmaDetailedStatistics d;
@@ -236,13 +235,14 @@ stress_check_cache_statistics(stress_allocator *a, bool all, uint32_t max_thread
     /* the calling thread's own cache is a consistent snapshot; the sum over threads is
      * only a snapshot of each counter (design.md §5), so it gets the weaker checks */
     STRESS_CHECK(s.runBytes <= b.block_bytes && (all || (s.runCount == 0) == (s.runBytes == 0)),
-                 "%s: %u runs of %" PRIu64 " bytes (%" PRIu64 " block bytes ever allocated)",
-                 what, s.runCount, s.runBytes, b.block_bytes);
+                 "%s: %u runs of %" PRIu64 " bytes (%" PRIu64 " block bytes ever allocated)", what,
+                 s.runCount, s.runBytes, b.block_bytes);
     STRESS_CHECK(s.threadCount <= (all ? max_threads : 1u), "%s: threadCount %u", what,
                  s.threadCount);
     STRESS_CHECK(s.hits + s.misses + s.bypasses <= max_allocs,
-                 "%s: %" PRIu64 " hits + %" PRIu64 " misses + %" PRIu64 " bypasses, but at most %"
-                 PRIu64 " allocations were made", what, s.hits, s.misses, s.bypasses, max_allocs);
+                 "%s: %" PRIu64 " hits + %" PRIu64 " misses + %" PRIu64
+                 " bypasses, but at most %" PRIu64 " allocations were made",
+                 what, s.hits, s.misses, s.bypasses, max_allocs);
     STRESS_CHECK(s.remoteFrees <= max_frees && SANE_COUNT(s.lockWaits),
                  "%s: remoteFrees %" PRIu64 " (at most %" PRIu64 " frees), lockWaits %" PRIu64,
                  what, s.remoteFrees, max_frees, s.lockWaits);
@@ -250,10 +250,10 @@ stress_check_cache_statistics(stress_allocator *a, bool all, uint32_t max_thread
         STRESS_CHECK(s.hits >= prev->hits && s.misses >= prev->misses &&
                          s.bypasses >= prev->bypasses && s.remoteFrees >= prev->remoteFrees &&
                          s.lockWaits >= prev->lockWaits,
-                     "%s: a counter went backwards (hits %" PRIu64 " -> %" PRIu64 ", misses %"
-                     PRIu64 " -> %" PRIu64 ", bypasses %" PRIu64 " -> %" PRIu64
-                     ", remoteFrees %" PRIu64 " -> %" PRIu64 ")", what, prev->hits, s.hits,
-                     prev->misses, s.misses, prev->bypasses, s.bypasses, prev->remoteFrees,
-                     s.remoteFrees);
+                     "%s: a counter went backwards (hits %" PRIu64 " -> %" PRIu64
+                     ", misses %" PRIu64 " -> %" PRIu64 ", bypasses %" PRIu64 " -> %" PRIu64
+                     ", remoteFrees %" PRIu64 " -> %" PRIu64 ")",
+                     what, prev->hits, s.hits, prev->misses, s.misses, prev->bypasses, s.bypasses,
+                     prev->remoteFrees, s.remoteFrees);
     return s;
 }

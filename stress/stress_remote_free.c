@@ -131,8 +131,8 @@ allocate(shared *sh, stress_rng *r, stress_alloc *x)
     stress_request rq = request(r, sh->a->env);
     VkResult res = stress_alloc_create(sh->a, &rq, x);
     if (res != VK_SUCCESS)
-        stress_fail("allocation of %llu bytes (kind %d): VkResult %d",
-                    (unsigned long long)rq.size, (int)rq.kind, (int)res);
+        stress_fail("allocation of %llu bytes (kind %d): VkResult %d", (unsigned long long)rq.size,
+                    (int)rq.kind, (int)res);
 }
 
 static void

@@ -39,8 +39,8 @@ typedef struct shared {
     VmaPool pool;
     uint64_t seed;
     unsigned iterations, churners, threads;
-    pthread_barrier_t rest;     /* churners + main, twice: stop, go on */
-    atomic_uint churning;       /* churners not finished */
+    pthread_barrier_t rest;          /* churners + main, twice: stop, go on */
+    atomic_uint churning;            /* churners not finished */
     atomic_uint_fast64_t xpool_live; /* the test's live allocations in the pool */
 } shared;
 
@@ -77,7 +77,8 @@ churner(void *arg)
         }
         if (x->alloc == VK_NULL_HANDLE && op < 55) {
             in_pool[k] = stress_chance(&r, 30);
-            stress_request rq = stress_random_request(&r, a->env, in_pool[k] ? sh->pool : VK_NULL_HANDLE);
+            stress_request rq =
+                stress_random_request(&r, a->env, in_pool[k] ? sh->pool : VK_NULL_HANDLE);
             if (in_pool[k] && rq.size > POOL_BLOCK_SIZE / 2)
                 rq.size = POOL_BLOCK_SIZE / 2;
             VkResult res = stress_alloc_create(a, &rq, x);
@@ -118,8 +119,9 @@ reader(void *arg)
                      "a reader that never allocated has a cache (threadCount %u, %u runs)",
                      own.threadCount, own.runCount);
         if (stress_chance(&r, 5)) {
-            VkDeviceSize limit = stress_chance(&r, 50) ? VKM_DEFAULT_THREAD_CACHE_BYTES
-                                                       : (VkDeviceSize)stress_below(&r, 4) * 256 * STRESS_KIB;
+            VkDeviceSize limit = stress_chance(&r, 50)
+                                     ? VKM_DEFAULT_THREAD_CACHE_BYTES
+                                     : (VkDeviceSize)stress_below(&r, 4) * 256 * STRESS_KIB;
             VkResult res = vkmSetThreadCacheLimit(a->handle, limit);
             STRESS_CHECK(res == VK_SUCCESS, "vkmSetThreadCacheLimit: VkResult %d", (int)res);
             (void)vkmGetThreadCacheLimit(a->handle);
@@ -152,8 +154,8 @@ check_at_rest(shared *sh, const char *when)
                          x->allocationCount == y->allocationCount &&
                          x->allocationBytes == y->allocationBytes,
                      "%s, heap %u: budget statistics (%u blocks, %llu bytes, %u allocations, "
-                     "%llu bytes) differ from vmaCalculateStatistics (%u, %llu, %u, %llu)", when,
-                     h, x->blockCount, (unsigned long long)x->blockBytes, x->allocationCount,
+                     "%llu bytes) differ from vmaCalculateStatistics (%u, %llu, %u, %llu)",
+                     when, h, x->blockCount, (unsigned long long)x->blockBytes, x->allocationCount,
                      (unsigned long long)x->allocationBytes, y->blockCount,
                      (unsigned long long)y->blockBytes, y->allocationCount,
                      (unsigned long long)y->allocationBytes);
