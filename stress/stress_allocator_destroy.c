@@ -41,18 +41,18 @@ typedef struct shared {
     const stress_env *env;
     uint64_t seed;
     unsigned threads, rounds;
-    pthread_barrier_t barrier;         /* workers + main */
-    stress_allocator round_allocator;  /* recreated every round at this address */
+    pthread_barrier_t barrier;        /* workers + main */
+    stress_allocator round_allocator; /* recreated every round at this address */
     stress_allocator long_lived;
     stress_alloc handoff[STRESS_MAX_THREADS][HANDOFF]; /* passed across a barrier */
     pthread_mutex_t left_lock;
-    stress_alloc left[LEFT_CAP];       /* long-lived allocator's, under left_lock */
-    unsigned left_count;               /* under left_lock */
+    stress_alloc left[LEFT_CAP]; /* long-lived allocator's, under left_lock */
+    unsigned left_count;         /* under left_lock */
 } shared;
 
 typedef struct worker {
     shared *sh;
-    unsigned index;     /* within the group */
+    unsigned index; /* within the group */
     unsigned first_round;
 } worker;
 
@@ -114,7 +114,7 @@ run(void *arg)
          round < w->first_round + ROUNDS_PER_GROUP && round < sh->rounds; round++) {
         stress_rng r = stress_rng_make(sh->seed, (uint64_t)round * STRESS_MAX_THREADS + w->index);
         if (round % 2 == 1 && w->index == 0)
-            create_round_allocator(sh); /* a parked thread makes the next allocator */
+            create_round_allocator(sh);     /* a parked thread makes the next allocator */
         pthread_barrier_wait(&sh->barrier); /* 1: allocator ready */
 
         VkmThreadCacheStatistics cs = stress_check_cache_statistics(a, false, 1, NULL);
@@ -123,8 +123,8 @@ run(void *arg)
                          cs.remoteFrees == 0,
                      "round %u: before its first allocation from a new allocator, a thread "
                      "has cache statistics for it (threadCount %u, %u runs, %llu hits): a "
-                     "stale entry of the previous allocator at the same address?", round,
-                     cs.threadCount, cs.runCount, (unsigned long long)cs.hits);
+                     "stale entry of the previous allocator at the same address?",
+                     round, cs.threadCount, cs.runCount, (unsigned long long)cs.hits);
 
         stress_alloc win[WINDOW];
         memset(win, 0, sizeof(win));
@@ -163,14 +163,15 @@ run(void *arg)
             cs = stress_check_cache_statistics(a, false, 1, NULL);
             STRESS_CHECK(cs.runCount == 0 && cs.runBytes == 0 && cs.cachedBytes == 0,
                          "round %u: after a flush with nothing live the cache still owns %u "
-                         "runs (%llu bytes, %llu cached)", round, cs.runCount,
-                         (unsigned long long)cs.runBytes, (unsigned long long)cs.cachedBytes);
+                         "runs (%llu bytes, %llu cached)",
+                         round, cs.runCount, (unsigned long long)cs.runBytes,
+                         (unsigned long long)cs.cachedBytes);
         } else {
             stress_check_cache_statistics(a, false, 1, NULL); /* keeps its free slots */
         }
         pthread_barrier_wait(&sh->barrier); /* 4: parked, alive; main destroys */
         pthread_barrier_wait(&sh->barrier); /* 5: destroyed */
-        long_lived_op(sh, &r); /* the other allocator after this one's death */
+        long_lived_op(sh, &r);              /* the other allocator after this one's death */
     }
     return NULL; /* exits holding a stale entry for the destroyed allocator */
 }
@@ -180,7 +181,7 @@ main(int argc, char **argv)
 {
     stress_args args;
     int rc = stress_init(argc, argv, "stress_allocator_destroy", (stress_args){4, 300, 1, false},
-                         (stress_args){4, 30, 1, true}, &args);
+                         (stress_args){4, 120, 1, true}, &args);
     if (rc != 0)
         return rc;
     stress_env env;
@@ -227,7 +228,7 @@ main(int argc, char **argv)
         pthread_barrier_wait(&sh.barrier); /* 4: workers parked */
         stress_check_statistics(&sh.round_allocator);
         stress_allocator_destroy(&sh.round_allocator); /* checks nothing left, blocks balance */
-        pthread_barrier_wait(&sh.barrier); /* 5 */
+        pthread_barrier_wait(&sh.barrier);             /* 5 */
         if ((round + 1) % ROUNDS_PER_GROUP == 0 || round + 1 == sh.rounds)
             for (unsigned i = 0; i < args.threads; i++)
                 stress_thread_join(tid[i]);
@@ -236,13 +237,14 @@ main(int argc, char **argv)
     for (unsigned i = 0; i < sh.left_count; i++)
         stress_alloc_destroy(&sh.long_lived, &sh.left[i]);
     sh.left_count = 0;
-    VkmThreadCacheStatistics all = stress_check_cache_statistics(
-        &sh.long_lived, true, groups * args.threads + 1, NULL);
+    VkmThreadCacheStatistics all =
+        stress_check_cache_statistics(&sh.long_lived, true, groups * args.threads + 1, NULL);
     STRESS_CHECK(all.runCount == 0 && all.runBytes == 0,
                  "long-lived allocator: live caches own %u runs after every worker exited",
                  all.runCount);
     printf("stress_allocator_destroy: %u allocators, %u at the address of the previous one, "
-           "%u thread groups\n", sh.rounds, reused, groups);
+           "%u thread groups\n",
+           sh.rounds, reused, groups);
     stress_allocator_destroy(&sh.long_lived);
     pthread_barrier_destroy(&sh.barrier);
     stress_env_close(&env);

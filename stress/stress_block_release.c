@@ -141,7 +141,7 @@ main(int argc, char **argv)
 {
     stress_args args;
     int rc = stress_init(argc, argv, "stress_block_release", (stress_args){4, 1000, 1, false},
-                         (stress_args){4, 60, 1, true}, &args);
+                         (stress_args){4, 250, 1, true}, &args);
     if (rc != 0)
         return rc;
     stress_env env;
@@ -181,7 +181,8 @@ main(int argc, char **argv)
                  st.total.statistics.allocationCount);
     stress_check_pool_statistics(&a, sh.pool, POOL_BLOCK_SIZE, POOL_BLOCKS);
     printf("stress_block_release: %llu allocations, %llu blocks allocated, %llu released while "
-           "the threads ran, %u still held\n", (unsigned long long)atomic_load(&a.xallocs),
+           "the threads ran, %u still held\n",
+           (unsigned long long)atomic_load(&a.xallocs),
            (unsigned long long)atomic_load(&a.xdm_allocs), (unsigned long long)released_during,
            st.total.statistics.blockCount);
     vmaDestroyPool(a.handle, sh.pool);

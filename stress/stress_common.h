@@ -52,7 +52,11 @@
 #define STRESS_BLOCK_SIZE STRESS_MIB
 #define STRESS_MAX_THREADS 64
 
-enum { STRESS_EXIT_OK = 0, STRESS_EXIT_FAIL = 1, STRESS_EXIT_SKIP = 77 };
+enum {
+    STRESS_EXIT_OK = 0,
+    STRESS_EXIT_FAIL = 1,
+    STRESS_EXIT_SKIP = 77
+};
 
 /* ---- arguments, failures, exit ------------------------------------------------------- */
 
@@ -76,10 +80,10 @@ void stress_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define STRESS_MAX_PRINTED 50
 unsigned stress_failures(void);
 
-#define STRESS_CHECK(cond, ...)                                                        \
-    do {                                                                               \
-        if (!(cond))                                                                   \
-            stress_fail_at(__FILE__, __LINE__, #cond, __VA_ARGS__);                    \
+#define STRESS_CHECK(cond, ...)                                     \
+    do {                                                            \
+        if (!(cond))                                                \
+            stress_fail_at(__FILE__, __LINE__, #cond, __VA_ARGS__); \
     } while (0)
 void stress_fail_at(const char *file, int line, const char *cond, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -111,14 +115,14 @@ void stress_thread_join(pthread_t t);
 
 typedef struct stress_env {
     vkm_test_vk ctx;
-    vkm_sim *sim;                /* NULL: the real layout, no wrapper */
-    VmaVulkanFunctions fns;      /* the driver's, or the sim's wrappers */
+    vkm_sim *sim;                               /* NULL: the real layout, no wrapper */
+    VmaVulkanFunctions fns;                     /* the driver's, or the sim's wrappers */
     VkPhysicalDeviceMemoryProperties mem_props; /* as the allocator sees them */
-    uint32_t host_visible_bits;  /* memory types with HOST_VISIBLE */
-    uint32_t noncoherent_bits;   /* HOST_VISIBLE without HOST_COHERENT (simulated layouts) */
-    uint32_t buffer_type_bits;   /* memoryTypeBits of a real transfer/uniform/storage buffer */
-    uint32_t host_pool_type;     /* host-visible type for custom pools */
-    VkDeviceSize granularity;    /* bufferImageGranularity */
+    uint32_t host_visible_bits;                 /* memory types with HOST_VISIBLE */
+    uint32_t noncoherent_bits; /* HOST_VISIBLE without HOST_COHERENT (simulated layouts) */
+    uint32_t buffer_type_bits; /* memoryTypeBits of a real transfer/uniform/storage buffer */
+    uint32_t host_pool_type;   /* host-visible type for custom pools */
+    VkDeviceSize granularity;  /* bufferImageGranularity */
     /* whether images of that tiling can live in host-visible memory (not so for optimal
      * images on some layouts): stress_random_request asks for buffers instead */
     bool linear_image_mappable, optimal_image_mappable;
@@ -171,7 +175,7 @@ typedef enum stress_kind {
 
 typedef struct stress_request {
     stress_kind kind;
-    VkDeviceSize size;         /* bytes; images get about this many */
+    VkDeviceSize size; /* bytes; images get about this many */
     /* memory: the alignment requirement; buffer: extra minimum alignment through
      * vmaCreateBufferWithAlignment (0: plain vmaCreateBuffer); images: unused */
     VkDeviceSize alignment;
@@ -180,21 +184,21 @@ typedef struct stress_request {
     /* extra VmaAllocationCreateFlags: MAPPED, DEDICATED, STRATEGY_*, ...; the host-access
      * flags are chosen by the helper */
     VmaAllocationCreateFlags flags;
-    bool random_access;        /* HOST_ACCESS_RANDOM instead of SEQUENTIAL_WRITE */
-    bool cpu_to_gpu;           /* memory kind: VMA_MEMORY_USAGE_CPU_TO_GPU instead of
+    bool random_access; /* HOST_ACCESS_RANDOM instead of SEQUENTIAL_WRITE */
+    bool cpu_to_gpu;    /* memory kind: VMA_MEMORY_USAGE_CPU_TO_GPU instead of
                                   requiredFlags HOST_VISIBLE with usage UNKNOWN */
 } stress_request;
 
 typedef struct stress_alloc {
-    VmaAllocation alloc;       /* VK_NULL_HANDLE: an empty slot */
+    VmaAllocation alloc; /* VK_NULL_HANDLE: an empty slot */
     VkBuffer buffer;
     VkImage image;
     stress_kind kind;
-    VkDeviceMemory memory;     /* VmaAllocationInfo at creation */
+    VkDeviceMemory memory; /* VmaAllocationInfo at creation */
     VkDeviceSize offset, size;
     uint32_t memory_type;
-    uint64_t id;               /* process-unique, never 0; seeds the pattern */
-    void *mapped;              /* pMappedData of a MAPPED_BIT allocation, else NULL */
+    uint64_t id;  /* process-unique, never 0; seeds the pattern */
+    void *mapped; /* pMappedData of a MAPPED_BIT allocation, else NULL */
 } stress_alloc;
 
 /* Makes the allocation, checks its alignment and memory type, records it in the registry

@@ -36,7 +36,11 @@
 #define MAX_ALLOCS (STRESS_MAX_THREADS * PER_THREAD)
 #define SHARED_BLOCK (1 * STRESS_MIB)
 
-typedef enum variant { ONE_BLOCK_POOL, ONE_BLOCK_POOL_PERSISTENT, DEFAULT_POOLS } variant;
+typedef enum variant {
+    ONE_BLOCK_POOL,
+    ONE_BLOCK_POOL_PERSISTENT,
+    DEFAULT_POOLS
+} variant;
 
 typedef struct part1 {
     stress_allocator *a;
@@ -45,8 +49,8 @@ typedef struct part1 {
     unsigned threads, iterations;
     uint64_t seed;
     pthread_barrier_t barrier;
-    stress_alloc x[MAX_ALLOCS];     /* thread t works on [t*PER_THREAD, (t+1)*PER_THREAD) */
-    uint32_t version[MAX_ALLOCS];   /* owned by the working thread */
+    stress_alloc x[MAX_ALLOCS];   /* thread t works on [t*PER_THREAD, (t+1)*PER_THREAD) */
+    uint32_t version[MAX_ALLOCS]; /* owned by the working thread */
     /* the block's base address while a persistent mapping pins it (NULL: none) */
     const unsigned char *pinned_base;
     VkDeviceMemory pinned_memory;
@@ -94,13 +98,16 @@ cycle(part1 *p, stress_rng *r, unsigned k)
         return;
     }
     if (x->mapped != NULL)
-        STRESS_CHECK(m == x->mapped, "id %llu: vmaMapMemory of a persistently mapped "
-                     "allocation returned %p, not %p", (unsigned long long)x->id, m, x->mapped);
+        STRESS_CHECK(m == x->mapped,
+                     "id %llu: vmaMapMemory of a persistently mapped "
+                     "allocation returned %p, not %p",
+                     (unsigned long long)x->id, m, x->mapped);
     if (p->pinned_base != NULL && x->memory == p->pinned_memory)
         STRESS_CHECK((const unsigned char *)m - x->offset == p->pinned_base,
                      "id %llu: mapping at %p puts the block at %p, but a persistent mapping "
-                     "has it at %p", (unsigned long long)x->id, m,
-                     (void *)((unsigned char *)m - x->offset), (const void *)p->pinned_base);
+                     "has it at %p",
+                     (unsigned long long)x->id, m, (void *)((unsigned char *)m - x->offset),
+                     (const void *)p->pinned_base);
     res = vmaInvalidateAllocation(a->handle, x->alloc, 0, VK_WHOLE_SIZE);
     STRESS_CHECK(res == VK_SUCCESS, "vmaInvalidateAllocation: VkResult %d", (int)res);
     VkDeviceSize bad = stress_pattern_check(m, pattern_id(x, p->version[k]), x->size);
@@ -196,8 +203,10 @@ run_part1(const stress_env *env, const stress_args *args, variant v)
         if (nc != 0)
             for (type = 0; !(nc & (1u << type)); type++)
                 ;
-        VmaPoolCreateInfo pci = {.memoryTypeIndex = type, .blockSize = SHARED_BLOCK,
-                                 .minBlockCount = 1, .maxBlockCount = 1};
+        VmaPoolCreateInfo pci = {.memoryTypeIndex = type,
+                                 .blockSize = SHARED_BLOCK,
+                                 .minBlockCount = 1,
+                                 .maxBlockCount = 1};
         res = vmaCreatePool(a.handle, &pci, &p.pool);
         if (res != VK_SUCCESS) {
             stress_fail("vmaCreatePool: VkResult %d", (int)res);
@@ -210,8 +219,8 @@ run_part1(const stress_env *env, const stress_args *args, variant v)
             if (v == ONE_BLOCK_POOL_PERSISTENT && i % 4 == 0)
                 rq.flags |= VMA_ALLOCATION_CREATE_MAPPED_BIT;
             res = stress_alloc_create(&a, &rq, &p.x[i]);
-            STRESS_CHECK(res == VK_SUCCESS, "allocation %u in the one-block pool: VkResult %d",
-                         i, (int)res);
+            STRESS_CHECK(res == VK_SUCCESS, "allocation %u in the one-block pool: VkResult %d", i,
+                         (int)res);
             if (p.x[i].mapped != NULL && p.pinned_base == NULL) {
                 p.pinned_base = (const unsigned char *)p.x[i].mapped - p.x[i].offset;
                 p.pinned_memory = p.x[i].memory;
@@ -330,7 +339,7 @@ main(int argc, char **argv)
 {
     stress_args args;
     int rc = stress_init(argc, argv, "stress_map", (stress_args){4, 20000, 1, false},
-                         (stress_args){4, 1500, 1, true}, &args);
+                         (stress_args){4, 5000, 1, true}, &args);
     if (rc != 0)
         return rc;
     if ((rc = run_on(NULL, &args)) != 0)

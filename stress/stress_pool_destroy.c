@@ -43,9 +43,9 @@ typedef struct shared {
     unsigned freers;
     pthread_mutex_t lock;
     pthread_cond_t round_changed, round_done;
-    unsigned round;        /* under lock: the round the freers may work on; 0 = none yet */
-    bool stop;             /* under lock */
-    unsigned done;         /* under lock: freers finished with `round` */
+    unsigned round;               /* under lock: the round the freers may work on; 0 = none yet */
+    bool stop;                    /* under lock */
+    unsigned done;                /* under lock: freers finished with `round` */
     freer_state work[MAX_FREERS]; /* handed over under lock (round / done) */
 } shared;
 
@@ -161,8 +161,10 @@ round_of(shared *sh, stress_rng *r, unsigned round)
         }
     }
     VkDeviceSize check_block = block;
-    STRESS_CHECK(pool_count(a, pool, false) == made, "round %u: the pool reads %u allocations, "
-                 "%u were made", round, pool_count(a, pool, false), made);
+    STRESS_CHECK(pool_count(a, pool, false) == made,
+                 "round %u: the pool reads %u allocations, "
+                 "%u were made",
+                 round, pool_count(a, pool, false), made);
     if (check_block != 0)
         stress_check_pool_statistics(a, pool, check_block, 0);
 
@@ -177,8 +179,10 @@ round_of(shared *sh, stress_rng *r, unsigned round)
     uint32_t last = made;
     for (unsigned polls = 0;; polls++) {
         uint32_t n = pool_count(a, pool, detailed);
-        STRESS_CHECK(n <= last, "round %u: pool allocationCount went up from %u to %u while "
-                     "only frees happen", round, last, n);
+        STRESS_CHECK(n <= last,
+                     "round %u: pool allocationCount went up from %u to %u while "
+                     "only frees happen",
+                     round, last, n);
         last = n;
         if (n == 0)
             break;
@@ -186,7 +190,8 @@ round_of(shared *sh, stress_rng *r, unsigned round)
             stress_check_pool_statistics(a, pool, check_block, 0);
         if (done_now(sh) == sh->freers && pool_count(a, pool, detailed) != 0) {
             stress_fail("round %u: every free returned but the pool still reads %u "
-                        "allocations", round, pool_count(a, pool, detailed));
+                        "allocations",
+                        round, pool_count(a, pool, detailed));
             break;
         }
     }
@@ -207,7 +212,7 @@ main(int argc, char **argv)
 {
     stress_args args;
     int rc = stress_init(argc, argv, "stress_pool_destroy", (stress_args){4, 2000, 1, false},
-                         (stress_args){4, 150, 1, true}, &args);
+                         (stress_args){4, 1500, 1, true}, &args);
     if (rc != 0)
         return rc;
     stress_env env;

@@ -131,8 +131,8 @@ allocate(shared *sh, stress_rng *r, stress_alloc *x)
     stress_request rq = request(r, sh->a->env);
     VkResult res = stress_alloc_create(sh->a, &rq, x);
     if (res != VK_SUCCESS)
-        stress_fail("allocation of %llu bytes (kind %d): VkResult %d",
-                    (unsigned long long)rq.size, (int)rq.kind, (int)res);
+        stress_fail("allocation of %llu bytes (kind %d): VkResult %d", (unsigned long long)rq.size,
+                    (int)rq.kind, (int)res);
 }
 
 static void
@@ -198,7 +198,7 @@ main(int argc, char **argv)
 {
     stress_args args;
     int rc = stress_init(argc, argv, "stress_remote_free", (stress_args){4, 50000, 1, false},
-                         (stress_args){4, 4000, 1, true}, &args);
+                         (stress_args){4, 16000, 1, true}, &args);
     if (rc != 0)
         return rc;
     stress_env env;

@@ -94,7 +94,7 @@ main(int argc, char **argv)
 {
     stress_args args;
     int rc = stress_init(argc, argv, "stress_shared_path", (stress_args){4, 20000, 1, false},
-                         (stress_args){4, 2000, 1, true}, &args);
+                         (stress_args){4, 8000, 1, true}, &args);
     if (rc != 0)
         return rc;
     stress_env env;

@@ -39,8 +39,8 @@ typedef struct shared {
     VmaPool pool;
     uint64_t seed;
     unsigned iterations, churners, threads;
-    pthread_barrier_t rest;     /* churners + main, twice: stop, go on */
-    atomic_uint churning;       /* churners not finished */
+    pthread_barrier_t rest;          /* churners + main, twice: stop, go on */
+    atomic_uint churning;            /* churners not finished */
     atomic_uint_fast64_t xpool_live; /* the test's live allocations in the pool */
 } shared;
 
@@ -60,11 +60,13 @@ churner(void *arg)
     bool in_pool[WINDOW];
     memset(win, 0, sizeof(win));
     memset(in_pool, 0, sizeof(in_pool));
-    for (unsigned i = 0; i < sh->iterations; i++) {
+    for (unsigned i = 0; i <= sh->iterations; i++) {
         if (i == sh->iterations / 2) {
             pthread_barrier_wait(&sh->rest); /* main reads the figures at rest */
             pthread_barrier_wait(&sh->rest);
         }
+        if (i == sh->iterations)
+            break;
         unsigned k = stress_below(&r, WINDOW);
         stress_alloc *x = &win[k];
         uint32_t op = stress_below(&r, 100);
@@ -75,7 +77,8 @@ churner(void *arg)
         }
         if (x->alloc == VK_NULL_HANDLE && op < 55) {
             in_pool[k] = stress_chance(&r, 30);
-            stress_request rq = stress_random_request(&r, a->env, in_pool[k] ? sh->pool : VK_NULL_HANDLE);
+            stress_request rq =
+                stress_random_request(&r, a->env, in_pool[k] ? sh->pool : VK_NULL_HANDLE);
             if (in_pool[k] && rq.size > POOL_BLOCK_SIZE / 2)
                 rq.size = POOL_BLOCK_SIZE / 2;
             VkResult res = stress_alloc_create(a, &rq, x);
@@ -116,8 +119,9 @@ reader(void *arg)
                      "a reader that never allocated has a cache (threadCount %u, %u runs)",
                      own.threadCount, own.runCount);
         if (stress_chance(&r, 5)) {
-            VkDeviceSize limit = stress_chance(&r, 50) ? VKM_DEFAULT_THREAD_CACHE_BYTES
-                                                       : (VkDeviceSize)stress_below(&r, 4) * 256 * STRESS_KIB;
+            VkDeviceSize limit = stress_chance(&r, 50)
+                                     ? VKM_DEFAULT_THREAD_CACHE_BYTES
+                                     : (VkDeviceSize)stress_below(&r, 4) * 256 * STRESS_KIB;
             VkResult res = vkmSetThreadCacheLimit(a->handle, limit);
             STRESS_CHECK(res == VK_SUCCESS, "vkmSetThreadCacheLimit: VkResult %d", (int)res);
             (void)vkmGetThreadCacheLimit(a->handle);
@@ -150,8 +154,8 @@ check_at_rest(shared *sh, const char *when)
                          x->allocationCount == y->allocationCount &&
                          x->allocationBytes == y->allocationBytes,
                      "%s, heap %u: budget statistics (%u blocks, %llu bytes, %u allocations, "
-                     "%llu bytes) differ from vmaCalculateStatistics (%u, %llu, %u, %llu)", when,
-                     h, x->blockCount, (unsigned long long)x->blockBytes, x->allocationCount,
+                     "%llu bytes) differ from vmaCalculateStatistics (%u, %llu, %u, %llu)",
+                     when, h, x->blockCount, (unsigned long long)x->blockBytes, x->allocationCount,
                      (unsigned long long)x->allocationBytes, y->blockCount,
                      (unsigned long long)y->blockBytes, y->allocationCount,
                      (unsigned long long)y->allocationBytes);
@@ -164,7 +168,7 @@ main(int argc, char **argv)
 {
     stress_args args;
     int rc = stress_init(argc, argv, "stress_stats", (stress_args){4, 20000, 1, false},
-                         (stress_args){4, 2500, 1, true}, &args);
+                         (stress_args){4, 10000, 1, true}, &args);
     if (rc != 0)
         return rc;
     stress_env env;

@@ -27,15 +27,15 @@
 
 #include "stress_common.h"
 
-#define TAKE 48     /* allocations a thread takes over from exited ones (keeps the population steady) */
-#define MAKE 32     /* allocations a thread makes */
+#define TAKE 48 /* allocations a thread takes over from exited ones (keeps the population steady) */
+#define MAKE 32 /* allocations a thread makes */
 #define LEFT_CAP 4096
 
 typedef struct shared {
     stress_allocator *a;
     uint64_t seed;
     pthread_mutex_t lock;
-    stress_alloc *left; /* under lock: allocations left behind by threads, LEFT_CAP */
+    stress_alloc *left;  /* under lock: allocations left behind by threads, LEFT_CAP */
     unsigned left_count; /* under lock */
 } shared;
 
@@ -87,7 +87,8 @@ run(void *arg)
     VkmThreadCacheStatistics cs = stress_check_cache_statistics(a, false, 1, NULL);
     STRESS_CHECK(cs.threadCount == 0 && cs.runCount == 0 && cs.hits + cs.misses + cs.bypasses == 0,
                  "thread %llu: a new thread's cache statistics are not empty (threadCount %u, "
-                 "%u runs)", (unsigned long long)w->serial, cs.threadCount, cs.runCount);
+                 "%u runs)",
+                 (unsigned long long)w->serial, cs.threadCount, cs.runCount);
 
     stress_alloc got[TAKE];
     unsigned n = take(sh, &r, got, TAKE);
@@ -135,7 +136,7 @@ main(int argc, char **argv)
 {
     stress_args args;
     int rc = stress_init(argc, argv, "stress_thread_exit", (stress_args){4, 400, 1, false},
-                         (stress_args){4, 40, 1, true}, &args);
+                         (stress_args){4, 200, 1, true}, &args);
     if (rc != 0)
         return rc;
     stress_env env;
@@ -173,7 +174,8 @@ main(int argc, char **argv)
     }
 
     /* every thread is gone; main frees what they left */
-    VkmThreadCacheStatistics all = stress_check_cache_statistics(&a, true, (uint32_t)serial + 1, NULL);
+    VkmThreadCacheStatistics all =
+        stress_check_cache_statistics(&a, true, (uint32_t)serial + 1, NULL);
     unsigned left = sh.left_count;
     for (unsigned i = 0; i < left; i++)
         stress_alloc_destroy(&a, &sh.left[i]);
@@ -187,8 +189,8 @@ main(int argc, char **argv)
                  "live caches still own %u runs (%llu bytes) after every worker exited",
                  all.runCount, (unsigned long long)all.runBytes);
     printf("stress_thread_exit: %llu threads, %llu allocations, %u left by exited threads at "
-           "the end, %llu device-memory allocations\n", (unsigned long long)serial,
-           (unsigned long long)atomic_load(&a.xallocs), left,
+           "the end, %llu device-memory allocations\n",
+           (unsigned long long)serial, (unsigned long long)atomic_load(&a.xallocs), left,
            (unsigned long long)atomic_load(&a.xdm_allocs));
 
     /* the allocator still works after all that */
@@ -196,8 +198,10 @@ main(int argc, char **argv)
     stress_alloc x[16];
     for (unsigned i = 0; i < 16; i++) {
         stress_request rq = stress_random_request(&r, &env, VK_NULL_HANDLE);
-        STRESS_CHECK(stress_alloc_create(&a, &rq, &x[i]) == VK_SUCCESS, "allocation %u after the "
-                     "waves failed", i);
+        STRESS_CHECK(stress_alloc_create(&a, &rq, &x[i]) == VK_SUCCESS,
+                     "allocation %u after the "
+                     "waves failed",
+                     i);
     }
     for (unsigned i = 0; i < 16; i++)
         stress_alloc_destroy(&a, &x[i]);
