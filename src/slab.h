@@ -90,9 +90,9 @@ bool vkm_slab_free_remote(vkm_slab *s, uint32_t i);
  * the owner of an empty slab and reclaims it. */
 bool vkm_slab_abandon(vkm_slab *s);
 
-/* Any thread holding an abandoned slab it took off the shared list: becomes the owner
- * (true), or learns that the last outstanding slot came back meanwhile and the freer
- * that returned it reclaims the slab (false). */
+/* Any thread that found an abandoned slab on the shared list, under the lock that keeps
+ * the slab alive: becomes the owner (true), or learns that the last outstanding slot came
+ * back meanwhile and the freer that returned it reclaims the slab (false). */
 bool vkm_slab_adopt(vkm_slab *s);
 
 static inline uint32_t

@@ -343,41 +343,41 @@ run_create(vkm_tcache *tc, vkm_bin *bin, const vkm_alloc_request *req, vkm_run *
     return VK_SUCCESS;
 }
 
-/* Takes an abandoned run of the bin's key, if any. */
+/* Takes an abandoned run of the bin's key, if any. The adopting step runs under the
+ * list's lock: a run whose last slot comes back meanwhile stays in the list for its
+ * completer, who needs the same lock to unlink it before the struct is retired, so the
+ * struct cannot go away under us. */
 static vkm_run *
 adopt(vkm_tcache *tc, vkm_bin *bin)
 {
     vkm_tcache_shared *s = tc->allocator->tcs;
     if (vkm_atomic_load_u32_relaxed(&s->xabandoned) == 0)
         return NULL;
-    for (;;) {
-        vkm_run *r;
-        vkm_mutex_lock(&s->abandoned_lock);
-        for (r = s->abandoned; r != NULL; r = r->next)
-            if (r->list == bin->list && r->slot_size == bin->slot_size && r->kind == bin->kind)
-                break;
-        if (r != NULL) {
-            if (r->prev != NULL)
-                r->prev->next = r->next;
-            else
-                s->abandoned = r->next;
-            if (r->next != NULL)
-                r->next->prev = r->prev;
-            r->in_abandoned = false;
-            vkm_atomic_fetch_sub_u32_relaxed(&s->xabandoned, 1);
-        }
-        vkm_mutex_unlock(&s->abandoned_lock);
-        if (r == NULL)
-            return NULL;
-        if (vkm_slab_adopt(&r->slab)) {
-            vkm_atomic_store_ptr_relaxed(&r->xowner, tc);
-            vkm_slab_collect(&r->slab);
-            bin_link(bin, r);
-            account_run_in(tc, r);
-            return r;
-        }
-        /* Its last slot came back meanwhile: the freer that completed it reclaims it. */
+    vkm_run *r;
+    vkm_mutex_lock(&s->abandoned_lock);
+    for (r = s->abandoned; r != NULL; r = r->next) {
+        if (r->list != bin->list || r->slot_size != bin->slot_size || r->kind != bin->kind)
+            continue;
+        if (!vkm_slab_adopt(&r->slab))
+            continue; /* completed: its last freer reclaims it */
+        if (r->prev != NULL)
+            r->prev->next = r->next;
+        else
+            s->abandoned = r->next;
+        if (r->next != NULL)
+            r->next->prev = r->prev;
+        r->in_abandoned = false;
+        vkm_atomic_fetch_sub_u32_relaxed(&s->xabandoned, 1);
+        break;
     }
+    vkm_mutex_unlock(&s->abandoned_lock);
+    if (r == NULL)
+        return NULL;
+    vkm_atomic_store_ptr_relaxed(&r->xowner, tc);
+    vkm_slab_collect(&r->slab);
+    bin_link(bin, r);
+    account_run_in(tc, r);
+    return r;
 }
 
 static bool
