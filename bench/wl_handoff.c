@@ -2,11 +2,14 @@
 /*
  * wl_handoff.c - handoff: producers allocate, consumers free. N threads split into
  * P = ceil(N / 2) producers and C = floor(N / 2) consumers, with one bounded
- * single-producer single-consumer ring per (producer, consumer) pair; a producer deals
- * round-robin over its rings, skipping full ones, and a consumer polls its rings. The
- * rings are lock-free (C11 atomics, Lamport's SPSC queue with cached indices), so the
- * queue is not the bottleneck. One thread alone alternates: it allocates a batch, then
- * frees it. Sizes 1 - 64 KiB (log-uniform by octave), alignment 256, as in frame.
+ * single-producer single-consumer ring per (producer, consumer) pair; a producer fills
+ * one ring with PUSH_BATCH allocations before it moves on to the next (skipping full
+ * ones), and a consumer polls its rings. The rings are lock-free (C11 atomics, Lamport's
+ * SPSC queue with cached indices) and publish in batches: a producer stores its tail once
+ * per batch and a consumer its head once per burst, so ring traffic between two cores is
+ * a few cache lines per batch, not per allocation, and the workload measures the
+ * allocator's own cross-thread cost. One thread alone alternates: it allocates a batch,
+ * then frees it. Sizes 1 - 64 KiB (log-uniform by octave), alignment 256, as in frame.
  * One op = one allocation freed by a consumer.
  *
  * Stopping: each thread asks vkm_wl_running for itself. A producer that finds every
@@ -20,6 +23,7 @@
 #include "wl.h"
 
 #define RING_SLOTS 256u /* power of two */
+#define PUSH_BATCH 16u  /* pushes into one ring before its tail is published */
 #define POP_BURST 32u   /* pops from one ring before the consumer looks at the next */
 #define SOLO_BATCH 64u  /* the one-thread run's batch */
 #define HANDOFF_MIN (1u << 10)
@@ -32,7 +36,8 @@ typedef struct ring {
     _Alignas(64) atomic_size_t xhead; /* next slot to pop: consumer writes, producer reads */
     size_t tail_seen;                 /* consumer only: last xtail it read */
     /* producer's line */
-    _Alignas(64) atomic_size_t xtail; /* next slot to fill: producer writes, consumer reads */
+    _Alignas(64) atomic_size_t xtail; /* published end: producer writes, consumer reads */
+    size_t tail;                      /* producer only: next slot to fill (>= xtail) */
     size_t head_seen;                 /* producer only: last xhead it read */
     _Alignas(64) VmaAllocation slots[RING_SLOTS];
 } ring;
@@ -44,37 +49,49 @@ typedef struct handoff_state {
     atomic_uint xproducers_done, xconsumers_done;
 } handoff_state;
 
+/* Producer: makes every filled slot visible to the consumer. */
+static void
+ring_publish(ring *r)
+{
+    /* Release: publishes the slots; pairs with the consumer's acquire of xtail. */
+    if (atomic_load_explicit(&r->xtail, memory_order_relaxed) != r->tail)
+        atomic_store_explicit(&r->xtail, r->tail, memory_order_release);
+}
+
+/* Producer: fills a slot (published later, by ring_publish); false when the ring is full. */
 static bool
 ring_push(ring *r, VmaAllocation a)
 {
-    const size_t tail = atomic_load_explicit(&r->xtail, memory_order_relaxed);
-    if (tail - r->head_seen == RING_SLOTS) {
+    if (r->tail - r->head_seen == RING_SLOTS) {
         /* Acquire: pairs with the consumer's release of xhead, so its read of the slot
          * we are about to overwrite has happened. */
         r->head_seen = atomic_load_explicit(&r->xhead, memory_order_acquire);
-        if (tail - r->head_seen == RING_SLOTS)
+        if (r->tail - r->head_seen == RING_SLOTS)
             return false;
     }
-    r->slots[tail % RING_SLOTS] = a;
-    /* Release: publishes the slot; pairs with the consumer's acquire of xtail. */
-    atomic_store_explicit(&r->xtail, tail + 1, memory_order_release);
+    r->slots[r->tail % RING_SLOTS] = a;
+    r->tail++;
     return true;
 }
 
-static bool
-ring_pop(ring *r, VmaAllocation *a)
+/* Consumer: pops up to `burst` allocations from r and frees them; returns how many. The
+ * head is published once, after the burst. */
+static uint32_t
+consume(vkm_wl_thread *t, ring *r, uint32_t burst)
 {
-    const size_t head = atomic_load_explicit(&r->xhead, memory_order_relaxed);
+    size_t head = atomic_load_explicit(&r->xhead, memory_order_relaxed);
     if (head == r->tail_seen) {
-        /* Acquire: pairs with the producer's release of xtail (the slot is written). */
+        /* Acquire: pairs with the producer's release of xtail (the slots are written). */
         r->tail_seen = atomic_load_explicit(&r->xtail, memory_order_acquire);
         if (head == r->tail_seen)
-            return false;
+            return 0;
     }
-    *a = r->slots[head % RING_SLOTS];
-    /* Release: our read of the slot is done; pairs with the producer's acquire of xhead. */
-    atomic_store_explicit(&r->xhead, head + 1, memory_order_release);
-    return true;
+    uint32_t n = 0;
+    for (; n < burst && head != r->tail_seen; n++, head++)
+        vkm_wl_free(t, r->slots[head % RING_SLOTS]);
+    /* Release: our reads of the slots are done; pairs with the producer's acquire. */
+    atomic_store_explicit(&r->xhead, head, memory_order_release);
+    return n;
 }
 
 static void
@@ -108,6 +125,7 @@ handoff_setup(const vkm_wl_params *p, void **state)
             atomic_init(&s->rings[i].xhead, 0);
             atomic_init(&s->rings[i].xtail, 0);
             s->rings[i].tail_seen = 0;
+            s->rings[i].tail = 0;
             s->rings[i].head_seen = 0;
         }
     }
@@ -151,8 +169,9 @@ producer_thread(vkm_wl_thread *t, handoff_state *s, uint32_t p)
 {
     ring *mine = s->rings + (size_t)p * s->consumers;
     const uint32_t consumers = s->consumers;
-    uint32_t next = p % consumers;
-    uint64_t done = 0; /* pushed, or failed to allocate */
+    uint32_t cur = p % consumers; /* the ring being filled */
+    uint32_t in_batch = 0;        /* pushed into it since its last publication */
+    uint64_t done = 0;            /* pushed, or failed to allocate */
 
     vkm_wl_start(t);
     while (vkm_wl_running(t, done)) {
@@ -163,15 +182,25 @@ producer_thread(vkm_wl_thread *t, handoff_state *s, uint32_t p)
         }
         for (uint32_t round = 0;;) {
             for (uint32_t j = 0; j < consumers; j++) {
-                const uint32_t c = (next + j) % consumers;
+                const uint32_t c = (cur + j) % consumers;
+                if (c != cur) {
+                    ring_publish(&mine[cur]); /* moving on: what we filled becomes visible */
+                    cur = c;
+                    in_batch = 0;
+                }
                 if (ring_push(&mine[c], a)) {
-                    next = (c + 1) % consumers;
                     a = VK_NULL_HANDLE;
+                    if (++in_batch == PUSH_BATCH) {
+                        ring_publish(&mine[c]);
+                        cur = (c + 1) % consumers;
+                        in_batch = 0;
+                    }
                     break;
                 }
             }
             if (a == VK_NULL_HANDLE)
                 break;
+            ring_publish(&mine[cur]);
             /* Every ring full: wait for a consumer, unless none will come. */
             if (!vkm_wl_running(t, done) ||
                 atomic_load_explicit(&s->xconsumers_done, memory_order_relaxed) == consumers) {
@@ -183,23 +212,12 @@ producer_thread(vkm_wl_thread *t, handoff_state *s, uint32_t p)
         done++;
     }
 out:
+    for (uint32_t c = 0; c < consumers; c++)
+        ring_publish(&mine[c]);
     /* Release: our pushes happen before a consumer's acquire load that sees the count,
      * so an empty ring it finds afterwards stays empty. */
     atomic_fetch_add_explicit(&s->xproducers_done, 1, memory_order_release);
     vkm_wl_quiesce(t);
-}
-
-/* Pops up to `burst` allocations from r and frees them; returns how many. */
-static uint32_t
-consume(vkm_wl_thread *t, ring *r, uint32_t burst)
-{
-    uint32_t n = 0;
-    VmaAllocation a;
-    while (n < burst && ring_pop(r, &a)) {
-        vkm_wl_free(t, a);
-        n++;
-    }
-    return n;
 }
 
 static void

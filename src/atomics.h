@@ -45,6 +45,8 @@ typedef struct { _Atomic bool v; } vkm_atomic_bool;
     { return atomic_fetch_sub_explicit(&a->v, x, memory_order_acq_rel); }             \
     static inline T vkm_atomic_fetch_or_##suffix##_release(vkm_atomic_##suffix *a, T x) \
     { return atomic_fetch_or_explicit(&a->v, x, memory_order_release); }              \
+    static inline T vkm_atomic_fetch_and_##suffix##_release(vkm_atomic_##suffix *a, T x) \
+    { return atomic_fetch_and_explicit(&a->v, x, memory_order_release); }             \
     static inline T vkm_atomic_fetch_and_##suffix##_acq_rel(vkm_atomic_##suffix *a, T x) \
     { return atomic_fetch_and_explicit(&a->v, x, memory_order_acq_rel); }             \
     static inline T vkm_atomic_exchange_##suffix##_acq_rel(vkm_atomic_##suffix *a, T x) \

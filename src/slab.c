@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "slab.h"
+#include "debug.h"
 
 #include <string.h>
 
@@ -25,7 +26,7 @@ vkm_slab_init(vkm_slab *s, uint32_t nslots)
 }
 
 uint32_t
-vkm_slab_collect(vkm_slab *s)
+vkm_slab_collect_tags(vkm_slab *s, vkm_atomic_u32 *tags)
 {
     uint32_t n = 0;
     for (uint32_t w = 0; w < VKM_SLAB_WORDS; w++) {
@@ -33,9 +34,20 @@ vkm_slab_collect(vkm_slab *s)
          * read does not take the line away from a remote freer. */
         if (vkm_atomic_load_u64_relaxed(&s->xremote[w]) == 0)
             continue;
-        /* acquire: pairs with the release OR in vkm_slab_free_remote, so the freer's
-         * last accesses to the slot's metadata happen before the owner reuses it */
-        uint64_t bits = vkm_atomic_exchange_u64_acq_rel(&s->xremote[w], 0);
+        uint64_t bits;
+        if (tags == NULL) {
+            /* acquire: pairs with the release OR in vkm_slab_free_remote, so the freer's
+             * last accesses to the slot's metadata happen before the owner reuses it */
+            bits = vkm_atomic_exchange_u64_acq_rel(&s->xremote[w], 0);
+        } else {
+            /* The bits seen (acquire, as above) get their tags cleared, then only those
+             * bits are cleared (release: a reader seeing them clear sees the tags 0);
+             * bits set meanwhile stay for the next collection. */
+            bits = vkm_atomic_load_u64_acquire(&s->xremote[w]);
+            for (uint64_t m = bits; m != 0; m &= m - 1)
+                vkm_atomic_store_u32_relaxed(&tags[w * 64u + (uint32_t)__builtin_ctzll(m)], 0);
+            vkm_atomic_fetch_and_u64_release(&s->xremote[w], ~bits);
+        }
         s->local_free[w] |= bits;
         n += (uint32_t)__builtin_popcountll(bits);
     }
@@ -47,8 +59,11 @@ vkm_slab_collect(vkm_slab *s)
 bool
 vkm_slab_free_remote(vkm_slab *s, uint32_t i)
 {
-    /* release: pairs with the acquire exchange in vkm_slab_collect */
-    vkm_atomic_fetch_or_u64_release(&s->xremote[i / 64u], 1ull << (i % 64u));
+    /* release: pairs with the acquire in vkm_slab_collect_tags */
+    const uint64_t bit = 1ull << (i % 64u);
+    const uint64_t old = vkm_atomic_fetch_or_u64_release(&s->xremote[i / 64u], bit);
+    vkm_assert(!(old & bit)); /* the slot was freed twice */
+    (void)old;
     /* acq_rel: orders this free after the abandoning owner's RMW (we may be the one
      * that completes the slab, and then read its owner fields) and publishes it to
      * whoever completes it after us */

@@ -41,8 +41,10 @@ typedef struct vkm_slab {
     uint32_t nfree;                      /* popcount(local_free) */
     uint64_t collected;                  /* C above */
     uint64_t abandon_target;             /* T above; written before the abandoning RMW */
-    /* any thread */
-    _Alignas(VKM_CACHE_LINE) vkm_atomic_u64 xremote[VKM_SLAB_WORDS];
+    /* any thread: two lines away from the owner's fields, so that the adjacent-line
+     * prefetch of x86 cores (which pulls lines in pairs) does not make remote frees and
+     * owner operations bounce one pair between cores */
+    _Alignas(2 * VKM_CACHE_LINE) vkm_atomic_u64 xremote[VKM_SLAB_WORDS];
     vkm_atomic_u64 xremote_count;        /* W above */
 } vkm_slab;
 
@@ -79,8 +81,24 @@ vkm_slab_is_free_local(const vkm_slab *s, uint32_t i)
     return (s->local_free[i / 64u] >> (i % 64u)) & 1u;
 }
 
-/* Owner: moves remote frees into the local bits; returns how many. */
-uint32_t vkm_slab_collect(vkm_slab *s);
+/* Owner: moves remote frees into the local bits; returns how many. With `tags` (one per
+ * slot, may be NULL) each collected slot's tag is set to 0 before its remote bit clears,
+ * so a reader that sees the bit clear (vkm_slab_is_free_remote) then reads the 0. */
+uint32_t vkm_slab_collect_tags(vkm_slab *s, vkm_atomic_u32 *tags);
+
+static inline uint32_t
+vkm_slab_collect(vkm_slab *s)
+{
+    return vkm_slab_collect_tags(s, NULL);
+}
+
+/* Any thread: true when slot i was freed remotely and not collected yet. Read it before
+ * the slot's tag (see vkm_slab_collect_tags). */
+static inline bool
+vkm_slab_is_free_remote(const vkm_slab *s, uint32_t i)
+{
+    return (vkm_atomic_load_u64_acquire((vkm_atomic_u64 *)&s->xremote[i / 64u]) >> (i % 64u)) & 1u;
+}
 
 /* Any thread but the owner: publishes the free of slot i. Returns true when this free
  * completed an abandoned slab: the caller now owns it (every slot free) and reclaims it. */

@@ -7,12 +7,14 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Runs start at RUN_START_BYTES and double with every run a bin makes (and every request
- * it had to send to the shared path because a run would have been too small), up to
- * RUN_START_BYTES << RUN_GROWTH_STEPS, at most VKM_SLAB_MAX_SLOTS slots and at most
- * 1/RUN_BLOCK_FRACTION of the list's block size. Fewer than RUN_MIN_SLOTS slots is not
- * worth a run: the shared path serves, so a thread making one large allocation pins
- * nothing, and a class becomes cached once it is asked for repeatedly. */
+/* Runs start at RUN_START_BYTES and double whenever a bin needs a new run while all its
+ * runs are full (demand outgrew them), and whenever a request went to the shared path
+ * because a run would have been too small, up to RUN_START_BYTES << RUN_GROWTH_STEPS, at
+ * most VKM_SLAB_MAX_SLOTS slots and at most 1/RUN_BLOCK_FRACTION of the list's block size.
+ * A bin whose one run empties and comes back does not grow, so the cache stays sized to
+ * what a class holds live. Fewer than RUN_MIN_SLOTS slots is not worth a run: the shared
+ * path serves, so a thread making one large allocation pins nothing, and a class becomes
+ * cached once it is asked for repeatedly. */
 #define RUN_START_BYTES (32u * 1024u)
 #define RUN_GROWTH_STEPS 5u
 #define RUN_BLOCK_FRACTION 8u
@@ -190,6 +192,17 @@ vkm_tcache_unregister_list(VmaAllocator a, vkm_block_list *l)
 /* ------------------------------------------------------------------------------------ */
 /* Runs                                                                                  */
 
+/* Any thread: the requested size of slot i's live allocation, 0 when the slot is free. A
+ * remotely freed slot keeps its size until the owner collects it, so the remote bit is
+ * read first (vkm_slab_collect_tags says why that order is exact). */
+static uint32_t
+run_slot_size(const vkm_run *r, uint32_t i)
+{
+    if (vkm_slab_is_free_remote(&r->slab, i))
+        return 0;
+    return vkm_atomic_load_u32_relaxed(&r->xsize[i]);
+}
+
 static size_t
 run_struct_size(uint32_t nslots)
 {
@@ -220,7 +233,14 @@ run_return(vkm_epoch_record *rec, vkm_run *r)
 static vkm_bin *
 bin_find(vkm_tcache *tc, const vkm_block_list *l, uint32_t slot_size, uint8_t kind, bool create)
 {
-    uint32_t h = (uint32_t)(((uintptr_t)l >> 6) * 2654435761u) ^ (slot_size * 40503u) ^ kind;
+    /* Slot sizes are multiples of 256 and lists are cache-line aligned, so the key's low
+     * bits carry nothing: mix all of it (a 64-bit finaliser) and index by the top bits. */
+    uint64_t h = (uint64_t)(uintptr_t)l ^ ((uint64_t)slot_size << 24) ^ ((uint64_t)kind << 56);
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
     for (uint32_t i = 0; i < 16; i++) {
         vkm_bin *b = &tc->bins[(h + i) & (VKM_TCACHE_BINS - 1)];
         if (b->list == l && b->slot_size == slot_size && b->kind == kind)
@@ -283,7 +303,7 @@ account_run_in(vkm_tcache *tc, const vkm_run *r)
 static uint32_t
 run_slots_for(const vkm_bin *bin, const vkm_block_list *l)
 {
-    uint32_t shift = bin->runs_made < RUN_GROWTH_STEPS ? bin->runs_made : RUN_GROWTH_STEPS;
+    uint32_t shift = bin->shift;
     uint64_t bytes = (uint64_t)RUN_START_BYTES << shift;
     uint64_t cap = l->p.preferred_block_size / RUN_BLOCK_FRACTION;
     if (bytes > cap)
@@ -301,8 +321,8 @@ run_create(vkm_tcache *tc, vkm_bin *bin, const vkm_alloc_request *req, vkm_run *
     vkm_block_list *l = bin->list;
     const uint32_t nslots = run_slots_for(bin, l);
     if (nslots == 0) {
-        if (bin->runs_made < RUN_GROWTH_STEPS)
-            bin->runs_made++; /* warming up: the next run is twice the size */
+        if (bin->shift < RUN_GROWTH_STEPS)
+            bin->shift++; /* warming up: the next run is twice the size */
         return VK_INCOMPLETE;
     }
     const vkm_host_alloc *ha = &tc->allocator->ha;
@@ -336,7 +356,8 @@ run_create(vkm_tcache *tc, vkm_bin *bin, const vkm_alloc_request *req, vkm_run *
         vkm_host_alloc_free_aligned(ha, r, run_struct_size(nslots), _Alignof(vkm_run));
         return res;
     }
-    bin->runs_made++;
+    if (bin->runs != NULL && bin->shift < RUN_GROWTH_STEPS)
+        bin->shift++; /* the bin's runs are all full: the next one is twice the size */
     bin_link(bin, r);
     account_run_in(tc, r);
     *out = r;
@@ -374,7 +395,7 @@ adopt(vkm_tcache *tc, vkm_bin *bin)
     if (r == NULL)
         return NULL;
     vkm_atomic_store_ptr_relaxed(&r->xowner, tc);
-    vkm_slab_collect(&r->slab);
+    vkm_slab_collect_tags(&r->slab, r->xsize);
     bin_link(bin, r);
     account_run_in(tc, r);
     return r;
@@ -386,20 +407,35 @@ run_before(const vkm_run *a, const vkm_run *b)
     return a->block->id != b->block->id ? a->block->id < b->block->id : a->base < b->base;
 }
 
-/* Owner slow path: a run of the bin with a free slot, after collecting remote frees:
- * the lowest one (oldest block, lowest offset), which keeps memory compact; else an
+/* The lowest run of the bin with a free slot in the owner's view (oldest block, lowest
+ * offset, which keeps memory compact), or NULL. With `collect`, remote frees are
+ * collected first. */
+static vkm_run *
+bin_pick(vkm_tcache *tc, vkm_bin *bin, bool collect)
+{
+    vkm_run *best = NULL;
+    for (vkm_run *r = bin->runs; r != NULL; r = r->next) {
+        if (collect) {
+            uint32_t n = vkm_slab_collect_tags(&r->slab, r->xsize);
+            if (n != 0)
+                set_cached(tc, tc->cached_bytes + (uint64_t)n * r->slot_size);
+        }
+        if (r->slab.nfree != 0 && (best == NULL || run_before(r, best)))
+            best = r;
+    }
+    return best;
+}
+
+/* Owner slow path: a run of the bin with a free slot. Slots already collected first, so
+ * the remote-free lines (which freeing threads write) are visited only once every run is
+ * used up, and then each visit collects everything freed since the last one. Then an
  * adopted or a new run. */
 static VkResult
 bin_refill(vkm_tcache *tc, vkm_bin *bin, const vkm_alloc_request *req, vkm_run **out)
 {
-    vkm_run *best = NULL;
-    for (vkm_run *r = bin->runs; r != NULL; r = r->next) {
-        uint32_t n = vkm_slab_collect(&r->slab);
-        if (n != 0)
-            set_cached(tc, tc->cached_bytes + (uint64_t)n * r->slot_size);
-        if (r->slab.nfree != 0 && (best == NULL || run_before(r, best)))
-            best = r;
-    }
+    vkm_run *best = bin_pick(tc, bin, false);
+    if (best == NULL)
+        best = bin_pick(tc, bin, true);
     if (best != NULL) {
         *out = best;
         return VK_SUCCESS;
@@ -462,26 +498,32 @@ vkm_tcache_alloc(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req
     return VK_SUCCESS;
 }
 
-/* Owner: `r` has no allocation left. Keep it (one empty run per bin, within the byte
- * budget) or give it back. */
+static void
+bin_return_run(vkm_tcache *tc, vkm_bin *bin, vkm_run *r)
+{
+    account_run_out(tc, r);
+    bin_unlink(bin, r);
+    run_return(tc->rec, r);
+}
+
+/* Owner: `r` has no allocation left. Within the byte budget a bin keeps one empty run,
+ * the larger one when it now has two (runs grow with demand, so the larger one is what
+ * the class needs); over the budget, empty runs go back. */
 static void
 maybe_return_empty(vkm_tcache *tc, vkm_bin *bin, vkm_run *r)
 {
     const uint64_t limit = vkm_atomic_load_u64_relaxed(&tc->allocator->tcs->xlimit);
-    bool keep = tc->cached_bytes <= limit;
-    if (keep) {
-        for (vkm_run *o = bin->runs; o != NULL; o = o->next) {
-            if (o != r && o->slab.nfree == o->slab.nslots) {
-                keep = false; /* the bin already keeps an empty run */
-                break;
-            }
-        }
+    vkm_run *other = NULL;
+    for (vkm_run *o = bin->runs; o != NULL && other == NULL; o = o->next)
+        if (o != r && o->slab.nfree == o->slab.nslots)
+            other = o;
+    if (tc->cached_bytes > limit) {
+        bin_return_run(tc, bin, r);
+        if (other != NULL && tc->cached_bytes > limit)
+            bin_return_run(tc, bin, other);
+    } else if (other != NULL) {
+        bin_return_run(tc, bin, other->slab.nslots < r->slab.nslots ? other : r);
     }
-    if (keep)
-        return;
-    account_run_out(tc, r);
-    bin_unlink(bin, r);
-    run_return(tc->rec, r);
 }
 
 /* Someone took the last outstanding slot of an abandoned run back: reclaim it. */
@@ -510,10 +552,10 @@ vkm_tcache_free(vkm_tcache *tc, VmaAllocation alloc)
     vkm_run *r = alloc->u.b.run;
     const uint32_t slot = alloc->u.b.slot;
     vkm_assert(vkm_atomic_load_u32_relaxed(&r->xsize[slot]) != 0);
-    vkm_atomic_store_u32_relaxed(&r->xsize[slot], 0);
     if (vkm_atomic_load_ptr_relaxed(&r->xowner) == tc) {
         /* Only this thread ever stores itself as the owner, so the comparison is exact. */
         vkm_assert(!vkm_slab_is_free_local(&r->slab, slot));
+        vkm_atomic_store_u32_relaxed(&r->xsize[slot], 0);
         vkm_slab_free_local(&r->slab, slot);
         set_cached(tc, tc->cached_bytes + r->slot_size);
         if (r->slab.nfree == r->slab.nslots) {
@@ -525,7 +567,9 @@ vkm_tcache_free(vkm_tcache *tc, VmaAllocation alloc)
         return;
     }
     /* Remote: one atomic publication; the run stays readable while we are inside the
-     * section even if its owner collects our slot and returns the run at once. */
+     * section even if its owner collects our slot and returns the run at once. The
+     * slot's xsize stays: the owner clears it when it collects (the xsize lines are the
+     * owner's, a write here would bounce them on every free). */
     owner_add(&tc->xremote_frees, 1);
     vkm_epoch_begin(tc->rec);
     const bool completed = vkm_slab_free_remote(&r->slab, slot);
@@ -542,22 +586,22 @@ vkm_tcache_trim(vkm_tcache *tc, bool all)
         vkm_bin *bin = &tc->bins[i];
         if (bin->list == NULL)
             continue;
-        bool kept_one = false;
+        vkm_run *keep = NULL; /* the bin's largest empty run */
+        for (vkm_run *r = bin->runs; r != NULL; r = r->next) {
+            uint32_t n = vkm_slab_collect_tags(&r->slab, r->xsize);
+            set_cached(tc, tc->cached_bytes + (uint64_t)n * r->slot_size);
+            if (r->slab.nfree == r->slab.nslots &&
+                (keep == NULL || r->slab.nslots > keep->slab.nslots))
+                keep = r;
+        }
         vkm_run *next;
         for (vkm_run *r = bin->runs; r != NULL; r = next) {
             next = r->next;
-            uint32_t n = vkm_slab_collect(&r->slab);
-            set_cached(tc, tc->cached_bytes + (uint64_t)n * r->slot_size);
-            if (r->slab.nfree != r->slab.nslots)
-                continue;
-            if (!all && !kept_one && tc->cached_bytes <= limit) {
-                kept_one = true;
-                continue;
-            }
-            account_run_out(tc, r);
-            bin_unlink(bin, r);
-            run_return(tc->rec, r);
+            if (r != keep && r->slab.nfree == r->slab.nslots)
+                bin_return_run(tc, bin, r);
         }
+        if (keep != NULL && (all || tc->cached_bytes > limit))
+            bin_return_run(tc, bin, keep);
     }
     vkm_epoch_poll(tc->rec);
 }
@@ -571,7 +615,7 @@ vkm_tcache_expand_range(void *user, VkDeviceSize size, VmaDetailedStatistics *d)
     const vkm_run *r = (const vkm_run *)((uintptr_t)user & ~RUN_TAG);
     /* The run is alive: its range is in the TLSF whose lock the caller holds. */
     for (uint32_t i = 0; i < r->slab.nslots; i++) {
-        uint32_t s = vkm_atomic_load_u32_relaxed(&r->xsize[i]);
+        uint32_t s = run_slot_size(r, i);
         if (s != 0)
             vkm_stats_add_allocation(d, s);
         else
@@ -650,7 +694,7 @@ tcache_thread_exit(void *data)
         vkm_bin *bin = &tc->bins[i];
         while (bin->runs != NULL) {
             vkm_run *r = bin->runs;
-            vkm_slab_collect(&r->slab);
+            vkm_slab_collect_tags(&r->slab, r->xsize);
             account_run_out(tc, r);
             bin_unlink(bin, r);
             if (r->slab.nfree == r->slab.nslots) {
@@ -737,7 +781,7 @@ drop_run(vkm_run *r)
     vkm_block *b = r->block;
     uint32_t live = 0;
     for (uint32_t i = 0; i < r->slab.nslots; i++)
-        live += vkm_atomic_load_u32_relaxed(&r->xsize[i]) != 0;
+        live += run_slot_size(r, i) != 0;
     if (live != 0 && vkm_config_api_asserts)
         fprintf(stderr, "vkmalloc: %u allocation(s) of %u bytes were not freed before the "
                         "allocator was destroyed\n", live, r->slot_size);

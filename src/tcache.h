@@ -17,7 +17,9 @@
  *                                                load + delta: single writer), read by
  *                                                statistics under the registry lock
  *   registry links                               under VmaAllocator_T::tcache_lock
- *   a run's xsize[], slab remote words           any thread, atomic
+ *   a run's xsize[]                              written by the owner, read by
+ *                                                statistics (atomic)
+ *   slab remote words                            any thread, atomic
  *   abandoned runs                               under VmaAllocator_T::abandoned_lock
  * A cache is freed only by its thread's exit hook or by allocator destruction, both under
  * the registry lock, so a statistics reader holding that lock never sees it go.
@@ -46,7 +48,9 @@ typedef struct vkm_tcache vkm_tcache;
 /*
  * A run. slot i covers [base + i * slot_size, base + (i + 1) * slot_size) of `block`.
  *   cached bytes of a run = slab.nfree * slot_size                 (owner's view)
- *   xsize[i] != 0  <=>  slot i holds a live allocation of that requested size
+ *   slot i holds a live allocation of requested size xsize[i]  <=>  xsize[i] != 0 and
+ *   slot i's remote-free bit is clear (a remote free leaves xsize; the owner zeroes it
+ *   when it collects the slot, before it clears the bit)
  */
 typedef struct vkm_run {
     vkm_block_list *list;          /* immutable */
@@ -73,7 +77,7 @@ typedef struct vkm_bin {
     uint32_t slot_size;
     uint8_t kind;
     uint32_t run_count;
-    uint32_t runs_made;            /* grows the next run */
+    uint32_t shift;                /* the next run's size: RUN_START_BYTES << shift */
     vkm_run *cur;                  /* where allocation looks first */
     vkm_run *runs;                 /* every run of the bin */
 } vkm_bin;
