@@ -55,8 +55,10 @@ struct VmaAllocation_T {
     union {
         struct {
             vkm_block *block;
-            struct vkm_run *run;   /* NULL: a range of the block's TLSF (shared path) */
-            uint32_t slot;         /* slot of `run` */
+            /* tcache.c's handle: a run (with `slot`) or an arena, told apart by a tag
+             * bit; NULL: a range of the block's TLSF (shared path) */
+            void *cached;
+            uint32_t slot;         /* slot of a run */
         } b;
         struct {
             VkDeviceMemory memory;

@@ -218,7 +218,7 @@ alloc_block_one(VmaAllocator a, vkm_tcache *tc, vkm_block_list *l, const vkm_all
         if (res == VK_SUCCESS) {
             alloc->type = VKM_ALLOC_BLOCK;
             alloc->u.b.block = b;
-            alloc->u.b.run = NULL;
+            alloc->u.b.cached = NULL;
             alloc->offset = offset;
             alloc->size = req->size;
             alloc->alignment = vkm_block_list_alignment(l, req->alignment);
@@ -231,7 +231,7 @@ alloc_block_one(VmaAllocator a, vkm_tcache *tc, vkm_block_list *l, const vkm_all
     if (req->flags & VMA_ALLOCATION_CREATE_MAPPED_BIT) {
         res = vkm_block_map(alloc->u.b.block, a->device, &a->funcs.vk, 1, NULL);
         if (res != VK_SUCCESS) {
-            if (alloc->u.b.run != NULL)
+            if (alloc->u.b.cached != NULL)
                 vkm_tcache_free(tc, alloc);
             else
                 vkm_block_list_free_range(l, tc->rec, alloc->u.b.block, alloc->offset);
@@ -250,7 +250,7 @@ free_block_one(VmaAllocator a, vkm_tcache *tc, vkm_block_list *l, VmaAllocation 
     uint32_t maps = vkm_atomic_exchange_u32_acq_rel(&alloc->xmap_count, 0);
     if (maps != 0)
         vkm_block_unmap(alloc->u.b.block, a->device, &a->funcs.vk, maps);
-    if (alloc->u.b.run != NULL)
+    if (alloc->u.b.cached != NULL)
         vkm_tcache_free(tc, alloc);
     else
         vkm_block_list_free_range(l, tc->rec, alloc->u.b.block, alloc->offset);

@@ -20,8 +20,25 @@
 #define RUN_BLOCK_FRACTION 8u
 #define RUN_MIN_SLOTS 2u
 
-/* Tag on the TLSF user pointer of a run's range, to tell it from a VmaAllocation. */
+/* Tags on the TLSF user pointer of a run's or an arena's range in its block, to tell
+ * them from a VmaAllocation, and on VmaAllocation::u.b.cached. */
 #define RUN_TAG ((uintptr_t)1)
+#define ARENA_TAG ((uintptr_t)2)
+#define TAG_MASK ((uintptr_t)3)
+
+/* Arenas (arena.h) serve what runs cannot: requests over the largest slot class and
+ * requests whose alignment exceeds their size. A key's first arena is ARENA_START_BYTES;
+ * like runs, arenas double when all of the key's arenas are full, and when a request was
+ * too large for the current size (that request goes to the shared path), up to
+ * 1/ARENA_BLOCK_FRACTION of the list's block size and ARENA_MAX_BYTES. An arena serves
+ * requests up to 1/ARENA_REQUEST_FRACTION of its size, so it never holds just one. */
+#define ARENA_START_BYTES ((VkDeviceSize)2 << 20)
+#define ARENA_MAX_BYTES ((VkDeviceSize)32 << 20)
+#define ARENA_MIN_BYTES ((VkDeviceSize)64 << 10) /* smaller blocks: no arenas */
+#define ARENA_GROWTH_STEPS 4u
+#define ARENA_BLOCK_FRACTION 8u
+#define ARENA_REQUEST_FRACTION 16u
+#define ARENA_MAX_ALIGN ((VkDeviceSize)1 << 20)
 
 static inline void
 owner_add(vkm_atomic_u64 *x, uint64_t d)
@@ -451,6 +468,299 @@ bin_refill(vkm_tcache *tc, vkm_bin *bin, const vkm_alloc_request *req, vkm_run *
     return res;
 }
 
+/* ------------------------------------------------------------------------------------ */
+/* Arenas                                                                                */
+
+static inline void
+set_arena_free(vkm_tcache *tc, uint64_t v)
+{
+    tc->arena_free = v;
+    vkm_atomic_store_u64_relaxed(&tc->xarena_free, v);
+}
+
+/* The largest arena of list `l` (a power of two), 0 when its blocks are too small. */
+static VkDeviceSize
+arena_cap(const vkm_block_list *l)
+{
+    VkDeviceSize cap = l->p.preferred_block_size / ARENA_BLOCK_FRACTION;
+    if (cap > ARENA_MAX_BYTES)
+        cap = ARENA_MAX_BYTES;
+    if (cap < ARENA_MIN_BYTES)
+        return 0;
+    return (VkDeviceSize)1 << (63u - (uint32_t)__builtin_clzll(cap));
+}
+
+static VkDeviceSize
+arena_align_for(VkDeviceSize arena_size)
+{
+    const VkDeviceSize a = arena_size / ARENA_REQUEST_FRACTION;
+    return a < ARENA_MAX_ALIGN ? a : ARENA_MAX_ALIGN;
+}
+
+static bool
+arena_fits(VkDeviceSize arena_size, VkDeviceSize size, VkDeviceSize alignment)
+{
+    return size <= arena_size / ARENA_REQUEST_FRACTION && alignment <= arena_align_for(arena_size);
+}
+
+static vkm_arena_bin *
+abin_find(vkm_tcache *tc, const vkm_block_list *l, uint8_t kind, bool create)
+{
+    for (uint32_t i = 0; i < VKM_TCACHE_ARENA_BINS; i++) {
+        vkm_arena_bin *ab = &tc->abins[i];
+        if (ab->list == l && ab->kind == kind)
+            return ab;
+        if (ab->list == NULL) {
+            if (!create)
+                return NULL;
+            ab->list = (vkm_block_list *)l;
+            ab->kind = kind;
+            return ab;
+        }
+    }
+    return NULL; /* every bin taken: this key is not cached */
+}
+
+static void
+arena_link(vkm_arena_bin *ab, vkm_arena *ar)
+{
+    ar->prev = NULL;
+    ar->next = ab->arenas;
+    if (ab->arenas != NULL)
+        ab->arenas->prev = ar;
+    ab->arenas = ar;
+}
+
+static void
+arena_unlink(vkm_arena_bin *ab, vkm_arena *ar)
+{
+    if (ar->prev != NULL)
+        ar->prev->next = ar->next;
+    else
+        ab->arenas = ar->next;
+    if (ar->next != NULL)
+        ar->next->prev = ar->prev;
+    if (ab->cur == ar)
+        ab->cur = NULL;
+}
+
+/* Owner: bytes other threads freed into `ar` become free in the cache's figures. */
+static void
+arena_fold(vkm_tcache *tc, vkm_arena *ar, VkDeviceSize remote_freed)
+{
+    ar->owner_free += remote_freed;
+    set_arena_free(tc, tc->arena_free + remote_freed);
+}
+
+/* Owner: `ar` leaves the cache (returned or orphaned). */
+static void
+arena_out(vkm_tcache *tc, vkm_arena_bin *ab, vkm_arena *ar)
+{
+    set_arena_free(tc, tc->arena_free - ar->owner_free);
+    owner_add(&tc->xrun_bytes, (uint64_t)0 - ar->size);
+    owner_add(&tc->xrun_count, (uint64_t)0 - 1u);
+    arena_unlink(ab, ar);
+}
+
+static void
+arena_return(vkm_tcache *tc, vkm_arena_bin *ab, vkm_arena *ar)
+{
+    arena_out(tc, ab, ar);
+    vkm_arena_return(ar, tc->rec);
+}
+
+/* Owner: `ar` is empty. A key keeps one empty arena, the larger one: an arena is large
+ * and costly to reserve again (its block may go with it), so the byte budget applies to
+ * empty arenas only when the cache is trimmed (vmaSetCurrentFrameIndex,
+ * vkmFlushThreadCache). */
+static void
+arena_maybe_return(vkm_tcache *tc, vkm_arena_bin *ab, vkm_arena *ar)
+{
+    for (vkm_arena *o = ab->arenas; o != NULL; o = o->next) {
+        if (o != ar && o->owner_free == o->size) { /* empty in the owner's view: empty */
+            arena_return(tc, ab, o->size < ar->size ? o : ar);
+            return;
+        }
+    }
+}
+
+/* Serves a request that runs cannot from one of the key's arenas, or a new one. */
+static VkResult
+arena_alloc(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req,
+            VkDeviceSize alignment, VmaAllocation alloc)
+{
+    const VkDeviceSize cap = arena_cap(l);
+    if (cap == 0 || !arena_fits(cap, req->size, alignment))
+        return VK_INCOMPLETE;
+    vkm_arena_bin *ab = abin_find(tc, l, (uint8_t)req->kind, true);
+    if (ab == NULL)
+        return VK_INCOMPLETE;
+    VkDeviceSize offset = 0, remote = 0;
+    vkm_arena *found = NULL;
+    if (ab->cur != NULL && arena_fits(ab->cur->size, req->size, alignment)) {
+        VkResult res = vkm_arena_alloc(ab->cur, req->size, alignment, &offset, &remote);
+        arena_fold(tc, ab->cur, remote);
+        if (res == VK_SUCCESS)
+            found = ab->cur;
+    }
+    for (vkm_arena *ar = ab->arenas; found == NULL && ar != NULL; ar = ar->next) {
+        if (ar == ab->cur || !arena_fits(ar->size, req->size, alignment) ||
+            ar->owner_free < req->size)
+            continue;
+        VkResult res = vkm_arena_alloc(ar, req->size, alignment, &offset, &remote);
+        arena_fold(tc, ar, remote);
+        if (res == VK_SUCCESS)
+            found = ar;
+    }
+    if (found == NULL) {
+        VkDeviceSize size = ARENA_START_BYTES << ab->shift;
+        if (size > cap)
+            size = cap;
+        if (!arena_fits(size, req->size, alignment)) {
+            /* Demand outgrew the arenas: the next one is larger; this request goes to the
+             * shared path. */
+            if (ab->shift < ARENA_GROWTH_STEPS)
+                ab->shift++;
+            return VK_INCOMPLETE;
+        }
+        const VmaAllocationCreateFlags placement =
+            req->flags & (VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT |
+                          VMA_ALLOCATION_CREATE_WITHIN_BUDGET_BIT |
+                          VMA_ALLOCATION_CREATE_HOST_ACCESS_SEQUENTIAL_WRITE_BIT |
+                          VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT);
+        vkm_arena *ar = NULL;
+        VkResult res = vkm_arena_create(l, tc->rec, size, arena_align_for(size),
+                                        (vkm_range_kind)req->kind, placement, tc, ARENA_TAG, &ar);
+        if (res != VK_SUCCESS)
+            return VK_INCOMPLETE; /* the shared path may still place it, or reports why not */
+        if (ab->arenas != NULL && ab->shift < ARENA_GROWTH_STEPS)
+            ab->shift++; /* all of the key's arenas were full: the next one is larger */
+        arena_link(ab, ar);
+        set_arena_free(tc, tc->arena_free + ar->size);
+        owner_add(&tc->xrun_bytes, ar->size);
+        owner_add(&tc->xrun_count, 1);
+        owner_add(&tc->xmisses, 1);
+        if (vkm_arena_alloc(ar, req->size, alignment, &offset, &remote) != VK_SUCCESS) {
+            arena_maybe_return(tc, ab, ar);
+            return VK_INCOMPLETE;
+        }
+        found = ar;
+    } else {
+        owner_add(&tc->xhits, 1);
+    }
+    ab->cur = found;
+    found->owner_free -= req->size;
+    set_arena_free(tc, tc->arena_free - req->size);
+    alloc->type = VKM_ALLOC_BLOCK;
+    alloc->u.b.block = found->block;
+    alloc->u.b.cached = (void *)((uintptr_t)found | ARENA_TAG);
+    alloc->offset = offset;
+    alloc->size = req->size;
+    alloc->alignment = alignment;
+    alloc->memory_type = l->p.memory_type;
+    alloc->pool = NULL;
+    return VK_SUCCESS;
+}
+
+/* An orphan arena's last allocation came back: reclaim it. */
+static void
+reclaim_orphan(vkm_tcache *tc, vkm_arena *ar)
+{
+    vkm_tcache_shared *s = tc->allocator->tcs;
+    vkm_mutex_lock(&s->orphan_lock);
+    if (ar->prev != NULL)
+        ar->prev->next = ar->next;
+    else
+        s->orphans = ar->next;
+    if (ar->next != NULL)
+        ar->next->prev = ar->prev;
+    vkm_mutex_unlock(&s->orphan_lock);
+    vkm_arena_return(ar, tc->rec);
+}
+
+static void
+arena_free(vkm_tcache *tc, vkm_arena *ar, VmaAllocation alloc)
+{
+    VkDeviceSize remote = 0;
+    if (vkm_atomic_load_ptr_relaxed(&ar->xowner) == tc) {
+        /* Only this thread ever stores itself as the owner, so the comparison is exact. */
+        const vkm_arena_free_result res =
+            vkm_arena_free(ar, tc, alloc->offset, alloc->size, &remote);
+        arena_fold(tc, ar, remote + alloc->size);
+        if (res == VKM_ARENA_OWNER_EMPTY) {
+            vkm_arena_bin *ab = abin_find(tc, ar->list, ar->kind, false);
+            vkm_assert(ab != NULL);
+            if (ab != NULL)
+                arena_maybe_return(tc, ab, ar);
+        }
+        return;
+    }
+    /* Remote: the arena stays readable inside the section even if its owner returns it
+     * the moment we unlock. */
+    owner_add(&tc->xremote_frees, 1);
+    vkm_epoch_begin(tc->rec);
+    const vkm_arena_free_result res = vkm_arena_free(ar, tc, alloc->offset, alloc->size, &remote);
+    vkm_epoch_end(tc->rec);
+    if (res == VKM_ARENA_ORPHAN_EMPTY)
+        reclaim_orphan(tc, ar);
+}
+
+/* Owner: returns empty arenas, keeping the largest of each key unless `all` or over the
+ * budget. */
+static void
+arena_trim(vkm_tcache *tc, bool all)
+{
+    const uint64_t limit = vkm_atomic_load_u64_relaxed(&tc->allocator->tcs->xlimit);
+    for (uint32_t i = 0; i < VKM_TCACHE_ARENA_BINS; i++) {
+        vkm_arena_bin *ab = &tc->abins[i];
+        vkm_arena *keep = NULL, *next;
+        for (vkm_arena *ar = ab->arenas; ar != NULL; ar = next) {
+            next = ar->next;
+            VkDeviceSize remote = 0;
+            const bool empty = vkm_arena_sync(ar, &remote);
+            arena_fold(tc, ar, remote);
+            if (!empty)
+                continue;
+            if (keep == NULL) {
+                keep = ar;
+            } else if (ar->size > keep->size) {
+                arena_return(tc, ab, keep);
+                keep = ar;
+            } else {
+                arena_return(tc, ab, ar);
+            }
+        }
+        if (keep != NULL && (all || tc->cached_bytes + keep->size > limit))
+            arena_return(tc, ab, keep);
+    }
+}
+
+/* Thread exit: empty arenas go back, the others become orphans that their last freer
+ * reclaims. */
+static void
+arena_thread_exit(vkm_tcache *tc)
+{
+    vkm_tcache_shared *s = tc->allocator->tcs;
+    for (uint32_t i = 0; i < VKM_TCACHE_ARENA_BINS; i++) {
+        vkm_arena_bin *ab = &tc->abins[i];
+        while (ab->arenas != NULL) {
+            vkm_arena *ar = ab->arenas;
+            arena_out(tc, ab, ar);
+            /* On the orphan list before it is an orphan: a freer that empties it then
+             * finds it there. */
+            vkm_mutex_lock(&s->orphan_lock);
+            ar->prev = NULL;
+            ar->next = s->orphans;
+            if (s->orphans != NULL)
+                s->orphans->prev = ar;
+            s->orphans = ar;
+            vkm_mutex_unlock(&s->orphan_lock);
+            if (vkm_arena_orphan(ar))
+                reclaim_orphan(tc, ar);
+        }
+    }
+}
+
 VkResult
 vkm_tcache_alloc(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req,
                  VmaAllocation alloc)
@@ -462,8 +772,10 @@ vkm_tcache_alloc(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req
     vkm_bin *bin = slot_size != 0 ? bin_find(tc, l, (uint32_t)slot_size, (uint8_t)req->kind, true)
                                   : NULL;
     if (bin == NULL) {
-        owner_add(&tc->xbypasses, 1);
-        return VK_INCOMPLETE;
+        VkResult res = arena_alloc(tc, l, req, alignment, alloc);
+        if (res != VK_SUCCESS)
+            owner_add(&tc->xbypasses, 1);
+        return res;
     }
     vkm_run *r = bin->cur;
     uint32_t slot = r != NULL ? vkm_slab_alloc(&r->slab) : VKM_SLAB_NONE;
@@ -488,7 +800,7 @@ vkm_tcache_alloc(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req
     vkm_atomic_store_u32_relaxed(&r->xsize[slot], (uint32_t)req->size);
     alloc->type = VKM_ALLOC_BLOCK;
     alloc->u.b.block = r->block;
-    alloc->u.b.run = r;
+    alloc->u.b.cached = r;
     alloc->u.b.slot = slot;
     alloc->offset = r->base + (VkDeviceSize)slot * r->slot_size;
     alloc->size = req->size;
@@ -549,7 +861,11 @@ reclaim_abandoned(vkm_tcache *tc, vkm_run *r)
 void
 vkm_tcache_free(vkm_tcache *tc, VmaAllocation alloc)
 {
-    vkm_run *r = alloc->u.b.run;
+    if ((uintptr_t)alloc->u.b.cached & ARENA_TAG) {
+        arena_free(tc, (vkm_arena *)((uintptr_t)alloc->u.b.cached & ~TAG_MASK), alloc);
+        return;
+    }
+    vkm_run *r = alloc->u.b.cached;
     const uint32_t slot = alloc->u.b.slot;
     vkm_assert(vkm_atomic_load_u32_relaxed(&r->xsize[slot]) != 0);
     if (vkm_atomic_load_ptr_relaxed(&r->xowner) == tc) {
@@ -603,6 +919,7 @@ vkm_tcache_trim(vkm_tcache *tc, bool all)
         if (keep != NULL && (all || tc->cached_bytes > limit))
             bin_return_run(tc, bin, keep);
     }
+    arena_trim(tc, all);
     vkm_epoch_poll(tc->rec);
 }
 
@@ -610,9 +927,13 @@ bool
 vkm_tcache_expand_range(void *user, VkDeviceSize size, VmaDetailedStatistics *d)
 {
     VKM_UNUSED(size);
+    if ((uintptr_t)user & ARENA_TAG) {
+        vkm_arena_add_stats((vkm_arena *)((uintptr_t)user & ~TAG_MASK), d);
+        return true;
+    }
     if (!((uintptr_t)user & RUN_TAG))
         return false;
-    const vkm_run *r = (const vkm_run *)((uintptr_t)user & ~RUN_TAG);
+    const vkm_run *r = (const vkm_run *)((uintptr_t)user & ~TAG_MASK);
     /* The run is alive: its range is in the TLSF whose lock the caller holds. */
     for (uint32_t i = 0; i < r->slab.nslots; i++) {
         uint32_t s = run_slot_size(r, i);
@@ -718,6 +1039,7 @@ tcache_thread_exit(void *data)
                 reclaim_abandoned(tc, r);
         }
     }
+    arena_thread_exit(tc);
     vkm_mutex_lock(&s->lock);
     fold_and_unlink(s, tc);
     vkm_mutex_unlock(&s->lock);
@@ -759,6 +1081,7 @@ vkm_tcache_shared_init(VmaAllocator a)
     vkm_mutex_init(&s->lock);
     vkm_mutex_init(&s->fallback_lock);
     vkm_mutex_init(&s->abandoned_lock);
+    vkm_mutex_init(&s->orphan_lock);
     vkm_atomic_init_u32(&s->xabandoned, 0);
     vkm_atomic_init_u64(&s->xlimit, VKM_DEFAULT_THREAD_CACHE_BYTES);
     s->fallback = tcache_new(a, false);
@@ -766,6 +1089,7 @@ vkm_tcache_shared_init(VmaAllocator a)
         vkm_mutex_destroy(&s->lock);
         vkm_mutex_destroy(&s->fallback_lock);
         vkm_mutex_destroy(&s->abandoned_lock);
+        vkm_mutex_destroy(&s->orphan_lock);
         vkm_host_delete(&a->ha, vkm_tcache_shared, s);
         a->tcs = NULL;
         return VK_ERROR_OUT_OF_HOST_MEMORY;
@@ -808,6 +1132,13 @@ vkm_tcache_shared_finish(VmaAllocator a)
                 drop_run(r);
             }
         }
+        for (uint32_t i = 0; i < VKM_TCACHE_ARENA_BINS; i++) {
+            while (tc->abins[i].arenas != NULL) {
+                vkm_arena *ar = tc->abins[i].arenas;
+                arena_unlink(&tc->abins[i], ar);
+                vkm_arena_drop(ar);
+            }
+        }
         s->caches = tc->reg_next;
         tcache_delete(tc);
     }
@@ -816,10 +1147,16 @@ vkm_tcache_shared_finish(VmaAllocator a)
         s->abandoned = r->next;
         drop_run(r);
     }
+    while (s->orphans != NULL) {
+        vkm_arena *ar = s->orphans;
+        s->orphans = ar->next;
+        vkm_arena_drop(ar);
+    }
     tcache_delete(s->fallback);
     vkm_mutex_destroy(&s->lock);
     vkm_mutex_destroy(&s->fallback_lock);
     vkm_mutex_destroy(&s->abandoned_lock);
+    vkm_mutex_destroy(&s->orphan_lock);
     vkm_host_delete(&a->ha, vkm_tcache_shared, s);
     a->tcs = NULL;
 }
@@ -833,7 +1170,8 @@ vkm_tcache_stats(const vkm_tcache *tc, VkmThreadCacheStatistics *out)
     memset(out, 0, sizeof(*out));
     if (tc == NULL)
         return;
-    out->cachedBytes = vkm_atomic_load_u64_relaxed(&tc->xcached_bytes);
+    out->cachedBytes = vkm_atomic_load_u64_relaxed(&tc->xcached_bytes) +
+                       vkm_atomic_load_u64_relaxed(&tc->xarena_free);
     out->runBytes = vkm_atomic_load_u64_relaxed(&tc->xrun_bytes);
     out->runCount = (uint32_t)vkm_atomic_load_u64_relaxed(&tc->xrun_count);
     out->threadCount = 1;

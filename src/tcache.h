@@ -32,6 +32,7 @@
 
 #include "allocation.h"
 #include "allocator.h"
+#include "arena.h"
 #include "block_list.h"
 #include "debug.h"
 #include "epoch.h"
@@ -39,6 +40,7 @@
 #include "thread.h"
 
 #define VKM_TCACHE_BINS 256u          /* open-addressed, power of two */
+#define VKM_TCACHE_ARENA_BINS 16u     /* (list, kind) keys with arenas, linear search */
 #define VKM_TCACHE_CTR_PER_CHUNK 64u
 #define VKM_TCACHE_CTR_CHUNKS 64u     /* -> 4096 block lists with per-thread counters */
 #define VKM_TCACHE_MAX_LISTS (VKM_TCACHE_CTR_PER_CHUNK * VKM_TCACHE_CTR_CHUNKS)
@@ -82,16 +84,27 @@ typedef struct vkm_bin {
     vkm_run *runs;                 /* every run of the bin */
 } vkm_bin;
 
+/* The arenas of one (list, kind) key (arena.h). Owner only. */
+typedef struct vkm_arena_bin {
+    vkm_block_list *list;          /* NULL: unused */
+    uint8_t kind;
+    uint32_t shift;                /* the next arena's size: ARENA_START_BYTES << shift */
+    vkm_arena *cur;                /* where allocation looks first */
+    vkm_arena *arenas;             /* every arena of the key */
+} vkm_arena_bin;
+
 struct vkm_tcache {
     VmaAllocator allocator;        /* immutable */
     vkm_epoch_record *rec;         /* immutable */
     bool caching;                  /* immutable: runs are used */
     vkm_tcache *reg_prev, *reg_next;
-    uint64_t cached_bytes;         /* owner; mirrored into xcached_bytes */
-    vkm_atomic_u64 xcached_bytes, xrun_bytes, xrun_count;
+    uint64_t cached_bytes;         /* owner; free slot bytes, mirrored into xcached_bytes */
+    uint64_t arena_free;           /* owner; free arena bytes, mirrored into xarena_free */
+    vkm_atomic_u64 xcached_bytes, xarena_free, xrun_bytes, xrun_count;
     vkm_atomic_u64 xhits, xmisses, xbypasses, xremote_frees;
     vkm_atomic_ptr xchunks[VKM_TCACHE_CTR_CHUNKS]; /* vkm_tcache_counter[64] */
     vkm_bin bins[VKM_TCACHE_BINS];
+    vkm_arena_bin abins[VKM_TCACHE_ARENA_BINS];
 };
 
 /* Allocator-wide state (VmaAllocator_T::tcs). */
@@ -106,6 +119,8 @@ struct vkm_tcache_shared {
     vkm_mutex abandoned_lock;
     vkm_run *abandoned;
     vkm_atomic_u32 xabandoned;     /* runs in the list, for a lock-free "any?" check */
+    vkm_mutex orphan_lock;
+    vkm_arena *orphans;            /* arenas of exited threads, under orphan_lock */
     vkm_atomic_u64 xlimit;         /* byte budget of cached free slots per thread */
 };
 

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_tcache.c - what the thread cache serves, seen through the public API: hits and
+ * bypasses of vkmGetThreadCacheStatistics, placement invariants (alignment, no overlap)
+ * and exact statistics for slot runs and arenas, frees from other threads, and memory
+ * held by a thread that exits. In the single-mutex build the cache is off: the same
+ * requests must succeed with the same invariants, and the cache reports nothing.
+ */
+#include "api_common.h"
+
+static VkmThreadCacheStatistics
+my_cache(VmaAllocator a)
+{
+    VkmThreadCacheStatistics s;
+    memset(&s, 0xcd, sizeof(s));
+    EXPECT_VK(VK_SUCCESS, vkmGetThreadCacheStatistics(a, &s));
+    return s;
+}
+
+/* The allocations hold pairwise disjoint ranges that meet `alignment`. */
+static void
+expect_disjoint_aligned(VmaAllocator a, const VmaAllocation *x, uint32_t n, VkDeviceSize alignment)
+{
+    VmaAllocationInfo *info = calloc(n, sizeof(*info));
+    ASSERT_TRUE(info != NULL);
+    for (uint32_t i = 0; i < n; i++) {
+        vmaGetAllocationInfo(a, x[i], &info[i]);
+        EXPECT_EQ_U64(info[i].offset % alignment, 0);
+    }
+    for (uint32_t i = 0; i < n; i++)
+        for (uint32_t j = i + 1; j < n; j++)
+            if (info[i].deviceMemory == info[j].deviceMemory)
+                EXPECT_FALSE(api_ranges_overlap(info[i].offset, info[i].size, info[j].offset,
+                                                info[j].size));
+    free(info);
+}
+
+/* Forty slot classes of one memory type, allocated over and over: once each class has
+ * warmed up, every request is a hit. */
+TEST(tcache_many_size_classes_of_one_type_are_all_cached)
+{
+    api_fixture *f = api_fixture_setup(NULL);
+    VmaAllocator a = f->allocator;
+    const uint32_t bits = api_all_types(a);
+    enum { CLASSES = 40, ROUNDS = 24 };
+    static VmaAllocation x[CLASSES * ROUNDS];
+    uint32_t n = 0;
+    for (uint32_t r = 0; r < ROUNDS; r++) {
+        for (uint32_t c = 0; c < CLASSES; c++) {
+            /* 2^k * {5,6,7,8}/4 from 1 KiB: ten octaves, four classes each */
+            const VkDeviceSize size = ((VkDeviceSize)1024 << (c / 4)) * (5 + c % 4) / 4;
+            ASSERT_VK_OK(api_alloc(a, size, 256, bits, 0, &x[n], NULL));
+            n++;
+        }
+    }
+    expect_disjoint_aligned(a, x, n, 256);
+    const VkmThreadCacheStatistics s = my_cache(a);
+    if (vkmIsSingleMutexBuild()) {
+        EXPECT_EQ(s.threadCount, 0u);
+        EXPECT_EQ_U64(s.hits, 0);
+    } else {
+        EXPECT_EQ(s.threadCount, 1u);
+        /* warm-up: a class sends its first few requests to the shared path */
+        EXPECT_LE(s.bypasses, (uint64_t)CLASSES * 6);
+        EXPECT_GE(s.hits + s.misses + s.bypasses, (uint64_t)n);
+        EXPECT_GE(s.hits, (uint64_t)n * 3 / 4);
+    }
+    VmaTotalStatistics t = api_stats(a);
+    EXPECT_EQ(t.total.statistics.allocationCount, n);
+    for (uint32_t i = 0; i < n; i++)
+        vmaFreeMemory(a, x[i]);
+    t = api_stats(a);
+    EXPECT_EQ(t.total.statistics.allocationCount, 0u);
+    EXPECT_EQ_U64(t.total.statistics.allocationBytes, 0);
+    api_fixture_teardown(f);
+}
+
+/* Requests runs cannot serve (alignment far above the size; sizes over the largest slot)
+ * come from the thread's arenas: cached, aligned, disjoint, and counted exactly by
+ * vmaCalculateStatistics while they live. */
+TEST(tcache_aligned_and_large_requests_come_from_arenas)
+{
+    api_fixture *f = api_fixture_setup(NULL);
+    VmaAllocator a = f->allocator;
+    const uint32_t bits = api_all_types(a);
+    enum { N = 96 };
+    static VmaAllocation small[N], large[N];
+    static VkDeviceSize sizes[N];
+    VkDeviceSize bytes = 0;
+    for (uint32_t i = 0; i < N; i++) {
+        const VkDeviceSize s = 512 + 97 * (VkDeviceSize)i; /* far below its alignment */
+        const VkDeviceSize l = 300 * API_KIB + 4099 * (VkDeviceSize)i;
+        ASSERT_VK_OK(api_alloc(a, s, 64 * API_KIB, bits, 0, &small[i], NULL));
+        ASSERT_VK_OK(api_alloc(a, l, 4096, bits, 0, &large[i], NULL));
+        sizes[i] = s + l;
+        bytes += s + l;
+    }
+    expect_disjoint_aligned(a, small, N, 64 * API_KIB);
+    expect_disjoint_aligned(a, large, N, 4096);
+    VmaTotalStatistics t = api_stats(a);
+    EXPECT_EQ(t.total.statistics.allocationCount, 2u * N);
+    EXPECT_EQ_U64(t.total.statistics.allocationBytes, bytes);
+    EXPECT_GE(t.total.statistics.blockBytes, bytes);
+    if (!vkmIsSingleMutexBuild()) {
+        const VkmThreadCacheStatistics s = my_cache(a);
+        /* The first large requests may go around while the arenas grow to fit them. */
+        EXPECT_GE(s.hits, (uint64_t)N);
+        EXPECT_LE(s.bypasses, 16u);
+        EXPECT_GT(s.runBytes, 0u);
+    }
+    /* Every other one freed: counts follow, and the rest stay intact. */
+    for (uint32_t i = 0; i < N; i += 2) {
+        bytes -= sizes[i];
+        vmaFreeMemory(a, small[i]);
+        vmaFreeMemory(a, large[i]);
+        small[i] = large[i] = VK_NULL_HANDLE;
+    }
+    t = api_stats(a);
+    EXPECT_EQ(t.total.statistics.allocationCount, N);
+    EXPECT_EQ_U64(t.total.statistics.allocationBytes, bytes);
+    for (uint32_t i = 1; i < N; i += 2) {
+        vmaFreeMemory(a, small[i]);
+        vmaFreeMemory(a, large[i]);
+    }
+    vkmFlushThreadCache(a);
+    t = api_stats(a);
+    EXPECT_EQ(t.total.statistics.allocationCount, 0u);
+    EXPECT_LE(t.total.statistics.blockCount, 1u); /* one empty block may stay */
+    if (!vkmIsSingleMutexBuild()) {
+        const VkmThreadCacheStatistics s = my_cache(a);
+        EXPECT_EQ_U64(s.cachedBytes, 0);
+        EXPECT_EQ_U64(s.runBytes, 0);
+        EXPECT_EQ(s.runCount, 0u);
+    }
+    api_fixture_teardown(f);
+}
+
+typedef struct handover {
+    VmaAllocator a;
+    uint32_t bits;
+    VmaAllocation x[64];
+    uint32_t n;
+    VkResult res;
+} handover;
+
+/* Allocates slot and arena allocations, then exits with all of them live. */
+static void *
+make_and_exit(void *arg)
+{
+    handover *h = arg;
+    for (h->n = 0; h->n < 64; h->n++) {
+        const uint32_t i = h->n;
+        const VkDeviceSize size = i % 3 == 0   ? 700 * API_KIB + i  /* arena */
+                                  : i % 3 == 1 ? 900 + i            /* arena (aligned) */
+                                               : 3 * API_KIB + i;   /* run */
+        const VkDeviceSize align = i % 3 == 1 ? 64 * API_KIB : 256;
+        h->res = api_alloc(h->a, size, align, h->bits, 0, &h->x[i], NULL);
+        if (h->res != VK_SUCCESS)
+            break;
+    }
+    return NULL;
+}
+
+/* A thread exits holding slot and arena allocations; another thread frees them, half
+ * before it allocates from the same classes itself. Nothing is lost (statistics count
+ * them until freed) and nothing leaks (the memory goes back once they are all freed). */
+TEST(tcache_allocations_outlive_their_thread_and_are_freed_elsewhere)
+{
+    api_fixture *f = api_fixture_setup(NULL);
+    VmaAllocator a = f->allocator;
+    handover h = {.a = a, .bits = api_all_types(a)};
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, make_and_exit, &h), 0);
+    ASSERT_EQ(pthread_join(t, NULL), 0);
+    ASSERT_VK_OK(h.res);
+    ASSERT_EQ(h.n, 64u);
+    expect_disjoint_aligned(a, h.x, h.n, 256);
+    VmaTotalStatistics t0 = api_stats(a);
+    EXPECT_EQ(t0.total.statistics.allocationCount, 64u);
+
+    for (uint32_t i = 0; i < 32; i++)
+        vmaFreeMemory(a, h.x[i]);
+    /* Same classes from this thread while the exited thread's runs are half full. */
+    VmaAllocation mine[32];
+    for (uint32_t i = 0; i < 32; i++)
+        ASSERT_VK_OK(api_alloc(a, i % 2 ? 3 * API_KIB : 700 * API_KIB, 256, h.bits, 0, &mine[i],
+                               NULL));
+    VmaAllocation all[64];
+    memcpy(all, h.x + 32, sizeof(VmaAllocation) * 32);
+    memcpy(all + 32, mine, sizeof(mine));
+    expect_disjoint_aligned(a, all, 64, 256);
+    t0 = api_stats(a);
+    EXPECT_EQ(t0.total.statistics.allocationCount, 64u);
+    for (uint32_t i = 32; i < 64; i++)
+        vmaFreeMemory(a, h.x[i]);
+    for (uint32_t i = 0; i < 32; i++)
+        vmaFreeMemory(a, mine[i]);
+    vkmFlushThreadCache(a);
+    t0 = api_stats(a);
+    EXPECT_EQ(t0.total.statistics.allocationCount, 0u);
+    EXPECT_EQ_U64(t0.total.statistics.allocationBytes, 0);
+    EXPECT_LE(t0.total.statistics.blockCount, 1u);
+    api_fixture_teardown(f);
+}
+
+int
+main(int argc, char **argv)
+{
+    return vkm_test_main(argc, argv);
+}
