@@ -426,6 +426,16 @@ fail_join:
         if (s->allocationBytes > 0)
             out->reserved_ratio = (double)s->blockBytes / (double)s->allocationBytes;
         out->cached_bytes_per_thread = (double)r->tcache.cachedBytes / (double)n;
+        /* VKM_BENCH_DEBUG=1: the thread caches' own figures of each run, for diagnosis */
+        if (getenv("VKM_BENCH_DEBUG") != NULL)
+            fprintf(
+                stderr,
+                "tcache: hits %llu misses %llu bypasses %llu remote %llu waits %llu runs %u runMB "
+                "%.1f cachedMB %.1f\n",
+                (unsigned long long)r->tcache.hits, (unsigned long long)r->tcache.misses,
+                (unsigned long long)r->tcache.bypasses, (unsigned long long)r->tcache.remoteFrees,
+                (unsigned long long)r->tcache.lockWaits, r->tcache.runCount,
+                (double)r->tcache.runBytes / 1048576.0, (double)r->tcache.cachedBytes / 1048576.0);
         /* The body must free everything it allocated: anything left is a leak. */
         VmaTotalStatistics after;
         vmaCalculateStatistics(r->allocator, &after);

@@ -21,8 +21,7 @@ vkm_allocation_delete(VmaAllocator a, VmaAllocation alloc)
     if (alloc == NULL)
         return;
     vkm_host_alloc_free_str(&a->ha, alloc->name);
-    alloc->name = NULL;
-    alloc->magic = VKM_ALLOCATION_DEAD;
+    alloc->magic = VKM_ALLOCATION_DEAD; /* a handle used after its free is refused */
     vkm_host_delete(&a->ha, struct VmaAllocation_T, alloc);
 }
 

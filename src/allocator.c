@@ -25,8 +25,8 @@ VkDeviceSize
 vkm_allocator_preferred_block_size(VmaAllocator a, uint32_t memory_type)
 {
     VkDeviceSize heap_size = a->mem_props.memoryHeaps[vkm_allocator_heap_of(a, memory_type)].size;
-    VkDeviceSize s = heap_size <= VKM_SMALL_HEAP_MAX_SIZE ? heap_size / 8
-                                                           : a->preferred_large_heap_block_size;
+    VkDeviceSize s =
+        heap_size <= VKM_SMALL_HEAP_MAX_SIZE ? heap_size / 8 : a->preferred_large_heap_block_size;
     return (s + 31) & ~(VkDeviceSize)31;
 }
 
@@ -247,9 +247,13 @@ alloc_block_one(VmaAllocator a, vkm_tcache *tc, vkm_block_list *l, const vkm_all
 static void
 free_block_one(VmaAllocator a, vkm_tcache *tc, vkm_block_list *l, VmaAllocation alloc)
 {
-    uint32_t maps = vkm_atomic_exchange_u32_acq_rel(&alloc->xmap_count, 0);
-    if (maps != 0)
-        vkm_block_unmap(alloc->u.b.block, a->device, &a->funcs.vk, maps);
+    /* A load first: most allocations are not mapped, and a free from another thread
+     * should not write the allocation's lines for nothing. */
+    if (vkm_atomic_load_u32_relaxed(&alloc->xmap_count) != 0) {
+        uint32_t maps = vkm_atomic_exchange_u32_acq_rel(&alloc->xmap_count, 0);
+        if (maps != 0)
+            vkm_block_unmap(alloc->u.b.block, a->device, &a->funcs.vk, maps);
+    }
     if (alloc->u.b.cached != NULL)
         vkm_tcache_free(tc, alloc);
     else
@@ -462,9 +466,9 @@ vkm_allocator_alloc(VmaAllocator a, const VmaAllocationCreateInfo *ci,
         .ci = ci,
         .resource = dedicated_buffer != VK_NULL_HANDLE || kind == VKM_RANGE_BUFFER
                         ? VKM_RESOURCE_BUFFER
-                        : (dedicated_image != VK_NULL_HANDLE || kind >= VKM_RANGE_IMAGE_UNKNOWN)
-                              ? VKM_RESOURCE_IMAGE
-                              : VKM_RESOURCE_NONE,
+                    : (dedicated_image != VK_NULL_HANDLE || kind >= VKM_RANGE_IMAGE_UNKNOWN)
+                        ? VKM_RESOURCE_IMAGE
+                        : VKM_RESOURCE_NONE,
         .buffer_or_image_usage = buffer_image_usage,
     };
     VmaAllocationCreateInfo final_ci = *ci;
@@ -594,7 +598,8 @@ flush_range(VmaAllocator a, VmaAllocation alloc, VkDeviceSize offset, VkDeviceSi
 {
     if (size == 0 || !vkm_memtype_is_non_coherent(&a->mt, alloc->memory_type))
         return false;
-    const VkDeviceSize atom = a->pd_props.limits.nonCoherentAtomSize ? a->pd_props.limits.nonCoherentAtomSize : 1;
+    const VkDeviceSize atom =
+        a->pd_props.limits.nonCoherentAtomSize ? a->pd_props.limits.nonCoherentAtomSize : 1;
     if (offset > alloc->size)
         offset = alloc->size;
     if (size == VK_WHOLE_SIZE || size > alloc->size - offset)

@@ -146,8 +146,10 @@ void
 vkm_arena_drop(vkm_arena *ar)
 {
     if (ar->live != 0 && vkm_config_api_asserts)
-        fprintf(stderr, "vkmalloc: %u allocation(s) were not freed before the allocator was "
-                        "destroyed\n", ar->live);
+        fprintf(stderr,
+                "vkmalloc: %u allocation(s) were not freed before the allocator was "
+                "destroyed\n",
+                ar->live);
     vkm_block *b = ar->block;
     vkm_mutex_lock(&b->lock);
     vkm_tlsf_free(b->tlsf, ar->base);

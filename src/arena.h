@@ -34,21 +34,21 @@
 #include "tlsf.h"
 
 typedef struct vkm_arena {
-    vkm_block_list *list;       /* immutable */
-    vkm_block *block;           /* immutable */
-    VkDeviceSize base, size;    /* immutable: the range in the block */
-    VkDeviceSize align;         /* immutable: the largest alignment it serves */
-    uint8_t kind;               /* immutable: vkm_range_kind */
-    const vkm_host_alloc *ha;   /* immutable */
+    vkm_block_list *list;     /* immutable */
+    vkm_block *block;         /* immutable */
+    VkDeviceSize base, size;  /* immutable: the range in the block */
+    VkDeviceSize align;       /* immutable: the largest alignment it serves */
+    uint8_t kind;             /* immutable: vkm_range_kind */
+    const vkm_host_alloc *ha; /* immutable */
     vkm_mutex lock;
-    vkm_tlsf *tlsf;             /* under lock */
-    uint32_t live;              /* under lock: allocations in it */
+    vkm_tlsf *tlsf; /* under lock */
+    uint32_t live;  /* under lock: allocations in it */
     /* the owner's vkm_tcache, NULL: orphan. Written under lock; read without it only to
      * ask "am I the owner?", which is exact because only the owner stores itself. */
     vkm_atomic_ptr xowner;
-    VkDeviceSize remote_freed;  /* under lock: bytes freed by other threads since the
+    VkDeviceSize remote_freed; /* under lock: bytes freed by other threads since the
                                  * owner last allocated from it (its cache accounting) */
-    VkDeviceSize owner_free;    /* owner only: free bytes as its cache accounts them */
+    VkDeviceSize owner_free;   /* owner only: free bytes as its cache accounts them */
     struct vkm_arena *prev, *next;
     vkm_epoch_entry retire;
 } vkm_arena;

@@ -45,7 +45,7 @@ typedef struct vkm_slab {
      * prefetch of x86 cores (which pulls lines in pairs) does not make remote frees and
      * owner operations bounce one pair between cores */
     _Alignas(2 * VKM_CACHE_LINE) vkm_atomic_u64 xremote[VKM_SLAB_WORDS];
-    vkm_atomic_u64 xremote_count;        /* W above */
+    vkm_atomic_u64 xremote_count; /* W above */
 } vkm_slab;
 
 void vkm_slab_init(vkm_slab *s, uint32_t nslots);

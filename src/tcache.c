@@ -65,7 +65,8 @@ counter_of(vkm_tcache *tc, const vkm_block_list *l)
     vkm_atomic_ptr *slot = &tc->xchunks[l->id / VKM_TCACHE_CTR_PER_CHUNK];
     vkm_tcache_counter *chunk = vkm_atomic_load_ptr_relaxed(slot);
     if (VKM_UNLIKELY(chunk == NULL)) {
-        chunk = vkm_host_new_array(&tc->allocator->ha, vkm_tcache_counter, VKM_TCACHE_CTR_PER_CHUNK);
+        chunk =
+            vkm_host_new_array(&tc->allocator->ha, vkm_tcache_counter, VKM_TCACHE_CTR_PER_CHUNK);
         if (chunk == NULL)
             return NULL;
         /* release: pairs with the acquire in sum_slot, so readers see zeroed counters */
@@ -110,8 +111,7 @@ clamp(uint64_t *count, uint64_t *bytes)
 
 /* Under the registry lock. */
 static void
-list_totals_locked(vkm_tcache_shared *s, const vkm_block_list *l, uint64_t *count,
-                   uint64_t *bytes)
+list_totals_locked(vkm_tcache_shared *s, const vkm_block_list *l, uint64_t *count, uint64_t *bytes)
 {
     *count = vkm_atomic_load_u64_relaxed(&l->xshared_count);
     *bytes = vkm_atomic_load_u64_relaxed(&l->xshared_bytes);
@@ -586,8 +586,8 @@ arena_maybe_return(vkm_tcache *tc, vkm_arena_bin *ab, vkm_arena *ar)
 
 /* Serves a request that runs cannot from one of the key's arenas, or a new one. */
 static VkResult
-arena_alloc(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req,
-            VkDeviceSize alignment, VmaAllocation alloc)
+arena_alloc(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req, VkDeviceSize alignment,
+            VmaAllocation alloc)
 {
     const VkDeviceSize cap = arena_cap(l);
     if (cap == 0 || !arena_fits(cap, req->size, alignment))
@@ -624,10 +624,10 @@ arena_alloc(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req,
             return VK_INCOMPLETE;
         }
         const VmaAllocationCreateFlags placement =
-            req->flags & (VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT |
-                          VMA_ALLOCATION_CREATE_WITHIN_BUDGET_BIT |
-                          VMA_ALLOCATION_CREATE_HOST_ACCESS_SEQUENTIAL_WRITE_BIT |
-                          VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT);
+            req->flags &
+            (VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT | VMA_ALLOCATION_CREATE_WITHIN_BUDGET_BIT |
+             VMA_ALLOCATION_CREATE_HOST_ACCESS_SEQUENTIAL_WRITE_BIT |
+             VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT);
         vkm_arena *ar = NULL;
         VkResult res = vkm_arena_create(l, tc->rec, size, arena_align_for(size),
                                         (vkm_range_kind)req->kind, placement, tc, ARENA_TAG, &ar);
@@ -769,8 +769,8 @@ vkm_tcache_alloc(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req
         return VK_INCOMPLETE;
     const VkDeviceSize alignment = vkm_block_list_alignment(l, req->alignment);
     const uint64_t slot_size = vkm_size_class_slot(req->size, alignment);
-    vkm_bin *bin = slot_size != 0 ? bin_find(tc, l, (uint32_t)slot_size, (uint8_t)req->kind, true)
-                                  : NULL;
+    vkm_bin *bin =
+        slot_size != 0 ? bin_find(tc, l, (uint32_t)slot_size, (uint8_t)req->kind, true) : NULL;
     if (bin == NULL) {
         VkResult res = arena_alloc(tc, l, req, alignment, alloc);
         if (res != VK_SUCCESS)
@@ -1107,8 +1107,10 @@ drop_run(vkm_run *r)
     for (uint32_t i = 0; i < r->slab.nslots; i++)
         live += run_slot_size(r, i) != 0;
     if (live != 0 && vkm_config_api_asserts)
-        fprintf(stderr, "vkmalloc: %u allocation(s) of %u bytes were not freed before the "
-                        "allocator was destroyed\n", live, r->slot_size);
+        fprintf(stderr,
+                "vkmalloc: %u allocation(s) of %u bytes were not freed before the "
+                "allocator was destroyed\n",
+                live, r->slot_size);
     vkm_mutex_lock(&b->lock);
     vkm_tlsf_free(b->tlsf, r->base);
     vkm_mutex_unlock(&b->lock);

@@ -39,10 +39,10 @@
 #include "slab.h"
 #include "thread.h"
 
-#define VKM_TCACHE_BINS 256u          /* open-addressed, power of two */
-#define VKM_TCACHE_ARENA_BINS 16u     /* (list, kind) keys with arenas, linear search */
+#define VKM_TCACHE_BINS 256u      /* open-addressed, power of two */
+#define VKM_TCACHE_ARENA_BINS 16u /* (list, kind) keys with arenas, linear search */
 #define VKM_TCACHE_CTR_PER_CHUNK 64u
-#define VKM_TCACHE_CTR_CHUNKS 64u     /* -> 4096 block lists with per-thread counters */
+#define VKM_TCACHE_CTR_CHUNKS 64u /* -> 4096 block lists with per-thread counters */
 #define VKM_TCACHE_MAX_LISTS (VKM_TCACHE_CTR_PER_CHUNK * VKM_TCACHE_CTR_CHUNKS)
 
 typedef struct vkm_tcache vkm_tcache;
@@ -55,16 +55,16 @@ typedef struct vkm_tcache vkm_tcache;
  *   when it collects the slot, before it clears the bit)
  */
 typedef struct vkm_run {
-    vkm_block_list *list;          /* immutable */
-    vkm_block *block;              /* immutable */
-    VkDeviceSize base;             /* immutable */
-    uint32_t slot_size;            /* immutable */
-    uint8_t kind;                  /* immutable: vkm_range_kind */
-    bool in_abandoned;             /* under abandoned_lock */
-    vkm_atomic_ptr xowner;         /* vkm_tcache *; NULL while abandoned */
-    struct vkm_run *prev, *next;   /* owner's bin list, or the abandoned list */
+    vkm_block_list *list;        /* immutable */
+    vkm_block *block;            /* immutable */
+    VkDeviceSize base;           /* immutable */
+    uint32_t slot_size;          /* immutable */
+    uint8_t kind;                /* immutable: vkm_range_kind */
+    bool in_abandoned;           /* under abandoned_lock */
+    vkm_atomic_ptr xowner;       /* vkm_tcache *; NULL while abandoned */
+    struct vkm_run *prev, *next; /* owner's bin list, or the abandoned list */
     vkm_epoch_entry retire;
-    const vkm_host_alloc *ha;      /* immutable */
+    const vkm_host_alloc *ha; /* immutable */
     vkm_slab slab;
     vkm_atomic_u32 xsize[];
 } vkm_run;
@@ -75,31 +75,31 @@ typedef struct vkm_tcache_counter {
 } vkm_tcache_counter;
 
 typedef struct vkm_bin {
-    vkm_block_list *list;          /* NULL: unused */
+    vkm_block_list *list; /* NULL: unused */
     uint32_t slot_size;
     uint8_t kind;
     uint32_t run_count;
-    uint32_t shift;                /* the next run's size: RUN_START_BYTES << shift */
-    vkm_run *cur;                  /* where allocation looks first */
-    vkm_run *runs;                 /* every run of the bin */
+    uint32_t shift; /* the next run's size: RUN_START_BYTES << shift */
+    vkm_run *cur;   /* where allocation looks first */
+    vkm_run *runs;  /* every run of the bin */
 } vkm_bin;
 
 /* The arenas of one (list, kind) key (arena.h). Owner only. */
 typedef struct vkm_arena_bin {
-    vkm_block_list *list;          /* NULL: unused */
+    vkm_block_list *list; /* NULL: unused */
     uint8_t kind;
-    uint32_t shift;                /* the next arena's size: ARENA_START_BYTES << shift */
-    vkm_arena *cur;                /* where allocation looks first */
-    vkm_arena *arenas;             /* every arena of the key */
+    uint32_t shift;    /* the next arena's size: ARENA_START_BYTES << shift */
+    vkm_arena *cur;    /* where allocation looks first */
+    vkm_arena *arenas; /* every arena of the key */
 } vkm_arena_bin;
 
 struct vkm_tcache {
-    VmaAllocator allocator;        /* immutable */
-    vkm_epoch_record *rec;         /* immutable */
-    bool caching;                  /* immutable: runs are used */
+    VmaAllocator allocator; /* immutable */
+    vkm_epoch_record *rec;  /* immutable */
+    bool caching;           /* immutable: runs are used */
     vkm_tcache *reg_prev, *reg_next;
-    uint64_t cached_bytes;         /* owner; free slot bytes, mirrored into xcached_bytes */
-    uint64_t arena_free;           /* owner; free arena bytes, mirrored into xarena_free */
+    uint64_t cached_bytes; /* owner; free slot bytes, mirrored into xcached_bytes */
+    uint64_t arena_free;   /* owner; free arena bytes, mirrored into xarena_free */
     vkm_atomic_u64 xcached_bytes, xarena_free, xrun_bytes, xrun_count;
     vkm_atomic_u64 xhits, xmisses, xbypasses, xremote_frees;
     vkm_atomic_ptr xchunks[VKM_TCACHE_CTR_CHUNKS]; /* vkm_tcache_counter[64] */
@@ -109,19 +109,19 @@ struct vkm_tcache {
 
 /* Allocator-wide state (VmaAllocator_T::tcs). */
 struct vkm_tcache_shared {
-    vkm_mutex lock;                /* the registry: caches, lists, retired counters */
+    vkm_mutex lock; /* the registry: caches, lists, retired counters */
     vkm_tcache *caches;
     vkm_block_list *lists[VKM_TCACHE_MAX_LISTS]; /* by list id, under lock */
-    uint32_t list_hint;            /* under lock: where the next id search starts */
-    uint64_t retired[5];           /* hits, misses, bypasses, remote frees of exited caches */
+    uint32_t list_hint;                          /* under lock: where the next id search starts */
+    uint64_t retired[5]; /* hits, misses, bypasses, remote frees of exited caches */
     vkm_mutex fallback_lock;
     vkm_tcache *fallback;
     vkm_mutex abandoned_lock;
     vkm_run *abandoned;
-    vkm_atomic_u32 xabandoned;     /* runs in the list, for a lock-free "any?" check */
+    vkm_atomic_u32 xabandoned; /* runs in the list, for a lock-free "any?" check */
     vkm_mutex orphan_lock;
-    vkm_arena *orphans;            /* arenas of exited threads, under orphan_lock */
-    vkm_atomic_u64 xlimit;         /* byte budget of cached free slots per thread */
+    vkm_arena *orphans;    /* arenas of exited threads, under orphan_lock */
+    vkm_atomic_u64 xlimit; /* byte budget of cached free slots per thread */
 };
 
 VkResult vkm_tcache_shared_init(VmaAllocator a);

@@ -30,8 +30,8 @@ expect_disjoint_aligned(VmaAllocator a, const VmaAllocation *x, uint32_t n, VkDe
     for (uint32_t i = 0; i < n; i++)
         for (uint32_t j = i + 1; j < n; j++)
             if (info[i].deviceMemory == info[j].deviceMemory)
-                EXPECT_FALSE(api_ranges_overlap(info[i].offset, info[i].size, info[j].offset,
-                                                info[j].size));
+                EXPECT_FALSE(
+                    api_ranges_overlap(info[i].offset, info[i].size, info[j].offset, info[j].size));
     free(info);
 }
 
@@ -42,7 +42,10 @@ TEST(tcache_many_size_classes_of_one_type_are_all_cached)
     api_fixture *f = api_fixture_setup(NULL);
     VmaAllocator a = f->allocator;
     const uint32_t bits = api_all_types(a);
-    enum { CLASSES = 40, ROUNDS = 24 };
+    enum {
+        CLASSES = 40,
+        ROUNDS = 24
+    };
     static VmaAllocation x[CLASSES * ROUNDS];
     uint32_t n = 0;
     for (uint32_t r = 0; r < ROUNDS; r++) {
@@ -83,7 +86,9 @@ TEST(tcache_aligned_and_large_requests_come_from_arenas)
     api_fixture *f = api_fixture_setup(NULL);
     VmaAllocator a = f->allocator;
     const uint32_t bits = api_all_types(a);
-    enum { N = 96 };
+    enum {
+        N = 96
+    };
     static VmaAllocation small[N], large[N];
     static VkDeviceSize sizes[N];
     VkDeviceSize bytes = 0;
@@ -150,9 +155,9 @@ make_and_exit(void *arg)
     handover *h = arg;
     for (h->n = 0; h->n < 64; h->n++) {
         const uint32_t i = h->n;
-        const VkDeviceSize size = i % 3 == 0   ? 700 * API_KIB + i  /* arena */
-                                  : i % 3 == 1 ? 900 + i            /* arena (aligned) */
-                                               : 3 * API_KIB + i;   /* run */
+        const VkDeviceSize size = i % 3 == 0   ? 700 * API_KIB + i /* arena */
+                                  : i % 3 == 1 ? 900 + i           /* arena (aligned) */
+                                               : 3 * API_KIB + i;  /* run */
         const VkDeviceSize align = i % 3 == 1 ? 64 * API_KIB : 256;
         h->res = api_alloc(h->a, size, align, h->bits, 0, &h->x[i], NULL);
         if (h->res != VK_SUCCESS)
@@ -183,8 +188,8 @@ TEST(tcache_allocations_outlive_their_thread_and_are_freed_elsewhere)
     /* Same classes from this thread while the exited thread's runs are half full. */
     VmaAllocation mine[32];
     for (uint32_t i = 0; i < 32; i++)
-        ASSERT_VK_OK(api_alloc(a, i % 2 ? 3 * API_KIB : 700 * API_KIB, 256, h.bits, 0, &mine[i],
-                               NULL));
+        ASSERT_VK_OK(
+            api_alloc(a, i % 2 ? 3 * API_KIB : 700 * API_KIB, 256, h.bits, 0, &mine[i], NULL));
     VmaAllocation all[64];
     memcpy(all, h.x + 32, sizeof(VmaAllocation) * 32);
     memcpy(all + 32, mine, sizeof(mine));
