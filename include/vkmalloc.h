@@ -63,17 +63,20 @@ VKM_API void vkmSetAssertHandler(PFN_vkmAssertHandler handler, void *user_data);
 /* What one thread's cache holds and did, or (vkmGetAllThreadCacheStatistics) the sum over
  * every thread that has used the allocator, exited threads included for the counters. */
 typedef struct VkmThreadCacheStatistics {
-    /* Bytes of free slots in runs the cache owns (device memory reserved, not allocated). */
+    /* Free bytes in the runs and arenas the cache owns (device memory reserved, not
+     * allocated). Runs hold slots of one size class; arenas (private sub-heaps) hold
+     * larger requests and requests aligned far beyond their size. */
     VkDeviceSize cachedBytes;
-    /* Bytes of every run the cache owns, free and used slots together. */
+    /* Bytes of every run and arena the cache owns, free and used together. */
     VkDeviceSize runBytes;
-    /* Runs the cache owns. */
+    /* Runs and arenas the cache owns. */
     uint32_t runCount;
     /* Threads counted (1 for the calling thread's cache, 0 when it has none). */
     uint32_t threadCount;
-    /* Allocations served from a run without taking any lock. */
+    /* Allocations served from a run without taking any lock, or from an arena under its
+     * owner's lock. */
     uint64_t hits;
-    /* Cacheable allocations that had to reserve a new run from a block first. */
+    /* Cacheable allocations that had to reserve a new run or arena from a block first. */
     uint64_t misses;
     /* Allocations that went around the cache (too large, dedicated, pools, MIN_MEMORY). */
     uint64_t bypasses;
@@ -102,7 +105,9 @@ VKM_API void vkmFlushThreadCache(VmaAllocator allocator);
 
 /* Byte budget of free cached slots per thread (default VKM_DEFAULT_THREAD_CACHE_BYTES).
  * Beyond it, a thread returns empty runs to their blocks as soon as they empty. 0 turns
- * caching of free memory off (runs are returned as soon as they are empty). Takes effect
+ * caching of free memory off (runs are returned as soon as they are empty). A thread
+ * also keeps one empty arena per memory type and resource kind between trims; trimming
+ * returns it when it does not fit the budget. Takes effect
  * for every thread at its next allocation; vmaSetCurrentFrameIndex and
  * vkmFlushThreadCache trim to it. Returns VK_ERROR_VALIDATION_FAILED_EXT for a null
  * allocator. */
