@@ -35,6 +35,10 @@ static unsigned arena_next;              /* under arenas_lock: round-robin */
 static pthread_key_t tcache_key;
 static _Thread_local unsigned thread_tcache; /* 0: none yet; else index + 1 */
 static _Thread_local unsigned thread_arena;  /* 0: none yet; else index + 1 */
+/* MALLOCX_ARENA | MALLOCX_TCACHE of this thread once both are known (never 0 then: both
+ * macros encode index + 1 or more), so the common call is one thread-local load instead
+ * of three plus the composition. 0: not computed, or the explicit tcache is gone. */
+static _Thread_local int thread_flags;
 
 static void
 tcache_destroy(void *p)
@@ -43,8 +47,10 @@ tcache_destroy(void *p)
     /* Other key destructors (our thread-cache exit hook) may run after this one and
      * still free metadata: they must not use the destroyed tcache. A later allocation
      * makes a new one and sets the key again, so pthreads calls us once more for it. */
-    if (thread_tcache == idx + 1u)
+    if (thread_tcache == idx + 1u) {
         thread_tcache = 0;
+        thread_flags = 0;
+    }
     mallctl("tcache.destroy", NULL, NULL, &idx, sizeof(idx));
 }
 
@@ -81,11 +87,10 @@ my_arena(void)
 }
 
 static int
-jemalloc_flags(size_t align)
+thread_flags_slow(void)
 {
-    int flags = align > 16 ? MALLOCX_ALIGN(align) : 0;
     if (!arena_ok)
-        return flags;
+        return 0;
     if (thread_tcache == 0) {
         unsigned idx;
         size_t sz = sizeof(idx);
@@ -94,9 +99,21 @@ jemalloc_flags(size_t align)
             pthread_setspecific(tcache_key, (void *)(uintptr_t)thread_tcache);
         }
     }
-    flags |= (int)MALLOCX_ARENA(my_arena());
-    flags |= thread_tcache ? (int)MALLOCX_TCACHE(thread_tcache - 1u) : MALLOCX_TCACHE_NONE;
+    int flags = (int)MALLOCX_ARENA(my_arena());
+    if (thread_tcache == 0)
+        return flags | MALLOCX_TCACHE_NONE; /* retried on the next call */
+    flags |= (int)MALLOCX_TCACHE(thread_tcache - 1u);
+    thread_flags = flags;
     return flags;
+}
+
+static inline int
+jemalloc_flags(size_t align)
+{
+    int flags = thread_flags;
+    if (VKM_UNLIKELY(flags == 0))
+        flags = thread_flags_slow();
+    return align > 16 ? flags | MALLOCX_ALIGN(align) : flags;
 }
 #endif
 
