@@ -458,26 +458,28 @@ vkm_allocator_alloc(VmaAllocator a, const VmaAllocationCreateInfo *ci,
         return res;
     }
 
-    vkm_memtype_request mreq = {
+    /* The caller's create info, not one with the flags normalised above: selection reads
+     * the flags only for AUTO usages, and only their HOST_ACCESS bits, which the
+     * normalisation leaves alone. */
+    const vkm_memtype_request mreq = {
         .ci = ci,
         .resource = dedicated_buffer != VK_NULL_HANDLE || kind == VKM_RANGE_BUFFER
                         ? VKM_RESOURCE_BUFFER
-                        : (dedicated_image != VK_NULL_HANDLE || kind >= VKM_RANGE_IMAGE_UNKNOWN)
-                              ? VKM_RESOURCE_IMAGE
-                              : VKM_RESOURCE_NONE,
+                    : (dedicated_image != VK_NULL_HANDLE || kind >= VKM_RANGE_IMAGE_UNKNOWN)
+                        ? VKM_RESOURCE_IMAGE
+                        : VKM_RESOURCE_NONE,
         .buffer_or_image_usage = buffer_image_usage,
     };
-    VmaAllocationCreateInfo final_ci = *ci;
-    final_ci.flags = req.flags;
-    mreq.ci = &final_ci;
-    uint32_t types[VK_MAX_MEMORY_TYPES];
-    uint32_t n = vkm_memtype_candidates(&a->mt, mr->memoryTypeBits, &mreq, types);
+    vkm_memtype_list scratch;
+    const vkm_memtype_list *types =
+        vkm_memtype_candidates_cached(&a->mt, &a->mt_cache, mr->memoryTypeBits, &mreq, &scratch);
+    const uint32_t n = types->count;
     if (n == 0)
         return VK_ERROR_FEATURE_NOT_PRESENT;
     VkResult first_error = VK_SUCCESS;
     vkm_tcache *tc = vkm_tcache_enter(a);
     for (uint32_t i = 0; i < n; i++) {
-        res = alloc_of_type(a, tc, NULL, types[i], &req, count, out);
+        res = alloc_of_type(a, tc, NULL, types->types[i], &req, count, out);
         if (res == VK_SUCCESS || res == VK_ERROR_OUT_OF_HOST_MEMORY)
             break;
         if (first_error == VK_SUCCESS && res != VK_ERROR_OUT_OF_DEVICE_MEMORY)
