@@ -8,7 +8,6 @@
 #include "stats.h"
 #include "tcache.h"
 
-#include <string.h>
 
 static const VmaAllocationCreateFlags host_access_bits =
     VMA_ALLOCATION_CREATE_HOST_ACCESS_SEQUENTIAL_WRITE_BIT |
@@ -247,7 +246,11 @@ alloc_block_one(VmaAllocator a, vkm_tcache *tc, vkm_block_list *l, const vkm_all
 static void
 free_block_one(VmaAllocator a, vkm_tcache *tc, vkm_block_list *l, VmaAllocation alloc)
 {
-    uint32_t maps = vkm_atomic_exchange_u32_acq_rel(&alloc->xmap_count, 0);
+    /* Nobody may map an allocation while it is freed (VMA's contract), so a count of 0
+     * stays 0: the plain load spares the common unmapped free a locked exchange. */
+    uint32_t maps = vkm_atomic_load_u32_relaxed(&alloc->xmap_count);
+    if (maps != 0)
+        maps = vkm_atomic_exchange_u32_acq_rel(&alloc->xmap_count, 0);
     if (maps != 0)
         vkm_block_unmap(alloc->u.b.block, a->device, &a->funcs.vk, maps);
     if (alloc->u.b.run != NULL)
@@ -322,43 +325,48 @@ static VkResult
 alloc_of_type(VmaAllocator a, vkm_tcache *tc, VmaPool pool, uint32_t type,
               const vkm_alloc_request *in, size_t count, VmaAllocation *out)
 {
-    vkm_alloc_request req = *in;
-    const VkMemoryPropertyFlags props = a->mem_props.memoryTypes[type].propertyFlags;
-    if (!(props & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT))
-        req.flags &= ~(VmaAllocationCreateFlags)VMA_ALLOCATION_CREATE_MAPPED_BIT;
-    const bool within_budget = (req.flags & VMA_ALLOCATION_CREATE_WITHIN_BUDGET_BIT) != 0;
+    /* MAPPED_BIT means nothing in a type that cannot be mapped (VMA ignores it): drop it
+     * for this type. The copy is made only then. */
+    const vkm_alloc_request *req = in;
+    vkm_alloc_request unmapped;
+    if ((in->flags & VMA_ALLOCATION_CREATE_MAPPED_BIT) &&
+        !(a->mem_props.memoryTypes[type].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)) {
+        unmapped = *in;
+        unmapped.flags &= ~(VmaAllocationCreateFlags)VMA_ALLOCATION_CREATE_MAPPED_BIT;
+        req = &unmapped;
+    }
+    const bool within_budget = (req->flags & VMA_ALLOCATION_CREATE_WITHIN_BUDGET_BIT) != 0;
     vkm_block_list *list = list_of(a, pool, type);
 
-    if (req.flags & VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT) {
-        if (within_budget && !fits_budget(a, type, req.size * count))
+    if (req->flags & VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT) {
+        if (within_budget && !fits_budget(a, type, req->size * count))
             return VK_ERROR_OUT_OF_DEVICE_MEMORY;
-        return alloc_pages(a, tc, pool, type, &req, true, count, out);
+        return alloc_pages(a, tc, pool, type, req, true, count, out);
     }
 
-    const bool can_dedicated = !(req.flags & VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT) &&
+    const bool can_dedicated = !(req->flags & VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT) &&
                                (pool == NULL || !list->p.explicit_block_size);
-    bool prefer = req.dedicated_preferred;
+    bool prefer = false;
     if (can_dedicated) {
-        if (req.size > list->p.preferred_block_size / 2)
-            prefer = true;
+        prefer = req->dedicated_preferred || req->size > list->p.preferred_block_size / 2;
         /* Close to maxMemoryAllocationCount, stop spending VkDeviceMemory objects on
-         * single resources. */
+         * single resources. (Read only when it matters: the count is allocator-wide.) */
         const uint32_t max_count = a->pd_props.limits.maxMemoryAllocationCount;
-        if (max_count < UINT32_MAX / 4 &&
+        if (prefer && max_count < UINT32_MAX / 4 &&
             vkm_atomic_load_u32_relaxed(&a->xdevice_memory_count) > max_count / 4 * 3)
             prefer = false;
-        if (prefer && (!within_budget || fits_budget(a, type, req.size * count))) {
-            if (alloc_pages(a, tc, pool, type, &req, true, count, out) == VK_SUCCESS)
+        if (prefer && (!within_budget || fits_budget(a, type, req->size * count))) {
+            if (alloc_pages(a, tc, pool, type, req, true, count, out) == VK_SUCCESS)
                 return VK_SUCCESS;
         }
     }
-    VkResult res = alloc_pages(a, tc, pool, type, &req, false, count, out);
+    VkResult res = alloc_pages(a, tc, pool, type, req, false, count, out);
     if (res == VK_SUCCESS || res == VK_ERROR_OUT_OF_HOST_MEMORY)
         return res;
     if (can_dedicated && !prefer) {
-        if (within_budget && !fits_budget(a, type, req.size * count))
+        if (within_budget && !fits_budget(a, type, req->size * count))
             return VK_ERROR_OUT_OF_DEVICE_MEMORY;
-        res = alloc_pages(a, tc, pool, type, &req, true, count, out);
+        res = alloc_pages(a, tc, pool, type, req, true, count, out);
     }
     return res;
 }
@@ -401,7 +409,9 @@ vkm_allocator_alloc(VmaAllocator a, const VmaAllocationCreateInfo *ci,
                     VkFlags buffer_image_usage, vkm_range_kind kind, size_t count,
                     VmaAllocation *out)
 {
-    memset(out, 0, sizeof(*out) * count);
+    out[0] = VK_NULL_HANDLE; /* count >= 1; only vmaAllocateMemoryPages passes more */
+    for (size_t i = 1; i < count; i++)
+        out[i] = VK_NULL_HANDLE;
     if (mr->size == 0)
         return VK_ERROR_INITIALIZATION_FAILED; /* VMA's code for a zero-sized request */
     /* VMA accepts alignment 0 (no requirement beyond the memory type's own). */
