@@ -95,7 +95,9 @@ vkm_allocator_free_device_memory(VmaAllocator a, uint32_t memory_type, VkDeviceS
 /* ------------------------------------------------------------------------------------ */
 /* Dedicated allocations                                                                 */
 
-static VkResult
+/* Out of line: it makes a VkDeviceMemory, which dwarfs a call, and inlined it would
+ * burden alloc_pages' block path with its frame. */
+static VKM_NOINLINE VkResult
 alloc_dedicated_one(VmaAllocator a, VmaPool pool, uint32_t type, const vkm_alloc_request *req,
                     VmaAllocation alloc)
 {
@@ -376,9 +378,13 @@ check_create_info(VmaAllocator a, const VmaAllocationCreateInfo *ci, bool has_re
 {
     VkResult bad = VK_ERROR_VALIDATION_FAILED_EXT;
     const VmaAllocationCreateFlags f = ci->flags;
-    VkResult res = vkm_memtype_check_flags(ci);
-    if (res != VK_SUCCESS)
-        return res;
+    /* Each contract vkm_memtype_check_flags checks involves one of these flags. */
+    if (f & (host_access_bits | VMA_ALLOCATION_CREATE_HOST_ACCESS_ALLOW_TRANSFER_INSTEAD_BIT |
+             VMA_ALLOCATION_CREATE_MAPPED_BIT)) {
+        VkResult res = vkm_memtype_check_flags(ci);
+        if (res != VK_SUCCESS)
+            return res;
+    }
     if (is_auto_usage(ci->usage) && ci->pool == VK_NULL_HANDLE && !has_resource_info) {
         vkm_api_assert(false, "pCreateInfo->usage: VMA_MEMORY_USAGE_AUTO* needs buffer or "
                               "image information (use vmaCreateBuffer/Image or "
