@@ -67,10 +67,13 @@ typedef struct magazine {
 
 static _Thread_local magazine mags[MAG_CLASSES]; /* this thread's only */
 
+/* The magazine for a block of `size` bytes aligned to `align`, or NULL. Blocks go in
+ * only while the thread has its tcache (thread_flags != 0; the destructor empties the
+ * magazines when it goes), so taking one out needs no such check. */
 static inline magazine *
 mag_of(size_t size, size_t align)
 {
-    if (align > 16 || size < MAG_MIN_SIZE || size > MAG_MAX_SIZE || thread_flags == 0)
+    if (align > 16 || size < MAG_MIN_SIZE || size > MAG_MAX_SIZE)
         return NULL;
     return &mags[(size - 1) / 16 - 1];
 }
@@ -190,11 +193,10 @@ vkm_host_alloc_alloc(const vkm_host_alloc *ha, size_t size, size_t align)
         return ha->callbacks.pfnAllocation(ha->callbacks.pUserData, size, align,
                                            VK_SYSTEM_ALLOCATION_SCOPE_OBJECT);
 #if VKM_HOST_ALLOC_JEMALLOC
-    const int flags = jemalloc_flags(align); /* first: makes the thread's tcache */
     magazine *m = mag_of(size, align);
     if (m != NULL && m->count > 0)
         return m->blocks[--m->count];
-    return mallocx(size, flags);
+    return mallocx(size, jemalloc_flags(align));
 #else
     void *p = NULL;
     if (posix_memalign(&p, align, size) != 0)
@@ -228,16 +230,18 @@ vkm_host_alloc_free_aligned(const vkm_host_alloc *ha, void *ptr, size_t size, si
 #if VKM_HOST_ALLOC_JEMALLOC
     /* Sized free: jemalloc skips the size lookup. The flags must name the alignment the
      * block was allocated with; debug builds check the size against jemalloc's own. */
-    const int flags = jemalloc_flags(align < 16 ? 16 : align);
-    if (vkm_config_internal_asserts && nallocx(size, flags) != sallocx(ptr, flags))
+    if (align < 16)
+        align = 16;
+    if (vkm_config_internal_asserts &&
+        nallocx(size, jemalloc_flags(align)) != sallocx(ptr, jemalloc_flags(align)))
         vkm_assert_failed("nallocx(size) == sallocx(ptr)", "sized free of a wrong size",
                           __FILE__, __LINE__, false);
     magazine *m = mag_of(size, align);
-    if (m != NULL && m->count < MAG_DEPTH) {
+    if (m != NULL && m->count < MAG_DEPTH && thread_flags != 0) {
         m->blocks[m->count++] = ptr;
         return;
     }
-    sdallocx(ptr, size, flags);
+    sdallocx(ptr, size, jemalloc_flags(align));
 #else
     VKM_UNUSED(size);
     VKM_UNUSED(align);
