@@ -8,7 +8,6 @@
 #include "stats.h"
 #include "tcache.h"
 
-
 static const VmaAllocationCreateFlags host_access_bits =
     VMA_ALLOCATION_CREATE_HOST_ACCESS_SEQUENTIAL_WRITE_BIT |
     VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT;
