@@ -253,9 +253,12 @@ consumer_thread(vkm_wl_thread *t, handoff_state *s, uint32_t c)
     atomic_fetch_add_explicit(&s->xconsumers_done, 1, memory_order_relaxed);
     vkm_wl_quiesce(t);
 
-    /* Untimed: every producer has quiesced, so nothing more arrives. */
+    /* Untimed: every producer has quiesced, so nothing more arrives. consume() stops at
+     * the tail it saw last and looks again only once it gets there: call it until a
+     * ring reads empty, or what was pushed after that look is never freed. */
     for (uint32_t p = 0; p < producers; p++)
-        (void)consume(t, &s->rings[p * stride + c], UINT32_MAX);
+        while (consume(t, &s->rings[p * stride + c], UINT32_MAX) != 0) {
+        }
 }
 
 static void

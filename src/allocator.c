@@ -8,8 +8,6 @@
 #include "stats.h"
 #include "tcache.h"
 
-#include <string.h>
-
 static const VmaAllocationCreateFlags host_access_bits =
     VMA_ALLOCATION_CREATE_HOST_ACCESS_SEQUENTIAL_WRITE_BIT |
     VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT;
@@ -96,7 +94,9 @@ vkm_allocator_free_device_memory(VmaAllocator a, uint32_t memory_type, VkDeviceS
 /* ------------------------------------------------------------------------------------ */
 /* Dedicated allocations                                                                 */
 
-static VkResult
+/* Out of line: it makes a VkDeviceMemory, which dwarfs a call, and inlined it would
+ * burden alloc_pages' block path with its frame. */
+static VKM_NOINLINE VkResult
 alloc_dedicated_one(VmaAllocator a, VmaPool pool, uint32_t type, const vkm_alloc_request *req,
                     VmaAllocation alloc)
 {
@@ -247,13 +247,14 @@ alloc_block_one(VmaAllocator a, vkm_tcache *tc, vkm_block_list *l, const vkm_all
 static void
 free_block_one(VmaAllocator a, vkm_tcache *tc, vkm_block_list *l, VmaAllocation alloc)
 {
-    /* A load first: most allocations are not mapped, and a free from another thread
-     * should not write the allocation's lines for nothing. */
-    if (vkm_atomic_load_u32_relaxed(&alloc->xmap_count) != 0) {
-        uint32_t maps = vkm_atomic_exchange_u32_acq_rel(&alloc->xmap_count, 0);
-        if (maps != 0)
-            vkm_block_unmap(alloc->u.b.block, a->device, &a->funcs.vk, maps);
-    }
+    /* Nobody may map an allocation while it is freed (VMA's contract), so a count of 0
+     * stays 0: the plain load spares the common unmapped free a locked exchange (and a
+     * free from another thread a write to the allocation's line). */
+    uint32_t maps = vkm_atomic_load_u32_relaxed(&alloc->xmap_count);
+    if (maps != 0)
+        maps = vkm_atomic_exchange_u32_acq_rel(&alloc->xmap_count, 0);
+    if (maps != 0)
+        vkm_block_unmap(alloc->u.b.block, a->device, &a->funcs.vk, maps);
     if (alloc->u.b.cached != NULL)
         vkm_tcache_free(tc, alloc);
     else
@@ -326,43 +327,48 @@ static VkResult
 alloc_of_type(VmaAllocator a, vkm_tcache *tc, VmaPool pool, uint32_t type,
               const vkm_alloc_request *in, size_t count, VmaAllocation *out)
 {
-    vkm_alloc_request req = *in;
-    const VkMemoryPropertyFlags props = a->mem_props.memoryTypes[type].propertyFlags;
-    if (!(props & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT))
-        req.flags &= ~(VmaAllocationCreateFlags)VMA_ALLOCATION_CREATE_MAPPED_BIT;
-    const bool within_budget = (req.flags & VMA_ALLOCATION_CREATE_WITHIN_BUDGET_BIT) != 0;
+    /* MAPPED_BIT means nothing in a type that cannot be mapped (VMA ignores it): drop it
+     * for this type. The copy is made only then. */
+    const vkm_alloc_request *req = in;
+    vkm_alloc_request unmapped;
+    if ((in->flags & VMA_ALLOCATION_CREATE_MAPPED_BIT) &&
+        !(a->mem_props.memoryTypes[type].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)) {
+        unmapped = *in;
+        unmapped.flags &= ~(VmaAllocationCreateFlags)VMA_ALLOCATION_CREATE_MAPPED_BIT;
+        req = &unmapped;
+    }
+    const bool within_budget = (req->flags & VMA_ALLOCATION_CREATE_WITHIN_BUDGET_BIT) != 0;
     vkm_block_list *list = list_of(a, pool, type);
 
-    if (req.flags & VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT) {
-        if (within_budget && !fits_budget(a, type, req.size * count))
+    if (req->flags & VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT) {
+        if (within_budget && !fits_budget(a, type, req->size * count))
             return VK_ERROR_OUT_OF_DEVICE_MEMORY;
-        return alloc_pages(a, tc, pool, type, &req, true, count, out);
+        return alloc_pages(a, tc, pool, type, req, true, count, out);
     }
 
-    const bool can_dedicated = !(req.flags & VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT) &&
+    const bool can_dedicated = !(req->flags & VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT) &&
                                (pool == NULL || !list->p.explicit_block_size);
-    bool prefer = req.dedicated_preferred;
+    bool prefer = false;
     if (can_dedicated) {
-        if (req.size > list->p.preferred_block_size / 2)
-            prefer = true;
+        prefer = req->dedicated_preferred || req->size > list->p.preferred_block_size / 2;
         /* Close to maxMemoryAllocationCount, stop spending VkDeviceMemory objects on
-         * single resources. */
+         * single resources. (Read only when it matters: the count is allocator-wide.) */
         const uint32_t max_count = a->pd_props.limits.maxMemoryAllocationCount;
-        if (max_count < UINT32_MAX / 4 &&
+        if (prefer && max_count < UINT32_MAX / 4 &&
             vkm_atomic_load_u32_relaxed(&a->xdevice_memory_count) > max_count / 4 * 3)
             prefer = false;
-        if (prefer && (!within_budget || fits_budget(a, type, req.size * count))) {
-            if (alloc_pages(a, tc, pool, type, &req, true, count, out) == VK_SUCCESS)
+        if (prefer && (!within_budget || fits_budget(a, type, req->size * count))) {
+            if (alloc_pages(a, tc, pool, type, req, true, count, out) == VK_SUCCESS)
                 return VK_SUCCESS;
         }
     }
-    VkResult res = alloc_pages(a, tc, pool, type, &req, false, count, out);
+    VkResult res = alloc_pages(a, tc, pool, type, req, false, count, out);
     if (res == VK_SUCCESS || res == VK_ERROR_OUT_OF_HOST_MEMORY)
         return res;
     if (can_dedicated && !prefer) {
-        if (within_budget && !fits_budget(a, type, req.size * count))
+        if (within_budget && !fits_budget(a, type, req->size * count))
             return VK_ERROR_OUT_OF_DEVICE_MEMORY;
-        res = alloc_pages(a, tc, pool, type, &req, true, count, out);
+        res = alloc_pages(a, tc, pool, type, req, true, count, out);
     }
     return res;
 }
@@ -372,9 +378,13 @@ check_create_info(VmaAllocator a, const VmaAllocationCreateInfo *ci, bool has_re
 {
     VkResult bad = VK_ERROR_VALIDATION_FAILED_EXT;
     const VmaAllocationCreateFlags f = ci->flags;
-    VkResult res = vkm_memtype_check_flags(ci);
-    if (res != VK_SUCCESS)
-        return res;
+    /* Each contract vkm_memtype_check_flags checks involves one of these flags. */
+    if (f & (host_access_bits | VMA_ALLOCATION_CREATE_HOST_ACCESS_ALLOW_TRANSFER_INSTEAD_BIT |
+             VMA_ALLOCATION_CREATE_MAPPED_BIT)) {
+        VkResult res = vkm_memtype_check_flags(ci);
+        if (res != VK_SUCCESS)
+            return res;
+    }
     if (is_auto_usage(ci->usage) && ci->pool == VK_NULL_HANDLE && !has_resource_info) {
         vkm_api_assert(false, "pCreateInfo->usage: VMA_MEMORY_USAGE_AUTO* needs buffer or "
                               "image information (use vmaCreateBuffer/Image or "
@@ -405,7 +415,9 @@ vkm_allocator_alloc(VmaAllocator a, const VmaAllocationCreateInfo *ci,
                     VkFlags buffer_image_usage, vkm_range_kind kind, size_t count,
                     VmaAllocation *out)
 {
-    memset(out, 0, sizeof(*out) * count);
+    out[0] = VK_NULL_HANDLE; /* count >= 1; only vmaAllocateMemoryPages passes more */
+    for (size_t i = 1; i < count; i++)
+        out[i] = VK_NULL_HANDLE;
     if (mr->size == 0)
         return VK_ERROR_INITIALIZATION_FAILED; /* VMA's code for a zero-sized request */
     /* VMA accepts alignment 0 (no requirement beyond the memory type's own). */
@@ -462,7 +474,10 @@ vkm_allocator_alloc(VmaAllocator a, const VmaAllocationCreateInfo *ci,
         return res;
     }
 
-    vkm_memtype_request mreq = {
+    /* The caller's create info, not one with the flags normalised above: selection reads
+     * the flags only for AUTO usages, and only their HOST_ACCESS bits, which the
+     * normalisation leaves alone. */
+    const vkm_memtype_request mreq = {
         .ci = ci,
         .resource = dedicated_buffer != VK_NULL_HANDLE || kind == VKM_RANGE_BUFFER
                         ? VKM_RESOURCE_BUFFER
@@ -471,17 +486,16 @@ vkm_allocator_alloc(VmaAllocator a, const VmaAllocationCreateInfo *ci,
                         : VKM_RESOURCE_NONE,
         .buffer_or_image_usage = buffer_image_usage,
     };
-    VmaAllocationCreateInfo final_ci = *ci;
-    final_ci.flags = req.flags;
-    mreq.ci = &final_ci;
-    uint32_t types[VK_MAX_MEMORY_TYPES];
-    uint32_t n = vkm_memtype_candidates(&a->mt, mr->memoryTypeBits, &mreq, types);
+    vkm_memtype_list scratch;
+    const vkm_memtype_list *types =
+        vkm_memtype_candidates_cached(&a->mt, &a->mt_cache, mr->memoryTypeBits, &mreq, &scratch);
+    const uint32_t n = types->count;
     if (n == 0)
         return VK_ERROR_FEATURE_NOT_PRESENT;
     VkResult first_error = VK_SUCCESS;
     vkm_tcache *tc = vkm_tcache_enter(a);
     for (uint32_t i = 0; i < n; i++) {
-        res = alloc_of_type(a, tc, NULL, types[i], &req, count, out);
+        res = alloc_of_type(a, tc, NULL, types->types[i], &req, count, out);
         if (res == VK_SUCCESS || res == VK_ERROR_OUT_OF_HOST_MEMORY)
             break;
         if (first_error == VK_SUCCESS && res != VK_ERROR_OUT_OF_DEVICE_MEMORY)

@@ -66,6 +66,7 @@ struct VmaAllocator_T {
     VkPhysicalDeviceProperties pd_props;
     VkPhysicalDeviceMemoryProperties mem_props; /* heap sizes after pHeapSizeLimit */
     vkm_memtype_info mt;
+    vkm_memtype_cache mt_cache;                   /* any thread: candidate lists (memtype.h) */
     VkDeviceSize heap_limit[VK_MAX_MEMORY_HEAPS]; /* 0: no pHeapSizeLimit for the heap */
     VkDeviceSize preferred_large_heap_block_size;
     VmaDeviceMemoryCallbacks dm_callbacks;

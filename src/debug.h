@@ -38,6 +38,8 @@ void vkm_assert_failed(const char *expr, const char *msg, const char *file, int 
 
 #define VKM_LIKELY(x) __builtin_expect(!!(x), 1)
 #define VKM_UNLIKELY(x) __builtin_expect(!!(x), 0)
+/* Keeps a slow path out of its caller, so the fast path's frame stays small. */
+#define VKM_NOINLINE __attribute__((noinline))
 
 /* Caller contract check. `msg` names the argument, e.g. "allocator must not be null". */
 #define vkm_api_assert(expr, msg)                                                  \

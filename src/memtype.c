@@ -253,6 +253,104 @@ vkm_memtype_candidates(const vkm_memtype_info *mi, uint32_t memory_type_bits,
     return n;
 }
 
+/* ------------------------------------------------------------------------------------ */
+/* Candidate cache (memtype.h)                                                           */
+
+enum {
+    ENTRY_EMPTY = 0,
+    ENTRY_CLAIMED = 1,
+    ENTRY_READY = 2
+};
+
+/* Everything of the request that derive_prefs() and usable_bits() read, normalised so
+ * that requests they cannot tell apart share a key: the flags and the resource usage
+ * only matter to the AUTO usages. */
+static vkm_memtype_key
+cache_key(const vkm_memtype_info *mi, uint32_t memory_type_bits, const vkm_memtype_request *req)
+{
+    const VmaAllocationCreateInfo *ci = req->ci;
+    vkm_memtype_key k = {
+        .bits = usable_bits(mi, memory_type_bits, ci),
+        .usage = (uint32_t)ci->usage,
+        .required = ci->requiredFlags,
+        .preferred = ci->preferredFlags,
+        .extra = 0,
+    };
+    if (is_auto_usage(ci->usage)) {
+        const VkFlags64 usage = req->resource == VKM_RESOURCE_NONE ? 0 : req->buffer_or_image_usage;
+        _Static_assert(((HOST_ACCESS_ANY | TRANSFER_INSTEAD) & 3u) == 0, "extra bits overlap");
+        k.extra = (ci->flags & (HOST_ACCESS_ANY | TRANSFER_INSTEAD)) | (usage != 0 ? 1u : 0u) |
+                  ((usage & ~TRANSFER_ONLY_USAGE) != 0 ? 2u : 0u);
+    }
+    return k;
+}
+
+static bool
+key_equal(const vkm_memtype_key *a, const vkm_memtype_key *b)
+{
+    return ((a->bits ^ b->bits) | (a->usage ^ b->usage) | (a->required ^ b->required) |
+            (a->preferred ^ b->preferred) | (a->extra ^ b->extra)) == 0;
+}
+
+static uint32_t
+key_slot(const vkm_memtype_key *k)
+{
+    uint64_t h = ((uint64_t)k->bits << 32 | k->usage) * 0x9E3779B97F4A7C15ull;
+    h ^= ((uint64_t)k->required << 32 | k->preferred) * 0xC2B2AE3D27D4EB4Full;
+    h ^= (uint64_t)k->extra * 0x165667B19E3779F9ull;
+    return (uint32_t)(h >> 40);
+}
+
+/* The miss: compute into `scratch`, and keep the answer in `empty` (an EMPTY entry of
+ * the key's probe sequence, or NULL) if this thread wins it. */
+static VKM_NOINLINE const vkm_memtype_list *
+cache_fill(const vkm_memtype_info *mi, vkm_memtype_cache_entry *empty, const vkm_memtype_key *key,
+           uint32_t memory_type_bits, const vkm_memtype_request *req, vkm_memtype_list *scratch)
+{
+    uint32_t types[VK_MAX_MEMORY_TYPES];
+    const uint32_t n = vkm_memtype_candidates(mi, memory_type_bits, req, types);
+    scratch->count = n;
+    for (uint32_t i = 0; i < n; i++)
+        scratch->types[i] = (uint8_t)types[i];
+    uint32_t expected = ENTRY_EMPTY;
+    if (n == 0 || empty == NULL ||
+        !vkm_atomic_cas_u32_relaxed(&empty->xstate, &expected, ENTRY_CLAIMED))
+        return scratch; /* nothing to keep, no room, or another thread took the entry */
+    /* The claim gives this thread the entry alone: no reader looks inside before READY. */
+    empty->key = *key;
+    empty->list = *scratch;
+    /* release: pairs with the acquire in the lookup below */
+    vkm_atomic_store_u32_release(&empty->xstate, ENTRY_READY);
+    return &empty->list;
+}
+
+const vkm_memtype_list *
+vkm_memtype_candidates_cached(const vkm_memtype_info *mi, vkm_memtype_cache *c,
+                              uint32_t memory_type_bits, const vkm_memtype_request *req,
+                              vkm_memtype_list *scratch)
+{
+    const vkm_memtype_key key = cache_key(mi, memory_type_bits, req);
+    const uint32_t h = key_slot(&key);
+    vkm_memtype_cache_entry *empty = NULL;
+    for (uint32_t i = 0; i < VKM_MEMTYPE_CACHE_PROBES; i++) {
+        vkm_memtype_cache_entry *e = &c->e[(h + i) & (VKM_MEMTYPE_CACHE_ENTRIES - 1)];
+        /* acquire: pairs with the release in cache_fill, so key and list are complete
+         * when READY is seen */
+        const uint32_t st = vkm_atomic_load_u32_acquire(&e->xstate);
+        if (st == ENTRY_READY) {
+            if (key_equal(&e->key, &key))
+                return &e->list;
+        } else if (st == ENTRY_EMPTY) {
+            /* Entries are filled in probe order and never emptied: the key is not
+             * further on (unless another thread is filling this entry for it now). */
+            empty = e;
+            break;
+        }
+        /* CLAIMED: being filled by another thread, perhaps for this key; skip it */
+    }
+    return cache_fill(mi, empty, &key, memory_type_bits, req, scratch);
+}
+
 VkResult
 vkm_memtype_find(const vkm_memtype_info *mi, uint32_t memory_type_bits,
                  const vkm_memtype_request *req, uint32_t *out_type_index)

@@ -45,6 +45,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "atomics.h"
 #include "common.h"
 
 typedef struct vkm_memtype_info { /* built once per allocator, immutable afterwards */
@@ -91,6 +92,55 @@ VkResult vkm_memtype_find(const vkm_memtype_info *mi, uint32_t memory_type_bits,
 uint32_t vkm_memtype_candidates(const vkm_memtype_info *mi, uint32_t memory_type_bits,
                                 const vkm_memtype_request *req,
                                 uint32_t out_types[VK_MAX_MEMORY_TYPES]);
+
+/*
+ * The candidate cache. vkm_memtype_candidates() depends on the immutable layout and on
+ * the request alone - never on budgets or on what is allocated - so the answer for a
+ * request can be kept. What of the request counts is the key: the usable type bits,
+ * usage, required and preferred flags, and for the AUTO usages the host-access flags and
+ * what the resource usage says (known at all; anything besides transfer). Two requests
+ * with equal keys get equal lists from vkm_memtype_candidates().
+ *
+ * One cache per allocator (VmaAllocator_T::mt_cache), read by every thread without a
+ * lock: an entry goes EMPTY -> CLAIMED -> READY exactly once (the claiming thread writes
+ * key and list, then publishes), and is never changed or removed while the allocator
+ * lives. So a lookup only reads shared lines; a miss writes one entry once. A full probe
+ * sequence simply stops caching new keys. Failed selections are never cached: their
+ * debug asserts fire on every call, as before.
+ */
+#define VKM_MEMTYPE_CACHE_ENTRIES 64u /* power of two */
+#define VKM_MEMTYPE_CACHE_PROBES 8u
+
+typedef struct vkm_memtype_list {
+    uint32_t count;
+    uint8_t types[VK_MAX_MEMORY_TYPES]; /* best first, as vkm_memtype_candidates */
+} vkm_memtype_list;
+
+typedef struct vkm_memtype_key {
+    uint32_t bits;  /* usable types: resource bits & global bits & ci->memoryTypeBits */
+    uint32_t usage; /* VmaMemoryUsage */
+    uint32_t required, preferred;
+    uint32_t extra; /* AUTO usages only: HOST_ACCESS_* flags | resource-usage bits */
+} vkm_memtype_key;
+
+typedef struct vkm_memtype_cache_entry {
+    _Alignas(VKM_CACHE_LINE) vkm_atomic_u32 xstate; /* any thread: EMPTY/CLAIMED/READY */
+    vkm_memtype_key key;   /* written by the claiming thread before READY, then immutable */
+    vkm_memtype_list list; /* likewise */
+} vkm_memtype_cache_entry;
+
+typedef struct vkm_memtype_cache { /* zero-initialised: every entry EMPTY */
+    vkm_memtype_cache_entry e[VKM_MEMTYPE_CACHE_ENTRIES];
+} vkm_memtype_cache;
+
+/* vkm_memtype_candidates() through cache `c` (thread-safe): the list for the request,
+ * either a cache entry (valid while the allocator lives, never changes) or `scratch`
+ * filled in. count 0 where vkm_memtype_candidates returns 0. */
+const vkm_memtype_list *vkm_memtype_candidates_cached(const vkm_memtype_info *mi,
+                                                      vkm_memtype_cache *c,
+                                                      uint32_t memory_type_bits,
+                                                      const vkm_memtype_request *req,
+                                                      vkm_memtype_list *scratch);
 
 /* Flag contracts VMA asserts on the allocation path (not in vmaFindMemoryTypeIndex*):
  *  - HOST_ACCESS_SEQUENTIAL_WRITE together with HOST_ACCESS_RANDOM;

@@ -5,16 +5,8 @@
 #include <pthread.h>
 #include <string.h>
 
-typedef struct slot {
-    const void *owner;
-    uint64_t gen;
-    void *data;
-    vkm_thread_exit_fn *exit_fn;
-} slot;
-
-/* The calling thread's slots: touched only by this thread, except that the exit hook
- * reads them on the same thread. */
-static _Thread_local slot slots[VKM_THREAD_SLOTS];
+/* The calling thread's slots (thread.h). */
+_Thread_local vkm_thread_slot vkm_thread_slots[VKM_THREAD_SLOTS];
 
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t exit_key;
@@ -39,8 +31,8 @@ on_thread_exit(void *unused)
     (void)unused;
     pthread_mutex_lock(&owners_lock);
     for (unsigned i = 0; i < VKM_THREAD_SLOTS; i++) {
-        slot s = slots[i];
-        memset(&slots[i], 0, sizeof(slots[i]));
+        vkm_thread_slot s = vkm_thread_slots[i];
+        memset(&vkm_thread_slots[i], 0, sizeof(vkm_thread_slots[i]));
         if (s.data != NULL && s.exit_fn != NULL && gen_is_live(s.gen))
             s.exit_fn(s.data);
     }
@@ -78,14 +70,14 @@ vkm_thread_owner_unregister(vkm_thread_owner *o)
 }
 
 void *
-vkm_thread_get(const void *owner, uint64_t gen)
+vkm_thread_get_slow(const void *owner, uint64_t gen)
 {
     for (unsigned i = 0; i < VKM_THREAD_SLOTS; i++) {
-        if (slots[i].owner == owner) {
-            if (slots[i].gen == gen)
-                return slots[i].data;
+        if (vkm_thread_slots[i].owner == owner) {
+            if (vkm_thread_slots[i].gen == gen)
+                return vkm_thread_slots[i].data;
             /* A destroyed owner's slot at a reused address: forget it unread. */
-            memset(&slots[i], 0, sizeof(slots[i]));
+            memset(&vkm_thread_slots[i], 0, sizeof(vkm_thread_slots[i]));
         }
     }
     return NULL;
@@ -99,17 +91,19 @@ vkm_thread_set(const void *owner, uint64_t gen, void *data, vkm_thread_exit_fn *
     pthread_mutex_lock(&owners_lock);
     for (unsigned i = 0; i < VKM_THREAD_SLOTS; i++) {
         /* A slot whose owner is gone can be reused. */
-        if (slots[i].owner == owner || (slots[i].data != NULL && !gen_is_live(slots[i].gen)))
-            memset(&slots[i], 0, sizeof(slots[i]));
-        if (slots[i].data == NULL && free_i < 0)
+        if (vkm_thread_slots[i].owner == owner ||
+            (vkm_thread_slots[i].data != NULL && !gen_is_live(vkm_thread_slots[i].gen)))
+            memset(&vkm_thread_slots[i], 0, sizeof(vkm_thread_slots[i]));
+        if (vkm_thread_slots[i].data == NULL && free_i < 0)
             free_i = (int)i;
     }
     pthread_mutex_unlock(&owners_lock);
     if (free_i < 0)
         return false;
-    slots[free_i] = (slot){.owner = owner, .gen = gen, .data = data, .exit_fn = fn};
+    vkm_thread_slots[free_i] =
+        (vkm_thread_slot){.owner = owner, .gen = gen, .data = data, .exit_fn = fn};
     /* Any non-NULL value makes pthreads run on_thread_exit. */
-    pthread_setspecific(exit_key, &slots[0]);
+    pthread_setspecific(exit_key, &vkm_thread_slots[0]);
     return true;
 }
 
@@ -117,6 +111,6 @@ void
 vkm_thread_clear(const void *owner)
 {
     for (unsigned i = 0; i < VKM_THREAD_SLOTS; i++)
-        if (slots[i].owner == owner)
-            memset(&slots[i], 0, sizeof(slots[i]));
+        if (vkm_thread_slots[i].owner == owner)
+            memset(&vkm_thread_slots[i], 0, sizeof(vkm_thread_slots[i]));
 }

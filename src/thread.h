@@ -38,9 +38,32 @@ void vkm_thread_owner_register(vkm_thread_owner *o);
 /* See above: afterwards no exit function of `o` runs any more. */
 void vkm_thread_owner_unregister(vkm_thread_owner *o);
 
+/* The calling thread's slots (thread.c): touched only by this thread, except that the
+ * exit hook reads them on the same thread. Visible here for vkm_thread_get's fast path
+ * only. */
+typedef struct vkm_thread_slot {
+    const void *owner;
+    uint64_t gen;
+    void *data;
+    vkm_thread_exit_fn *exit_fn;
+} vkm_thread_slot;
+extern _Thread_local vkm_thread_slot vkm_thread_slots[VKM_THREAD_SLOTS]
+    __attribute__((visibility("hidden")));
+
+void *vkm_thread_get_slow(const void *owner, uint64_t gen);
+
 /* The calling thread's data for (owner, gen), or NULL. A stale slot of the same owner
- * address is dropped on the way. */
-void *vkm_thread_get(const void *owner, uint64_t gen);
+ * address is dropped on the way. The first slot is checked inline: a thread that uses
+ * one allocator finds its cache there. */
+static inline void *
+vkm_thread_get(const void *owner, uint64_t gen)
+{
+    const vkm_thread_slot *s = &vkm_thread_slots[0];
+    if (s->owner == owner && s->gen == gen)
+        return s->data;
+    return vkm_thread_get_slow(owner, gen);
+}
+
 /* Binds data to (owner, gen) for the calling thread, with its exit function. Returns
  * false when all slots are taken by live owners. */
 bool vkm_thread_set(const void *owner, uint64_t gen, void *data, vkm_thread_exit_fn *fn);

@@ -16,6 +16,8 @@
  * Cost = preferred flags missing + not-preferred flags present; lowest wins, ties to the
  * lowest index.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "debug.h"
@@ -553,6 +555,258 @@ TEST(memtype_candidates_fall_back_in_cost_order)
                 n > 2 ? list[2] : 99, n > 3 ? list[3] : 99, n > 4 ? list[4] : 99);
     }
     vkmSetAssertHandler(NULL, NULL);
+}
+
+/* ---- the candidate cache ------------------------------------------------------------ */
+
+static vkm_memtype_cache test_cache; /* 4 KiB: static, cleared per use */
+
+static void
+case_ci(const memtype_case *c, VmaAllocationCreateInfo *ci)
+{
+    memset(ci, 0, sizeof *ci);
+    ci->usage = c->usage;
+    ci->flags = c->flags;
+    ci->requiredFlags = c->required;
+    ci->preferredFlags = c->preferred;
+    ci->memoryTypeBits = c->ci_type_bits;
+}
+
+/* Cached and uncached lists of one request agree; returns false (after recording the
+ * failure) when they do not. */
+static bool
+expect_cached_matches(const vkm_memtype_info *mi, vkm_memtype_cache *cache, uint32_t bits,
+                      const vkm_memtype_request *req, const char *what)
+{
+    uint32_t want[VK_MAX_MEMORY_TYPES];
+    vkm_memtype_list scratch;
+    const uint32_t n = vkm_memtype_candidates(mi, bits, req, want);
+    const vkm_memtype_list *got = vkm_memtype_candidates_cached(mi, cache, bits, req, &scratch);
+    bool same = got->count == n;
+    for (uint32_t k = 0; same && k < n; k++)
+        same = got->types[k] == want[k];
+    if (!same)
+        vkm_test_fail(__FILE__, __LINE__,
+                      "%s: cached list of %u types (first %d), want %u (first %d)", what,
+                      got->count, got->count ? (int)got->types[0] : -1, n, n ? (int)want[0] : -1);
+    return same;
+}
+
+/* Every case of the main table, per layout through one cache, forwards and then
+ * backwards: the second pass reads what the first stored, in another order. */
+TEST(memtype_cache_agrees_with_uncached_selection_for_every_case)
+{
+    vkmSetAssertHandler(count_assert, NULL);
+    const size_t n = VKM_ARRAY_LEN(cases);
+    for (int layout = 0; layout < LAYOUT_COUNT; layout++) {
+        vkm_memtype_info mi;
+        layout_info(layout, &mi);
+        memset(&test_cache, 0, sizeof test_cache);
+        for (size_t pass = 0; pass < 3; pass++) {
+            for (size_t j = 0; j < n; j++) {
+                const memtype_case *c = &cases[pass == 1 ? n - 1 - j : j];
+                if (c->layout != layout)
+                    continue;
+                VmaAllocationCreateInfo ci;
+                case_ci(c, &ci);
+                const vkm_memtype_request req = make_request(&ci, c->resource, c->resource_usage);
+                if (!expect_cached_matches(&mi, &test_cache, c->driver_bits, &req, c->why))
+                    return;
+            }
+        }
+    }
+    vkmSetAssertHandler(NULL, NULL);
+}
+
+typedef struct key_variant {
+    const char *field;
+    VmaMemoryUsage usage;
+    VmaAllocationCreateFlags flags;
+    VkMemoryPropertyFlags required, preferred;
+    uint32_t ci_type_bits, driver_bits;
+    int resource;
+    uint32_t resource_usage;
+    bool same_as_base; /* the field is one selection ignores: the list must not change */
+} key_variant;
+
+/* Two requests that differ in one field of the key, asked one right after the other
+ * through the same cache, on the H200 layout (types: 0 none, 1 DL, 2 HV|HC,
+ * 3 HV|HC|CA, 4 DL|HV|HC). A cache that dropped or mixed up a field would hand the
+ * second request the first one's list. */
+TEST(memtype_cache_tells_apart_requests_that_differ_in_one_field)
+{
+    /* clang-format off */
+    static const key_variant gpu_only[] = { /* base: GPU_ONLY, nothing else -> 1 4 0 2 3 */
+        {"resource bits", U_GPU_ONLY, 0, 0, 0, 0, 0x1Cu, NORES, false},
+        {"ci memoryTypeBits", U_GPU_ONLY, 0, 0, 0, 0x0Cu, ALL, NORES, false},
+        {"usage", U_GPU_TO_CPU, 0, 0, 0, 0, ALL, NORES, false},
+        {"requiredFlags", U_GPU_ONLY, 0, HV, 0, 0, ALL, NORES, false},
+        {"preferredFlags", U_GPU_ONLY, 0, 0, CA, 0, ALL, NORES, false},
+        {"flags of a non-AUTO usage", U_GPU_ONLY, SEQ | MAP, 0, 0, 0, ALL, NORES, true},
+        {"resource of a non-AUTO usage", U_GPU_ONLY, 0, 0, 0, 0, ALL, BUF(B_TSRC), true},
+    };
+    static const key_variant autos[] = { /* base: AUTO, vertex buffer -> 1 4 0 2 3 */
+        {"HOST_ACCESS_SEQUENTIAL_WRITE", U_AUTO, SEQ, 0, 0, 0, ALL, BUF(B_VERTEX), false},
+        {"HOST_ACCESS_RANDOM", U_AUTO, RND, 0, 0, 0, ALL, BUF(B_VERTEX), false},
+        {"ALLOW_TRANSFER_INSTEAD", U_AUTO, SEQ | XFER, 0, 0, 0, ALL, BUF(B_VERTEX), false},
+        {"AUTO_PREFER_HOST", U_AUTO_HOST, 0, 0, 0, 0, ALL, BUF(B_VERTEX), false},
+        {"no resource", U_AUTO, 0, 0, 0, 0, ALL, NORES, false},
+        {"image instead of buffer", U_AUTO, 0, 0, 0, 0, ALL, IMG(I_SAMPLED), true},
+        {"MAPPED alone", U_AUTO, MAP, 0, 0, 0, ALL, BUF(B_VERTEX), true},
+    };
+    static const key_variant uploads[] = { /* base: AUTO, SEQ, uniform buffer -> 4 2 3 */
+        {"transfer-only usage", U_AUTO, SEQ, 0, 0, 0, ALL, BUF(B_TSRC | B_TDST), false},
+        {"other device usage", U_AUTO, SEQ, 0, 0, 0, ALL, BUF(B_VERTEX | B_TSRC), true},
+    };
+    /* clang-format on */
+    static const struct {
+        const key_variant *v;
+        size_t n;
+        key_variant base;
+    } groups[] = {
+        {gpu_only, VKM_ARRAY_LEN(gpu_only), {"base", U_GPU_ONLY, 0, 0, 0, 0, ALL, NORES, true}},
+        {autos, VKM_ARRAY_LEN(autos), {"base", U_AUTO, 0, 0, 0, 0, ALL, BUF(B_VERTEX), true}},
+        {uploads,
+         VKM_ARRAY_LEN(uploads),
+         {"base", U_AUTO, SEQ, 0, 0, 0, ALL, BUF(B_UNIFORM), true}},
+    };
+    vkm_memtype_info mi;
+    layout_info(NV, &mi);
+    vkmSetAssertHandler(count_assert, NULL);
+    for (size_t g = 0; g < VKM_ARRAY_LEN(groups); g++) {
+        for (size_t i = 0; i < groups[g].n; i++) {
+            const key_variant *pair[2] = {&groups[g].base, &groups[g].v[i]};
+            uint32_t lists[2][VK_MAX_MEMORY_TYPES], counts[2];
+            /* both orders: the variant after the base, then the base after the variant */
+            for (int order = 0; order < 2; order++) {
+                memset(&test_cache, 0, sizeof test_cache);
+                for (int k = 0; k < 2; k++) {
+                    const key_variant *v = pair[order ? 1 - k : k];
+                    VmaAllocationCreateInfo ci;
+                    memset(&ci, 0, sizeof ci);
+                    ci.usage = v->usage;
+                    ci.flags = v->flags;
+                    ci.requiredFlags = v->required;
+                    ci.preferredFlags = v->preferred;
+                    ci.memoryTypeBits = v->ci_type_bits;
+                    const vkm_memtype_request req =
+                        make_request(&ci, v->resource, v->resource_usage);
+                    counts[k] = vkm_memtype_candidates(&mi, v->driver_bits, &req, lists[k]);
+                    if (!expect_cached_matches(&mi, &test_cache, v->driver_bits, &req,
+                                               groups[g].v[i].field))
+                        return;
+                }
+            }
+            /* The case means something only if the field changes the answer. */
+            const bool same = counts[0] == counts[1] &&
+                              memcmp(lists[0], lists[1], counts[0] * sizeof(uint32_t)) == 0;
+            if (same != groups[g].v[i].same_as_base)
+                vkm_test_fail(__FILE__, __LINE__, "%s: selection %s the base's",
+                              groups[g].v[i].field, same ? "equals" : "differs from");
+        }
+    }
+    vkmSetAssertHandler(NULL, NULL);
+}
+
+/* Far more keys than entries, many alike but for one field: the table fills up, probe
+ * sequences run into each other, and every lookup must still find its own key only. */
+TEST(memtype_cache_stays_exact_when_full)
+{
+    static const VmaMemoryUsage usages[] = {U_GPU_ONLY, U_CPU_TO_GPU, U_AUTO, U_AUTO_HOST};
+    static const VmaAllocationCreateFlags flags[] = {0, SEQ, RND, SEQ | XFER, RND | XFER};
+    static const uint32_t buffer_usage[] = {B_VERTEX, B_TSRC};
+    vkm_memtype_info mi;
+    layout_info(NV, &mi);
+    memset(&test_cache, 0, sizeof test_cache);
+    vkmSetAssertHandler(count_assert, NULL);
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint32_t bits = 1; bits < 32; bits++) {
+            for (size_t u = 0; u < VKM_ARRAY_LEN(usages); u++) {
+                for (size_t f = 0; f < VKM_ARRAY_LEN(flags); f++) {
+                    for (size_t b = 0; b < VKM_ARRAY_LEN(buffer_usage); b++) {
+                        VmaAllocationCreateInfo ci;
+                        memset(&ci, 0, sizeof ci);
+                        ci.usage = usages[u];
+                        ci.flags = flags[f];
+                        ci.memoryTypeBits = bits;
+                        const vkm_memtype_request req = make_request(&ci, 1, buffer_usage[b]);
+                        if (!expect_cached_matches(&mi, &test_cache, ALL, &req, "dense key set"))
+                            return;
+                    }
+                }
+            }
+        }
+    }
+    vkmSetAssertHandler(NULL, NULL);
+}
+
+/* Threads filling and reading one cache at once (TSan checks the publication): every
+ * answer must be the uncached one. Cases that fail selection are left out: their API
+ * asserts would go to a handler shared by the threads. */
+typedef struct cache_thread {
+    pthread_t thread;
+    const vkm_memtype_info *mi;
+    unsigned seed;
+    unsigned wrong;
+} cache_thread;
+
+static _Atomic int threaded_asserts;
+
+static void
+count_threaded_assert(const char *message, const char *expression, const char *file, int line,
+                      void *user)
+{
+    VKM_UNUSED(message);
+    VKM_UNUSED(expression);
+    VKM_UNUSED(file);
+    VKM_UNUSED(line);
+    VKM_UNUSED(user);
+    atomic_fetch_add(&threaded_asserts, 1);
+}
+
+static void *
+cache_thread_main(void *p)
+{
+    cache_thread *t = p;
+    const size_t n = VKM_ARRAY_LEN(cases);
+    for (unsigned it = 0; it < 4000; it++) {
+        const memtype_case *c = &cases[(t->seed + it * 7u) % n];
+        if (c->layout != NV || c->expect == NO_TYPE)
+            continue;
+        VmaAllocationCreateInfo ci;
+        case_ci(c, &ci);
+        const vkm_memtype_request req = make_request(&ci, c->resource, c->resource_usage);
+        uint32_t want[VK_MAX_MEMORY_TYPES];
+        vkm_memtype_list scratch;
+        const uint32_t count = vkm_memtype_candidates(t->mi, c->driver_bits, &req, want);
+        const vkm_memtype_list *got =
+            vkm_memtype_candidates_cached(t->mi, &test_cache, c->driver_bits, &req, &scratch);
+        bool same = got->count == count;
+        for (uint32_t k = 0; same && k < count; k++)
+            same = got->types[k] == want[k];
+        t->wrong += same ? 0u : 1u;
+    }
+    return NULL;
+}
+
+TEST(memtype_cache_is_filled_and_read_by_many_threads_at_once)
+{
+    vkm_memtype_info mi;
+    cache_thread threads[4];
+    layout_info(NV, &mi);
+    memset(&test_cache, 0, sizeof test_cache);
+    atomic_store(&threaded_asserts, 0);
+    vkmSetAssertHandler(count_threaded_assert, NULL);
+    for (unsigned i = 0; i < VKM_ARRAY_LEN(threads); i++) {
+        threads[i] = (cache_thread){.mi = &mi, .seed = i * 13u};
+        ASSERT_EQ(pthread_create(&threads[i].thread, NULL, cache_thread_main, &threads[i]), 0);
+    }
+    for (unsigned i = 0; i < VKM_ARRAY_LEN(threads); i++) {
+        pthread_join(threads[i].thread, NULL);
+        EXPECT_EQ(threads[i].wrong, 0);
+    }
+    vkmSetAssertHandler(NULL, NULL);
+    EXPECT_EQ(atomic_load(&threaded_asserts), 0);
 }
 
 TEST(memtype_info_excludes_amd_coherent_types_without_the_flag)
