@@ -7,6 +7,26 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Intrusive doubly linked lists of runs and arenas (fields prev / next): push at the
+ * head, unlink from anywhere. */
+#define DLIST_PUSH(head, node)                                                             \
+    do {                                                                                   \
+        (node)->prev = NULL;                                                               \
+        (node)->next = (head);                                                             \
+        if ((head) != NULL)                                                                \
+            (head)->prev = (node);                                                         \
+        (head) = (node);                                                                   \
+    } while (0)
+#define DLIST_UNLINK(head, node)                                                           \
+    do {                                                                                   \
+        if ((node)->prev != NULL)                                                          \
+            (node)->prev->next = (node)->next;                                             \
+        else                                                                               \
+            (head) = (node)->next;                                                         \
+        if ((node)->next != NULL)                                                          \
+            (node)->next->prev = (node)->prev;                                             \
+    } while (0)
+
 /* Runs start at RUN_START_BYTES and double whenever a bin needs a new run while all its
  * runs are full (demand outgrew them), and whenever a request went to the shared path
  * because a run would have been too small, up to RUN_START_BYTES << RUN_GROWTH_STEPS, at
@@ -277,23 +297,14 @@ bin_find(vkm_tcache *tc, const vkm_block_list *l, uint32_t slot_size, uint8_t ki
 static void
 bin_link(vkm_bin *bin, vkm_run *r)
 {
-    r->prev = NULL;
-    r->next = bin->runs;
-    if (bin->runs != NULL)
-        bin->runs->prev = r;
-    bin->runs = r;
+    DLIST_PUSH(bin->runs, r);
     bin->run_count++;
 }
 
 static void
 bin_unlink(vkm_bin *bin, vkm_run *r)
 {
-    if (r->prev != NULL)
-        r->prev->next = r->next;
-    else
-        bin->runs = r->next;
-    if (r->next != NULL)
-        r->next->prev = r->prev;
+    DLIST_UNLINK(bin->runs, r);
     if (bin->cur == r)
         bin->cur = NULL;
     bin->run_count--;
@@ -398,12 +409,7 @@ adopt(vkm_tcache *tc, vkm_bin *bin)
             continue;
         if (!vkm_slab_adopt(&r->slab))
             continue; /* completed: its last freer reclaims it */
-        if (r->prev != NULL)
-            r->prev->next = r->next;
-        else
-            s->abandoned = r->next;
-        if (r->next != NULL)
-            r->next->prev = r->prev;
+        DLIST_UNLINK(s->abandoned, r);
         r->in_abandoned = false;
         vkm_atomic_fetch_sub_u32_relaxed(&s->xabandoned, 1);
         break;
@@ -524,22 +530,13 @@ abin_find(vkm_tcache *tc, const vkm_block_list *l, uint8_t kind, bool create)
 static void
 arena_link(vkm_arena_bin *ab, vkm_arena *ar)
 {
-    ar->prev = NULL;
-    ar->next = ab->arenas;
-    if (ab->arenas != NULL)
-        ab->arenas->prev = ar;
-    ab->arenas = ar;
+    DLIST_PUSH(ab->arenas, ar);
 }
 
 static void
 arena_unlink(vkm_arena_bin *ab, vkm_arena *ar)
 {
-    if (ar->prev != NULL)
-        ar->prev->next = ar->next;
-    else
-        ab->arenas = ar->next;
-    if (ar->next != NULL)
-        ar->next->prev = ar->prev;
+    DLIST_UNLINK(ab->arenas, ar);
     if (ab->cur == ar)
         ab->cur = NULL;
 }
@@ -668,12 +665,7 @@ reclaim_orphan(vkm_tcache *tc, vkm_arena *ar)
 {
     vkm_tcache_shared *s = tc->allocator->tcs;
     vkm_mutex_lock(&s->orphan_lock);
-    if (ar->prev != NULL)
-        ar->prev->next = ar->next;
-    else
-        s->orphans = ar->next;
-    if (ar->next != NULL)
-        ar->next->prev = ar->prev;
+    DLIST_UNLINK(s->orphans, ar);
     vkm_mutex_unlock(&s->orphan_lock);
     vkm_arena_return(ar, tc->rec);
 }
@@ -749,11 +741,7 @@ arena_thread_exit(vkm_tcache *tc)
             /* On the orphan list before it is an orphan: a freer that empties it then
              * finds it there. */
             vkm_mutex_lock(&s->orphan_lock);
-            ar->prev = NULL;
-            ar->next = s->orphans;
-            if (s->orphans != NULL)
-                s->orphans->prev = ar;
-            s->orphans = ar;
+            DLIST_PUSH(s->orphans, ar);
             vkm_mutex_unlock(&s->orphan_lock);
             if (vkm_arena_orphan(ar))
                 reclaim_orphan(tc, ar);
@@ -845,12 +833,7 @@ reclaim_abandoned(vkm_tcache *tc, vkm_run *r)
     vkm_tcache_shared *s = tc->allocator->tcs;
     vkm_mutex_lock(&s->abandoned_lock);
     if (r->in_abandoned) {
-        if (r->prev != NULL)
-            r->prev->next = r->next;
-        else
-            s->abandoned = r->next;
-        if (r->next != NULL)
-            r->next->prev = r->prev;
+        DLIST_UNLINK(s->abandoned, r);
         r->in_abandoned = false;
         vkm_atomic_fetch_sub_u32_relaxed(&s->xabandoned, 1);
     }
@@ -1026,11 +1009,7 @@ tcache_thread_exit(void *data)
             /* In the list before the abandoning step, under the lock: an adopter cannot
              * see it half-abandoned, and a completing freer finds it there. */
             vkm_mutex_lock(&s->abandoned_lock);
-            r->prev = NULL;
-            r->next = s->abandoned;
-            if (s->abandoned != NULL)
-                s->abandoned->prev = r;
-            s->abandoned = r;
+            DLIST_PUSH(s->abandoned, r);
             r->in_abandoned = true;
             vkm_atomic_fetch_add_u32_relaxed(&s->xabandoned, 1);
             const bool complete = vkm_slab_abandon(&r->slab);
