@@ -9,22 +9,22 @@
 
 /* Intrusive doubly linked lists of runs and arenas (fields prev / next): push at the
  * head, unlink from anywhere. */
-#define DLIST_PUSH(head, node)                                                             \
-    do {                                                                                   \
-        (node)->prev = NULL;                                                               \
-        (node)->next = (head);                                                             \
-        if ((head) != NULL)                                                                \
-            (head)->prev = (node);                                                         \
-        (head) = (node);                                                                   \
+#define DLIST_PUSH(head, node)     \
+    do {                           \
+        (node)->prev = NULL;       \
+        (node)->next = (head);     \
+        if ((head) != NULL)        \
+            (head)->prev = (node); \
+        (head) = (node);           \
     } while (0)
-#define DLIST_UNLINK(head, node)                                                           \
-    do {                                                                                   \
-        if ((node)->prev != NULL)                                                          \
-            (node)->prev->next = (node)->next;                                             \
-        else                                                                               \
-            (head) = (node)->next;                                                         \
-        if ((node)->next != NULL)                                                          \
-            (node)->next->prev = (node)->prev;                                             \
+#define DLIST_UNLINK(head, node)               \
+    do {                                       \
+        if ((node)->prev != NULL)              \
+            (node)->prev->next = (node)->next; \
+        else                                   \
+            (head) = (node)->next;             \
+        if ((node)->next != NULL)              \
+            (node)->next->prev = (node)->prev; \
     } while (0)
 
 /* Runs start at RUN_START_BYTES and double whenever a bin needs a new run while all its
