@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 VkResult
 vkm_pool_create(VmaAllocator a, const VmaPoolCreateInfo *ci, VmaPool *out)
@@ -26,17 +27,19 @@ vkm_pool_create(VmaAllocator a, const VmaPoolCreateInfo *ci, VmaPool *out)
     VkDeviceSize type_align = vkm_allocator_type_min_alignment(a, ci->memoryTypeIndex);
     vkm_block_list_params bp = {
         .memory_type = ci->memoryTypeIndex,
-        .preferred_block_size = ci->blockSize ? ci->blockSize
-                                              : vkm_allocator_preferred_block_size(a, ci->memoryTypeIndex),
+        .preferred_block_size = ci->blockSize
+                                    ? ci->blockSize
+                                    : vkm_allocator_preferred_block_size(a, ci->memoryTypeIndex),
         .explicit_block_size = ci->blockSize != 0,
         .min_block_count = ci->minBlockCount,
         .max_block_count = p->info.maxBlockCount,
-        .min_alignment = ci->minAllocationAlignment > type_align ? ci->minAllocationAlignment
-                                                                  : type_align,
+        .min_alignment =
+            ci->minAllocationAlignment > type_align ? ci->minAllocationAlignment : type_align,
         .priority = ci->priority,
         .memory_allocate_next = ci->pMemoryAllocateNext,
         .pool = p,
-        .ignore_granularity = (ci->flags & VMA_POOL_CREATE_IGNORE_BUFFER_IMAGE_GRANULARITY_BIT) != 0,
+        .ignore_granularity =
+            (ci->flags & VMA_POOL_CREATE_IGNORE_BUFFER_IMAGE_GRANULARITY_BIT) != 0,
         .locking = a->use_mutex,
     };
     res = vkm_block_list_create(a, &bp, &p->list);
@@ -118,21 +121,41 @@ vkm_pool_calculate_stats(VmaPool p, VmaDetailedStatistics *d)
     vkm_tcache_leave(p->allocator, tc);
 }
 
+/* Block count and bytes of the pool: its list's blocks and its dedicated allocations. */
+static void
+pool_block_stats(VmaPool p, VmaStatistics *out)
+{
+    VmaDetailedStatistics d;
+    vkm_stats_clear_detailed(&d);
+    vkm_dedicated_list_add_stats(&p->dedicated, &d);
+    memset(out, 0, sizeof(*out));
+    vkm_tcache *tc = vkm_tcache_enter_reader(p->allocator);
+    vkm_block_list_add_block_stats(p->list, tc->rec, out);
+    vkm_tcache_leave(p->allocator, tc);
+    out->blockCount += d.statistics.blockCount;
+    out->blockBytes += d.statistics.blockBytes;
+}
+
 void
 vkm_pool_add_basic_stats(VmaPool p, VmaStatistics *s)
 {
     /* Blocks: the list's and the pool's dedicated allocations (each its own memory).
-     * Allocations: the per-thread counters, which count both kinds. */
-    VmaDetailedStatistics d;
-    vkm_stats_clear_detailed(&d);
-    vkm_dedicated_list_add_stats(&p->dedicated, &d);
-    vkm_tcache *tc = vkm_tcache_enter_reader(p->allocator);
-    vkm_block_list_add_block_stats(p->list, tc->rec, s);
-    vkm_tcache_leave(p->allocator, tc);
-    s->blockCount += d.statistics.blockCount;
-    s->blockBytes += d.statistics.blockBytes;
-    uint64_t count, bytes;
-    vkm_tcache_list_totals(p->allocator, p->list, &count, &bytes);
+     * Allocations: the per-thread counters, which count both kinds. An allocation is
+     * counted only while its memory exists, so when the blocks read the same before and
+     * after the counters, every allocation counted lies in them (allocationBytes <=
+     * blockBytes). Blocks made or released in between: read again, a few times. */
+    VmaStatistics blocks = {0};
+    uint64_t count = 0, bytes = 0;
+    for (uint32_t attempt = 0; attempt < 8; attempt++) {
+        VmaStatistics before;
+        pool_block_stats(p, &before);
+        vkm_tcache_list_totals(p->allocator, p->list, &count, &bytes);
+        pool_block_stats(p, &blocks);
+        if (before.blockCount == blocks.blockCount && before.blockBytes == blocks.blockBytes)
+            break;
+    }
+    s->blockCount += blocks.blockCount;
+    s->blockBytes += blocks.blockBytes;
     s->allocationCount += (uint32_t)count;
     s->allocationBytes += bytes;
 }

@@ -63,15 +63,16 @@
 static inline void
 owner_add(vkm_atomic_u64 *x, uint64_t d)
 {
-    /* single writer: a plain read-modify-write of our own counter, untorn for readers */
-    vkm_atomic_store_u64_relaxed(x, vkm_atomic_load_u64_relaxed(x) + d);
+    /* single writer: a plain read-modify-write of our own counter, untorn for readers;
+     * release keeps the owner's figures in program order for vkm_tcache_stats */
+    vkm_atomic_store_u64_release(x, vkm_atomic_load_u64_relaxed(x) + d);
 }
 
 static inline void
 set_cached(vkm_tcache *tc, uint64_t v)
 {
     tc->cached_bytes = v;
-    vkm_atomic_store_u64_relaxed(&tc->xcached_bytes, v);
+    vkm_atomic_store_u64_release(&tc->xcached_bytes, v); /* see account_run_in */
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -323,9 +324,11 @@ account_run_out(vkm_tcache *tc, const vkm_run *r)
 static void
 account_run_in(vkm_tcache *tc, const vkm_run *r)
 {
-    set_cached(tc, tc->cached_bytes + (uint64_t)r->slab.nfree * r->slot_size);
+    /* run bytes grow before free bytes (and shrink after them, account_run_out), so a
+     * reader that sees run bytes hold still never sees more free than run bytes */
     owner_add(&tc->xrun_bytes, (uint64_t)r->slab.nslots * r->slot_size);
     owner_add(&tc->xrun_count, 1);
+    set_cached(tc, tc->cached_bytes + (uint64_t)r->slab.nfree * r->slot_size);
 }
 
 static uint32_t
@@ -481,7 +484,7 @@ static inline void
 set_arena_free(vkm_tcache *tc, uint64_t v)
 {
     tc->arena_free = v;
-    vkm_atomic_store_u64_relaxed(&tc->xarena_free, v);
+    vkm_atomic_store_u64_release(&tc->xarena_free, v); /* see account_run_in */
 }
 
 /* The largest arena of list `l` (a power of two), 0 when its blocks are too small. */
@@ -633,9 +636,9 @@ arena_alloc(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req, VkD
         if (ab->arenas != NULL && ab->shift < ARENA_GROWTH_STEPS)
             ab->shift++; /* all of the key's arenas were full: the next one is larger */
         arena_link(ab, ar);
-        set_arena_free(tc, tc->arena_free + ar->size);
-        owner_add(&tc->xrun_bytes, ar->size);
+        owner_add(&tc->xrun_bytes, ar->size); /* before the free bytes: account_run_in */
         owner_add(&tc->xrun_count, 1);
+        set_arena_free(tc, tc->arena_free + ar->size);
         owner_add(&tc->xmisses, 1);
         if (vkm_arena_alloc(ar, req->size, alignment, &offset, &remote) != VK_SUCCESS) {
             arena_maybe_return(tc, ab, ar);
@@ -1151,9 +1154,16 @@ vkm_tcache_stats(const vkm_tcache *tc, VkmThreadCacheStatistics *out)
     memset(out, 0, sizeof(*out));
     if (tc == NULL)
         return;
-    out->cachedBytes = vkm_atomic_load_u64_relaxed(&tc->xcached_bytes) +
-                       vkm_atomic_load_u64_relaxed(&tc->xarena_free);
-    out->runBytes = vkm_atomic_load_u64_relaxed(&tc->xrun_bytes);
+    /* Run bytes grow before free bytes and shrink after them (account_run_in/out), so
+     * free bytes read while run bytes hold still are at most run bytes. */
+    for (uint32_t attempt = 0; attempt < 8; attempt++) {
+        const uint64_t run = vkm_atomic_load_u64_acquire(&tc->xrun_bytes);
+        out->cachedBytes = vkm_atomic_load_u64_acquire(&tc->xcached_bytes) +
+                           vkm_atomic_load_u64_acquire(&tc->xarena_free);
+        out->runBytes = vkm_atomic_load_u64_acquire(&tc->xrun_bytes);
+        if (out->runBytes == run)
+            break;
+    }
     out->runCount = (uint32_t)vkm_atomic_load_u64_relaxed(&tc->xrun_count);
     out->threadCount = 1;
     out->hits = vkm_atomic_load_u64_relaxed(&tc->xhits);
