@@ -26,12 +26,12 @@
  */
 #define ARENA_MAX 64u
 static pthread_once_t arena_once = PTHREAD_ONCE_INIT;
-static unsigned library_arena;           /* the first one */
+static unsigned library_arena; /* the first one */
 static int arena_ok;
-static unsigned arena_count;             /* arenas wanted: CPUs, at most ARENA_MAX */
+static unsigned arena_count; /* arenas wanted: CPUs, at most ARENA_MAX */
 static pthread_mutex_t arenas_lock = PTHREAD_MUTEX_INITIALIZER;
-static unsigned arenas[ARENA_MAX];       /* under arenas_lock; 0 = not made yet */
-static unsigned arena_next;              /* under arenas_lock: round-robin */
+static unsigned arenas[ARENA_MAX]; /* under arenas_lock; 0 = not made yet */
+static unsigned arena_next;        /* under arenas_lock: round-robin */
 static pthread_key_t tcache_key;
 static _Thread_local unsigned thread_tcache; /* 0: none yet; else index + 1 */
 static _Thread_local unsigned thread_arena;  /* 0: none yet; else index + 1 */
@@ -127,8 +127,8 @@ my_arena(void)
     if (arenas[slot] == 0) {
         unsigned idx;
         size_t sz = sizeof(idx);
-        arenas[slot] = mallctl("arenas.create", &idx, &sz, NULL, 0) == 0 ? idx + 1u
-                                                                         : library_arena + 1u;
+        arenas[slot] =
+            mallctl("arenas.create", &idx, &sz, NULL, 0) == 0 ? idx + 1u : library_arena + 1u;
     }
     thread_arena = arenas[slot];
     pthread_mutex_unlock(&arenas_lock);
@@ -182,6 +182,16 @@ vkm_host_alloc_init(vkm_host_alloc *ha, const VkAllocationCallbacks *cb)
     return VK_SUCCESS;
 }
 
+#if VKM_HOST_ALLOC_JEMALLOC
+/* jemalloc's classes under 16 bytes are 8-aligned; every block promises 16 (host_alloc.h),
+ * so those sizes take the 16-byte class - in the allocation and in its sized free. */
+static inline size_t
+je_size(size_t size)
+{
+    return size < 16 ? 16 : size;
+}
+#endif
+
 void *
 vkm_host_alloc_alloc(const vkm_host_alloc *ha, size_t size, size_t align)
 {
@@ -193,6 +203,7 @@ vkm_host_alloc_alloc(const vkm_host_alloc *ha, size_t size, size_t align)
         return ha->callbacks.pfnAllocation(ha->callbacks.pUserData, size, align,
                                            VK_SYSTEM_ALLOCATION_SCOPE_OBJECT);
 #if VKM_HOST_ALLOC_JEMALLOC
+    size = je_size(size);
     magazine *m = mag_of(size, align);
     if (m != NULL && m->count > 0)
         return m->blocks[--m->count];
@@ -210,7 +221,7 @@ vkm_host_alloc_calloc(const vkm_host_alloc *ha, size_t size, size_t align)
 {
 #if VKM_HOST_ALLOC_JEMALLOC
     if (!ha->has_callbacks && size != 0)
-        return mallocx(size, jemalloc_flags(align < 16 ? 16 : align) | MALLOCX_ZERO);
+        return mallocx(je_size(size), jemalloc_flags(align < 16 ? 16 : align) | MALLOCX_ZERO);
 #endif
     void *p = vkm_host_alloc_alloc(ha, size, align);
     if (p != NULL)
@@ -232,10 +243,11 @@ vkm_host_alloc_free_aligned(const vkm_host_alloc *ha, void *ptr, size_t size, si
      * block was allocated with; debug builds check the size against jemalloc's own. */
     if (align < 16)
         align = 16;
+    size = je_size(size);
     if (vkm_config_internal_asserts &&
         nallocx(size, jemalloc_flags(align)) != sallocx(ptr, jemalloc_flags(align)))
-        vkm_assert_failed("nallocx(size) == sallocx(ptr)", "sized free of a wrong size",
-                          __FILE__, __LINE__, false);
+        vkm_assert_failed("nallocx(size) == sallocx(ptr)", "sized free of a wrong size", __FILE__,
+                          __LINE__, false);
     magazine *m = mag_of(size, align);
     if (m != NULL && m->count < MAG_DEPTH && thread_flags != 0) {
         m->blocks[m->count++] = ptr;
@@ -272,7 +284,7 @@ vkm_host_alloc_realloc(const vkm_host_alloc *ha, void *ptr, size_t old_size, siz
                                              VK_SYSTEM_ALLOCATION_SCOPE_OBJECT);
 #if VKM_HOST_ALLOC_JEMALLOC
     if (!ha->has_callbacks)
-        return rallocx(ptr, new_size, jemalloc_flags(align));
+        return rallocx(ptr, je_size(new_size), jemalloc_flags(align));
 #endif
     void *n = vkm_host_alloc_alloc(ha, new_size, align);
     if (n == NULL)

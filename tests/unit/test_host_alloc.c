@@ -67,9 +67,8 @@ churn(const vkm_host_alloc *ha, live_block *live, uint64_t seed, unsigned ops)
         }
         b->size = 1 + next_rand(&x) % MAX_SIZE;
         b->p = vkm_host_alloc_alloc(ha, b->size, 0);
-        /* Below 16 bytes jemalloc serves its 8-byte class, 8-aligned: host_alloc.h
-         * promises 16 for every size, which sizes that small do not get today. */
-        if (b->p == NULL || (b->size >= 16 && ((uintptr_t)b->p & 15u) != 0)) {
+        /* host_alloc.h promises 16-byte alignment for every size, the smallest too */
+        if (b->p == NULL || ((uintptr_t)b->p & 15u) != 0) {
             bad++;
             b->p = NULL;
             continue;
