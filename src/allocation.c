@@ -31,6 +31,8 @@ vkm_allocation_new(VmaAllocator a)
     alloc->user_data = NULL;
     alloc->name = NULL;
     vkm_atomic_init_u32(&alloc->xmap_count, 0);
+    _Static_assert(offsetof(struct VmaAllocation_T, u.b.slot) < 64, "free reads one line");
+    _Static_assert(sizeof(struct VmaAllocation_T) == 128, "jemalloc's 128-byte class");
     return alloc;
 }
 
@@ -39,7 +41,8 @@ vkm_allocation_delete(VmaAllocator a, VmaAllocation alloc)
 {
     if (alloc == NULL)
         return;
-    vkm_host_alloc_free_str(&a->ha, alloc->name);
+    if (alloc->flags & VKM_ALLOC_FLAG_NAMED)
+        vkm_host_alloc_free_str(&a->ha, alloc->name);
     alloc->magic = VKM_ALLOCATION_DEAD; /* a handle used after its free is refused */
     vkm_host_delete(&a->ha, struct VmaAllocation_T, alloc);
 }
@@ -50,6 +53,10 @@ vkm_allocation_set_name(VmaAllocator a, VmaAllocation alloc, const char *name)
     char *copy = vkm_host_alloc_strdup(&a->ha, name);
     char *old = alloc->name;
     alloc->name = copy;
+    if (copy != NULL)
+        alloc->flags |= VKM_ALLOC_FLAG_NAMED;
+    else
+        alloc->flags &= (uint16_t)~VKM_ALLOC_FLAG_NAMED;
     vkm_host_alloc_free_str(&a->ha, old);
 }
 

@@ -39,37 +39,51 @@ typedef enum vkm_alloc_type {
 enum {
     VKM_ALLOC_FLAG_PERSISTENT_MAP = 1u << 0,  /* created with MAPPED_BIT */
     VKM_ALLOC_FLAG_MAPPING_ALLOWED = 1u << 1, /* HOST_ACCESS_* given or implied */
+    VKM_ALLOC_FLAG_NAMED = 1u << 2,           /* `name` is not NULL */
 };
 
+/*
+ * Layout: a free from another thread (the frame and handoff pattern) misses on whatever
+ * lines of the object it reads, since the allocating thread wrote them last. Everything
+ * the free of a block allocation reads sits in the first 64 bytes, and the object is
+ * padded to 128 bytes, which jemalloc serves from its 128-byte class whose regions are
+ * 128-byte aligned: a remote free misses on one line, not two. `name` is read on free
+ * only when VKM_ALLOC_FLAG_NAMED says there is one.
+ */
 struct VmaAllocation_T {
-    uint32_t magic;            /* VKM_ALLOCATION_MAGIC while alive (debug checks) */
-    uint8_t type;              /* vkm_alloc_type */
-    uint8_t kind;              /* vkm_range_kind of the resource */
-    uint16_t flags;            /* VKM_ALLOC_FLAG_* */
+    /* first line: what every free reads */
+    uint32_t magic; /* VKM_ALLOCATION_MAGIC while alive (debug checks) */
+    uint8_t type;   /* vkm_alloc_type */
+    uint8_t kind;   /* vkm_range_kind of the resource */
+    uint16_t flags; /* VKM_ALLOC_FLAG_* */
     uint32_t memory_type;
+    vkm_atomic_u32 xmap_count;
     VmaAllocator allocator;
-    VmaPool pool;              /* custom pool or NULL */
-    VkDeviceSize size;         /* requested size */
-    VkDeviceSize alignment;
-    VkDeviceSize offset;       /* in the VkDeviceMemory; 0 for dedicated */
+    VmaPool pool;      /* custom pool or NULL */
+    VkDeviceSize size; /* requested size */
     union {
         struct {
             vkm_block *block;
             /* tcache.c's handle: a run (with `slot`) or an arena, told apart by a tag
              * bit; NULL: a range of the block's TLSF (shared path) */
             void *cached;
-            uint32_t slot;         /* slot of a run */
+            uint32_t slot; /* slot of a run */
         } b;
         struct {
             VkDeviceMemory memory;
-            void *mapped;            /* under the owner's dedicated map lock */
+            void *mapped;             /* under the owner's dedicated map lock */
             VmaAllocation prev, next; /* dedicated list links */
         } d;
     } u;
+    /* second line: read by the shared and arena paths' frees, queries and the dedicated
+     * list */
+    VkDeviceSize offset; /* in the VkDeviceMemory; 0 for dedicated */
+    VkDeviceSize alignment;
     void *user_data;
     char *name;
-    vkm_atomic_u32 xmap_count;
+    unsigned char pad[128 - 104];
 };
+
 
 VmaAllocation vkm_allocation_new(VmaAllocator a);
 void vkm_allocation_delete(VmaAllocator a, VmaAllocation alloc);
