@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "host_alloc.h"
+#include "atomics.h"
 #include "debug.h"
 
 #include <pthread.h>
@@ -41,24 +42,40 @@ static _Thread_local unsigned thread_arena;  /* 0: none yet; else index + 1 */
 static _Thread_local int thread_flags;
 
 /*
- * Magazines: a small stack of free blocks per size class and thread, in front of
- * jemalloc, for the blocks the allocation path makes and frees on every call (the
- * VmaAllocation object). mallocx/sdallocx with explicit arena and tcache flags always
- * take jemalloc's general path - about 130 instructions each under callgrind, against
- * a handful for a pop or push here. The classes are jemalloc's own small classes 32,
- * 48, ..., 128 (16 apart): a request of any size in (16k, 16k + 16] is served from
- * exactly the class 16k + 16, so a block freed with any size of that range may serve
- * any request of it, and sized frees stay exact. Sizes up to 16 are left alone (8 and
- * 16 are two classes there). Blocks in a magazine are ordinary blocks of the library's
- * arenas, freed by whichever thread; the tcache destructor below returns them when the
- * thread exits. Only with the jemalloc backend and its explicit tcache (thread_flags
- * != 0): user callbacks and the libc (sanitizer) backend see every call.
- * Bound: MAG_CLASSES * MAG_DEPTH blocks of at most 128 bytes per thread (14 KiB).
+ * Magazines: a stack of free blocks per size class and thread, in front of jemalloc,
+ * for the blocks the allocation path makes and frees on every call (the VmaAllocation
+ * object). mallocx/sdallocx with explicit arena and tcache flags always take jemalloc's
+ * general path - about 130 instructions each under callgrind, against a handful for a
+ * pop or push here. The classes are jemalloc's own small classes 32, 48, ..., 128 (16
+ * apart): a request of any size in (16k, 16k + 16] is served from exactly the class
+ * 16k + 16, so a block freed with any size of that range may serve any request of it,
+ * and sized frees stay exact. Sizes up to 16 are left alone (8 and 16 are two classes
+ * there). Blocks in a magazine are ordinary blocks of the library's arenas, freed by
+ * whichever thread; the tcache destructor below returns them when the thread exits.
+ * Only with the jemalloc backend and its explicit tcache (thread_flags != 0): user
+ * callbacks and the libc (sanitizer) backend see every call.
+ *
+ * The depot: blocks freed on one thread and allocated on another (a job system's
+ * transient allocations, a loader's allocations freed by the render thread) would
+ * otherwise overflow the freeing thread's magazine into jemalloc and come back out of
+ * jemalloc on the allocating side, through the arena bins' locks (measured on 16 cores:
+ * a quarter of the allocating thread's time). A full magazine instead moves its upper
+ * half, MAG_BATCH blocks, to the depot, and an empty one takes a batch from there: one
+ * short critical section per MAG_BATCH blocks. The depot is DEPOT_SHARDS shards with a
+ * lock each (one shared lock, tried first, made 16 threads queue on it: slower than
+ * jemalloc); threads get shards round-robin, put batches into their own and take from
+ * their own first, then from any other whose lock is free. A shard holds at most
+ * SHARD_BATCHES batches per class; beyond that blocks go back to jemalloc.
+ * Bounds: MAG_DEPTH blocks per class and thread; DEPOT_SHARDS * SHARD_BATCHES *
+ * MAG_BATCH = 8192 blocks per class in the process.
  */
 #define MAG_MIN_SIZE 17u
 #define MAG_MAX_SIZE 128u
 #define MAG_CLASSES 7u /* (size - 1) / 16 - 1: 17..32 -> 0, ..., 113..128 -> 6 */
-#define MAG_DEPTH 16u
+#define MAG_BATCH 128u
+#define MAG_DEPTH (2u * MAG_BATCH)
+#define DEPOT_SHARDS 16u
+#define SHARD_BATCHES 4u
 
 typedef struct magazine {
     uint32_t count;
@@ -66,6 +83,38 @@ typedef struct magazine {
 } magazine;
 
 static _Thread_local magazine mags[MAG_CLASSES]; /* this thread's only */
+
+typedef struct depot_class {
+    vkm_atomic_u32 xbatches;                /* written under lock; read to skip empty */
+    void *blocks[SHARD_BATCHES][MAG_BATCH]; /* under lock: [0, xbatches) are full */
+} depot_class;
+
+typedef struct depot_shard {
+    _Alignas(VKM_CACHE_LINE) pthread_mutex_t lock;
+    depot_class classes[MAG_CLASSES];
+} depot_shard;
+
+static depot_shard depot[DEPOT_SHARDS];
+static pthread_once_t depot_once = PTHREAD_ONCE_INIT;
+static vkm_atomic_u32 depot_next;       /* round-robin shard assignment */
+static _Thread_local unsigned my_shard; /* 0: none yet; else index + 1 */
+
+static void
+depot_init(void)
+{
+    for (uint32_t i = 0; i < DEPOT_SHARDS; i++)
+        pthread_mutex_init(&depot[i].lock, NULL);
+}
+
+static inline unsigned
+shard_of_thread(void)
+{
+    if (VKM_UNLIKELY(my_shard == 0)) {
+        pthread_once(&depot_once, depot_init);
+        my_shard = vkm_atomic_fetch_add_u32_relaxed(&depot_next, 1) % DEPOT_SHARDS + 1u;
+    }
+    return my_shard - 1u;
+}
 
 /* The magazine for a block of `size` bytes aligned to `align`, or NULL. Blocks go in
  * only while the thread has its tcache (thread_flags != 0; the destructor empties the
@@ -78,12 +127,106 @@ mag_of(size_t size, size_t align)
     return &mags[(size - 1) / 16 - 1];
 }
 
+static inline uint32_t
+mag_class(const magazine *m)
+{
+    return (uint32_t)(m - mags);
+}
+
+/* Under the shard's lock: moves one of its batches of class c to dst, if it has one. */
+static bool
+shard_take_locked(depot_shard *sh, uint32_t c, void **dst)
+{
+    depot_class *d = &sh->classes[c];
+    uint32_t n = vkm_atomic_load_u32_relaxed(&d->xbatches);
+    if (n == 0)
+        return false;
+    memcpy(dst, d->blocks[n - 1], sizeof(d->blocks[0]));
+    vkm_atomic_store_u32_relaxed(&d->xbatches, n - 1);
+    return true;
+}
+
+/* Moves a batch of class c to dst: from this thread's shard, else from the first other
+ * shard that has one and whose lock is free. False when none was found. */
+static bool
+depot_take(uint32_t c, void **dst)
+{
+    const unsigned mine = shard_of_thread();
+    for (unsigned k = 0; k < DEPOT_SHARDS; k++) {
+        depot_shard *sh = &depot[(mine + k) % DEPOT_SHARDS];
+        /* Racy peek (relaxed): an empty shard is skipped without its lock; a stale
+         * answer only costs a lock round or a miss, never a wrong block. */
+        if (vkm_atomic_load_u32_relaxed(&sh->classes[c].xbatches) == 0)
+            continue;
+        if (k == 0)
+            pthread_mutex_lock(&sh->lock);
+        else if (pthread_mutex_trylock(&sh->lock) != 0)
+            continue;
+        const bool got = shard_take_locked(sh, c, dst);
+        pthread_mutex_unlock(&sh->lock);
+        if (got)
+            return true;
+    }
+    return false;
+}
+
+/* Moves a batch of class c from src to this thread's shard; false when it is full. */
+static bool
+depot_put(uint32_t c, void *const *src)
+{
+    depot_shard *sh = &depot[shard_of_thread()];
+    depot_class *d = &sh->classes[c];
+    pthread_mutex_lock(&sh->lock);
+    uint32_t n = vkm_atomic_load_u32_relaxed(&d->xbatches);
+    const bool put = n < SHARD_BATCHES;
+    if (put) {
+        memcpy(d->blocks[n], src, sizeof(d->blocks[0]));
+        vkm_atomic_store_u32_relaxed(&d->xbatches, n + 1);
+    }
+    pthread_mutex_unlock(&sh->lock);
+    return put;
+}
+
+/* Asks for the line holding p in a writable state. GCC and clang emit a read prefetch
+ * for __builtin_prefetch(p, 1) unless the target has PRFCHW; the instruction itself
+ * (0F 0D /1) is a no-op hint on x86-64 processors without it. */
+static inline void
+prefetch_write(const void *p)
+{
+#if defined(__x86_64__)
+    __asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
+#else
+    __builtin_prefetch(p, 1);
+#endif
+}
+
+/* Pops a block; the next one, which the following call hands out, is prefetched for
+ * writing: blocks that crossed threads are in another core's cache, and the new owner
+ * writes every byte of the object it makes (a read prefetch would leave the write to
+ * wait for the other cores' copies to be invalidated). */
+static inline void *
+mag_pop(magazine *m)
+{
+    void *p = m->blocks[--m->count];
+    if (m->count > 0) {
+        const char *next = m->blocks[m->count - 1];
+        prefetch_write(next);
+        if ((mag_class(m) + 2u) * 16u > 64u) /* two lines, when aligned as jemalloc does */
+            prefetch_write(next + 64);
+    }
+    return p;
+}
+
+/* Thread exit: whole batches to the depot while it has room, the rest to jemalloc. */
 static void
 mags_flush(int flags)
 {
     for (uint32_t c = 0; c < MAG_CLASSES; c++) {
-        while (mags[c].count > 0)
-            sdallocx(mags[c].blocks[--mags[c].count], (c + 2u) * 16u, flags);
+        magazine *m = &mags[c];
+        while (m->count >= MAG_BATCH && depot_put(c, m->blocks + m->count - MAG_BATCH))
+            m->count -= MAG_BATCH;
+        while (m->count > 0)
+            sdallocx(m->blocks[--m->count], (c + 2u) * 16u, flags);
     }
 }
 
@@ -205,8 +348,14 @@ vkm_host_alloc_alloc(const vkm_host_alloc *ha, size_t size, size_t align)
 #if VKM_HOST_ALLOC_JEMALLOC
     size = je_size(size);
     magazine *m = mag_of(size, align);
-    if (m != NULL && m->count > 0)
-        return m->blocks[--m->count];
+    if (m != NULL) {
+        if (VKM_LIKELY(m->count > 0))
+            return mag_pop(m);
+        if (thread_flags != 0 && depot_take(mag_class(m), m->blocks)) {
+            m->count = MAG_BATCH;
+            return mag_pop(m);
+        }
+    }
     return mallocx(size, jemalloc_flags(align));
 #else
     void *p = NULL;
@@ -249,9 +398,13 @@ vkm_host_alloc_free_aligned(const vkm_host_alloc *ha, void *ptr, size_t size, si
         vkm_assert_failed("nallocx(size) == sallocx(ptr)", "sized free of a wrong size", __FILE__,
                           __LINE__, false);
     magazine *m = mag_of(size, align);
-    if (m != NULL && m->count < MAG_DEPTH && thread_flags != 0) {
-        m->blocks[m->count++] = ptr;
-        return;
+    if (m != NULL && thread_flags != 0) {
+        if (VKM_UNLIKELY(m->count == MAG_DEPTH) && depot_put(mag_class(m), m->blocks + MAG_BATCH))
+            m->count = MAG_BATCH;
+        if (m->count < MAG_DEPTH) {
+            m->blocks[m->count++] = ptr;
+            return;
+        }
     }
     sdallocx(ptr, size, jemalloc_flags(align));
 #else
