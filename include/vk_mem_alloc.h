@@ -12,7 +12,8 @@
  * VMA_IMPLEMENTATION: defining it before the include (as VMA programs do in one .cpp file)
  * changes nothing. The macros that configure VMA's implementation (VMA_STATIC_VULKAN_FUNCTIONS,
  * VMA_DYNAMIC_VULKAN_FUNCTIONS, VMA_DEBUG_*, VMA_ASSERT, VMA_SYSTEM_ALIGNED_MALLOC, ...) are
- * likewise not read here and have no effect on the prebuilt library.
+ * likewise not read here and have no effect on the prebuilt library (the VMA_DEBUG_* ones
+ * exist as build options of the library and as vkmSetDebugOptions, see vkmalloc.h).
  *
  * ABI: one layout for every program. The library is compiled once, so no struct layout may
  * depend on a macro the program sets. Where VMA drops members when a feature macro is 0
@@ -1030,7 +1031,8 @@ vmaCalculatePoolStatistics(VmaAllocator VMA_NOT_NULL allocator, VmaPool VMA_NOT_
 /*
  * Verifies the guard margins around every allocation of the pool (corruption detection).
  * Returns VK_SUCCESS when checked and intact; VK_ERROR_FEATURE_NOT_PRESENT when the pool is
- * not checkable (detection not built in, or a memory type that is not HOST_VISIBLE and
+ * not checkable (detection off for the allocator: vkmSetDebugOptions in vkmalloc.h or the
+ * VKMALLOC_DEBUG_* build options turn it on; or a memory type that is not HOST_VISIBLE and
  * HOST_COHERENT); VK_ERROR_UNKNOWN when a margin was overwritten (also a debug assertion);
  * or the error of mapping the memory.
  */

@@ -115,6 +115,66 @@ VKM_API void vkmFlushThreadCache(VmaAllocator allocator);
 VKM_API VkResult vkmSetThreadCacheLimit(VmaAllocator allocator, VkDeviceSize maxCachedBytes);
 VKM_API VkDeviceSize vkmGetThreadCacheLimit(VmaAllocator allocator);
 
+/*
+ * Debugging incorrect memory usage: VMA's VMA_DEBUG_MARGIN, VMA_DEBUG_DETECT_CORRUPTION and
+ * VMA_DEBUG_INITIALIZE_ALLOCATIONS, which VMA reads when its implementation is compiled.
+ * vkmalloc is compiled once, so the same switches exist twice: as build options of the
+ * library (-DVKMALLOC_DEBUG_MARGIN=16 -DVKMALLOC_DEBUG_DETECT_CORRUPTION=ON
+ * -DVKMALLOC_DEBUG_INITIALIZE_ALLOCATIONS=ON give the defaults) and at run time through
+ * vkmSetDebugOptions, so a shipped library can be switched on without a rebuild.
+ *
+ *   margin                 bytes kept free after every allocation made from a memory block
+ *                          (every memory type, default and custom pools; never around
+ *                          dedicated allocations, which have their memory to themselves).
+ *   detectCorruption       with a non-zero margin: the margins of allocations in memory
+ *                          types that are HOST_VISIBLE and HOST_COHERENT hold
+ *                          VKM_CORRUPTION_MAGIC_VALUE (32-bit words), written when the
+ *                          allocation is made and verified when it is freed and by
+ *                          vmaCheckCorruption / vmaCheckPoolCorruption. Sizes and
+ *                          alignments of those allocations are rounded up to 4 (what
+ *                          vmaGetAllocationInfo reports too). The margin must then be a
+ *                          multiple of 4.
+ *   initializeAllocations  new allocations are filled with VKM_FILL_PATTERN_CREATED bytes and
+ *                          freed ones with VKM_FILL_PATTERN_DESTROYED, when their memory type
+ *                          is HOST_VISIBLE and they may be mapped (HOST_ACCESS_* flags or a
+ *                          non-AUTO usage); dedicated allocations too. Mapped as needed.
+ *
+ * A damaged margin found when an allocation is freed, or by a check, is an API assertion
+ * in debug builds (it aborts, like VMA's VMA_ASSERT, unless a vkmSetAssertHandler handler
+ * is installed, which then receives a message naming the memory type, offset and size)
+ * and one line on stderr in release builds; either way vkmGetCorruptionCount counts it,
+ * and the checks return VK_ERROR_UNKNOWN. The free itself completes. The checks walk
+ * every live block allocation of the given types (thread-cache slots and arenas
+ * included) while allocations in those types wait; frees go on. They must not be called
+ * from a pDeviceMemoryCallbacks callback, nor from the assert handler.
+ */
+#define VKM_CORRUPTION_MAGIC_VALUE 0x7F84E666u
+#define VKM_FILL_PATTERN_CREATED 0xDCu
+#define VKM_FILL_PATTERN_DESTROYED 0xEFu
+#define VKM_DEBUG_MAX_MARGIN 65536u
+
+typedef struct VkmDebugOptions {
+    VkDeviceSize margin; /* 0 .. VKM_DEBUG_MAX_MARGIN */
+    VkBool32 detectCorruption;
+    VkBool32 initializeAllocations;
+} VkmDebugOptions;
+
+/* Sets the options that allocators created from now on take (each allocator keeps the
+ * options it was created with for its whole life: margins decide the layout of its
+ * blocks). NULL restores the build's defaults. Process-wide, thread-safe; an allocator
+ * created at the same moment on another thread gets either the old or the new options,
+ * never a mix. Returns VK_SUCCESS, or VK_ERROR_VALIDATION_FAILED_EXT (nothing changes)
+ * for a margin over VKM_DEBUG_MAX_MARGIN, or not a multiple of 4 with detectCorruption. */
+VKM_API VkResult vkmSetDebugOptions(const VkmDebugOptions *pOptions);
+
+/* The options `allocator` was created with, or with a null allocator those the next
+ * allocator will get. pOptions not null (else nothing happens). */
+VKM_API void vkmGetDebugOptions(VmaAllocator allocator, VkmDebugOptions *pOptions);
+
+/* Damaged margins found in `allocator` so far (on free and by checks; a check that finds
+ * several counts each). 0 for a null allocator. Thread-safe. */
+VKM_API uint64_t vkmGetCorruptionCount(VmaAllocator allocator);
+
 #ifdef __cplusplus
 }
 #endif

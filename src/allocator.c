@@ -3,6 +3,7 @@
 #include "allocation.h"
 #include "block.h"
 #include "block_list.h"
+#include "corruption.h"
 #include "debug.h"
 #include "pool.h"
 #include "stats.h"
@@ -190,11 +191,11 @@ list_of(VmaAllocator a, VmaPool pool, uint32_t type)
     return pool ? pool->list : a->default_lists[type];
 }
 
-/* A block allocation: a slot of the thread's cache when it qualifies (design.md §3),
- * else a range of the list's blocks; then the persistent mapping if asked. */
+/* The range of a block allocation: a slot of the thread's cache when it qualifies
+ * (design.md §3), else a range of the list's blocks. */
 static VkResult
-alloc_block_one(VmaAllocator a, vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req,
-                VmaAllocation alloc)
+alloc_block_range(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req,
+                  VmaAllocation alloc)
 {
     /* MIN_MEMORY and MIN_OFFSET ask for the tightest placement in the blocks themselves
      * (VMA uses MIN_OFFSET for defragmentation): a slot of a run is neither. */
@@ -226,20 +227,60 @@ alloc_block_one(VmaAllocator a, vkm_tcache *tc, vkm_block_list *l, const vkm_all
             alloc->pool = l->p.pool;
         }
     }
+    return res;
+}
+
+/* Gives a block allocation's range back; alloc->size is the range's size here. */
+static void
+free_block_range(vkm_tcache *tc, vkm_block_list *l, VmaAllocation alloc)
+{
+    if (alloc->u.b.cached != NULL)
+        vkm_tcache_free(tc, alloc);
+    else
+        vkm_block_list_free_range(l, tc->rec, alloc->u.b.block, alloc->offset);
+}
+
+/* A block allocation: its range, the magic in its margin where corruption detection
+ * applies, then the persistent mapping if asked. */
+static VkResult
+alloc_block_one(VmaAllocator a, vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req,
+                VmaAllocation alloc)
+{
+    /* Debug margins (corruption.h): the range allocators see the size with its margin,
+     * the allocation reports the size without. The read side of the corruption lock
+     * keeps checks from seeing the range before its magic is in place. */
+    vkm_corruption *c = &a->corruption;
+    VkDeviceSize user_size = req->size;
+    vkm_alloc_request with_margin;
+    const bool detect = vkm_corruption_detects(c, l->p.memory_type);
+    if (c->margin != 0) {
+        with_margin = *req;
+        vkm_corruption_adjust(c, l->p.memory_type, &with_margin.size, &with_margin.alignment,
+                              &user_size);
+        req = &with_margin;
+    }
+    if (detect)
+        vkm_rwlock_rdlock(&c->lock);
+    VkResult res = alloc_block_range(tc, l, req, alloc);
+    if (res == VK_SUCCESS && detect) {
+        res = vkm_corruption_write_magic(a, alloc->u.b.block, alloc->offset, user_size);
+        if (res != VK_SUCCESS)
+            free_block_range(tc, l, alloc);
+    }
+    if (detect)
+        vkm_rwlock_unlock(&c->lock);
     if (res != VK_SUCCESS)
         return res;
     if (req->flags & VMA_ALLOCATION_CREATE_MAPPED_BIT) {
         res = vkm_block_map(alloc->u.b.block, a->device, &a->funcs.vk, 1, NULL);
         if (res != VK_SUCCESS) {
-            if (alloc->u.b.cached != NULL)
-                vkm_tcache_free(tc, alloc);
-            else
-                vkm_block_list_free_range(l, tc->rec, alloc->u.b.block, alloc->offset);
+            free_block_range(tc, l, alloc);
             return res;
         }
         alloc->flags |= VKM_ALLOC_FLAG_PERSISTENT_MAP;
         vkm_atomic_store_u32_relaxed(&alloc->xmap_count, 1);
     }
+    alloc->size = user_size;
     return VK_SUCCESS;
 }
 
@@ -247,6 +288,8 @@ alloc_block_one(VmaAllocator a, vkm_tcache *tc, vkm_block_list *l, const vkm_all
 static void
 free_block_one(VmaAllocator a, vkm_tcache *tc, vkm_block_list *l, VmaAllocation alloc)
 {
+    if (vkm_corruption_detects(&a->corruption, alloc->memory_type))
+        vkm_corruption_validate(a, alloc->u.b.block, alloc->offset, alloc->size);
     /* Nobody may map an allocation while it is freed (VMA's contract), so a count of 0
      * stays 0: the plain load spares the common unmapped free a locked exchange (and a
      * free from another thread a write to the allocation's line). */
@@ -255,10 +298,9 @@ free_block_one(VmaAllocator a, vkm_tcache *tc, vkm_block_list *l, VmaAllocation 
         maps = vkm_atomic_exchange_u32_acq_rel(&alloc->xmap_count, 0);
     if (maps != 0)
         vkm_block_unmap(alloc->u.b.block, a->device, &a->funcs.vk, maps);
-    if (alloc->u.b.cached != NULL)
-        vkm_tcache_free(tc, alloc);
-    else
-        vkm_block_list_free_range(l, tc->rec, alloc->u.b.block, alloc->offset);
+    /* The range allocators account the range, margin included (alloc_block_one). */
+    alloc->size = vkm_corruption_range_size(&a->corruption, alloc->size);
+    free_block_range(tc, l, alloc);
 }
 
 /* Undo `n` successful allocations (all-or-nothing for vmaAllocateMemoryPages). They were
@@ -309,6 +351,8 @@ alloc_pages(VmaAllocator a, vkm_tcache *tc, VmaPool pool, uint32_t type,
     for (i = 0; i < count; i++) {
         vkm_allocation_init_user_data(a, out[i], req->flags, req->user_data);
         vkm_tcache_count(tc, l, 1, (int64_t)out[i]->size);
+        if (VKM_UNLIKELY(a->corruption.fill))
+            vkm_corruption_fill(a, out[i], VKM_FILL_PATTERN_CREATED);
     }
     return VK_SUCCESS;
 }
@@ -510,6 +554,8 @@ vkm_allocator_alloc(VmaAllocator a, const VmaAllocationCreateInfo *ci,
 void
 vkm_allocator_free(VmaAllocator a, VmaAllocation alloc)
 {
+    if (VKM_UNLIKELY(a->corruption.fill))
+        vkm_corruption_fill(a, alloc, VKM_FILL_PATTERN_DESTROYED);
     vkm_tcache *tc = vkm_tcache_enter(a);
     vkm_block_list *l = list_of(a, alloc->pool, alloc->memory_type);
     /* A pool may be destroyed the moment its statistics read empty, which is when the

@@ -19,6 +19,7 @@
 #include "atomics.h"
 #include "budget.h"
 #include "common.h"
+#include "corruption.h"
 #include "dedicated.h"
 #include "host_alloc.h"
 #include "lock.h"
@@ -99,6 +100,7 @@ struct VmaAllocator_T {
     vkm_epoch *epoch;        /* lock-free reads of block arrays and runs */
     vkm_tcache_shared *tcs;  /* thread caches, counters (tcache.h) */
     bool use_caches;         /* immutable: runs in thread caches */
+    vkm_corruption corruption; /* debug margins and fill (corruption.h) */
 };
 
 /* vmaCreateAllocator / vmaDestroyAllocator behind the argument checks (allocator_init.c). */

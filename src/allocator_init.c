@@ -124,6 +124,7 @@ vkm_allocator_create(const VmaAllocatorCreateInfo *ci, VmaAllocator *out)
         memcpy(a->external_handle_types, ci->pTypeExternalMemoryHandleTypes,
                sizeof(VkExternalMemoryHandleTypeFlagsKHR) * a->mem_props.memoryTypeCount);
     vkm_memtype_info_init(&a->mt, &a->pd_props, &a->mem_props, ci->flags);
+    vkm_corruption_init(a);
 
     vkm_budget_init(&a->budget, &a->mem_props, a->use_ext_memory_budget);
     vkm_atomic_init_u32(&a->xdevice_memory_count, 0);
@@ -161,6 +162,7 @@ fail_epoch:
     vkm_mutex_destroy(&a->global_lock);
     vkm_rwlock_destroy(&a->pools_lock);
     vkm_budget_finish(&a->budget);
+    vkm_corruption_finish(a);
 fail_funcs:
     a->magic = 0;
     vkm_host_delete(&ha, struct VmaAllocator_T, a);
@@ -203,6 +205,7 @@ vkm_allocator_destroy(VmaAllocator a)
     vkm_mutex_destroy(&a->global_lock);
     vkm_rwlock_destroy(&a->pools_lock);
     vkm_budget_finish(&a->budget);
+    vkm_corruption_finish(a);
     vkm_host_alloc ha = a->ha;
     a->magic = 0;
     vkm_host_delete(&ha, struct VmaAllocator_T, a);

@@ -5,8 +5,7 @@
  * None of them pretends: each returns VK_ERROR_FEATURE_NOT_PRESENT (the code VMA itself
  * uses for a feature that is not available), writes null outputs, or does nothing for a
  * void function that can only receive handles this build never hands out. The README
- * lists them. vmaCheckCorruption / vmaCheckPoolCorruption are complete as documented for
- * a build without corruption detection: VMA returns VK_ERROR_FEATURE_NOT_PRESENT then.
+ * lists them.
  */
 #include "api.h"
 
@@ -249,22 +248,4 @@ vmaCreateAliasingImage2(VmaAllocator allocator, VmaAllocation allocation,
 {
     VKM_UNUSED(allocationLocalOffset);
     return vmaCreateAliasingImage(allocator, allocation, pImageCreateInfo, pImage);
-}
-
-/* --- corruption detection (not compiled in: VMA's documented answer) ----------------- */
-
-VMA_CALL_PRE VkResult VMA_CALL_POST
-vmaCheckCorruption(VmaAllocator allocator, uint32_t memoryTypeBits)
-{
-    VKM_UNUSED(allocator);
-    VKM_UNUSED(memoryTypeBits);
-    return VK_ERROR_FEATURE_NOT_PRESENT;
-}
-
-VMA_CALL_PRE VkResult VMA_CALL_POST
-vmaCheckPoolCorruption(VmaAllocator allocator, VmaPool pool)
-{
-    VKM_UNUSED(allocator);
-    VKM_UNUSED(pool);
-    return VK_ERROR_FEATURE_NOT_PRESENT;
 }

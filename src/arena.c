@@ -157,21 +157,52 @@ vkm_arena_drop(vkm_arena *ar)
     arena_free_struct(ar);
 }
 
+/* Statistics walk of an arena (under its lock). */
+typedef struct stats_walk {
+    VmaDetailedStatistics *d;
+    VkDeviceSize margin; /* debug margin after every allocation (corruption.h) */
+} stats_walk;
+
 static void
 visit_range(void *ctx, uint64_t offset, uint64_t size, vkm_range_kind kind, void *user)
 {
     VKM_UNUSED(offset);
     VKM_UNUSED(user);
+    const stats_walk *w = ctx;
     if (kind == VKM_RANGE_FREE)
-        vkm_stats_add_unused_range(ctx, size);
+        vkm_stats_add_unused_range(w->d, size);
     else
-        vkm_stats_add_allocation(ctx, size);
+        vkm_corruption_add_range_stats(w->d, w->margin, size);
 }
 
 void
 vkm_arena_add_stats(vkm_arena *ar, VmaDetailedStatistics *d)
 {
+    stats_walk w = {.d = d, .margin = ar->list->allocator->corruption.margin};
     vkm_mutex_lock(&ar->lock);
-    vkm_tlsf_visit(ar->tlsf, visit_range, d);
+    vkm_tlsf_visit(ar->tlsf, visit_range, &w);
+    vkm_mutex_unlock(&ar->lock);
+}
+
+/* Rebases the arena's offsets onto the block for the caller's visitor. */
+typedef struct visit_ctx {
+    const vkm_arena *ar;
+    vkm_range_visit_fn fn;
+    void *ctx;
+} visit_ctx;
+
+static void
+visit_rebased(void *ctx, uint64_t offset, uint64_t size, vkm_range_kind kind, void *user)
+{
+    const visit_ctx *v = ctx;
+    v->fn(v->ctx, v->ar->base + offset, size, kind, user);
+}
+
+void
+vkm_arena_visit(vkm_arena *ar, vkm_range_visit_fn fn, void *ctx)
+{
+    visit_ctx v = {.ar = ar, .fn = fn, .ctx = ctx};
+    vkm_mutex_lock(&ar->lock);
+    vkm_tlsf_visit(ar->tlsf, visit_rebased, &v);
     vkm_mutex_unlock(&ar->lock);
 }

@@ -95,5 +95,8 @@ void vkm_arena_drop(vkm_arena *ar);
 
 /* Statistics (under the block lock): the arena's allocations and free ranges. */
 void vkm_arena_add_stats(vkm_arena *ar, VmaDetailedStatistics *d);
+/* Calls fn for every range of the arena, allocated and free, with block offsets, under
+ * the arena's lock (the caller holds the block lock: corruption checks). */
+void vkm_arena_visit(vkm_arena *ar, vkm_range_visit_fn fn, void *ctx);
 
 #endif /* VKM_ARENA_H */

@@ -506,6 +506,7 @@ vkm_block_list_free_range(vkm_block_list *l, vkm_epoch_record *rec, vkm_block *b
 typedef struct stats_walk {
     VmaDetailedStatistics *d;
     vkm_block_list_expand_fn *expand;
+    VkDeviceSize margin; /* debug margin after every allocation (corruption.h) */
 } stats_walk;
 
 static void
@@ -516,14 +517,14 @@ visit_range(void *ctx, uint64_t offset, uint64_t size, vkm_range_kind kind, void
     if (kind == VKM_RANGE_FREE)
         vkm_stats_add_unused_range(w->d, size);
     else if (w->expand == NULL || !w->expand(user, size, w->d))
-        vkm_stats_add_allocation(w->d, size);
+        vkm_corruption_add_range_stats(w->d, w->margin, size);
 }
 
 void
 vkm_block_list_add_stats(vkm_block_list *l, vkm_epoch_record *rec,
                          vkm_block_list_expand_fn *expand, VmaDetailedStatistics *d)
 {
-    stats_walk w = {.d = d, .expand = expand};
+    stats_walk w = {.d = d, .expand = expand, .margin = l->allocator->corruption.margin};
     vkm_epoch_begin(rec);
     const vkm_block_array *arr = array_of(l);
     for (size_t i = 0; i < arr->count; i++) {
@@ -534,6 +535,22 @@ vkm_block_list_add_stats(vkm_block_list *l, vkm_epoch_record *rec,
             d->statistics.blockBytes += b->size;
             vkm_tlsf_visit(b->tlsf, visit_range, &w);
         }
+        block_unlock(l, b);
+    }
+    vkm_epoch_end(rec);
+}
+
+void
+vkm_block_list_for_each_block(vkm_block_list *l, vkm_epoch_record *rec, vkm_block_list_block_fn *fn,
+                              void *ctx)
+{
+    vkm_epoch_begin(rec);
+    const vkm_block_array *arr = array_of(l);
+    for (size_t i = 0; i < arr->count; i++) {
+        vkm_block *b = arr->blocks[i];
+        block_lock(l, b);
+        if (!b->dead)
+            fn(b, ctx);
         block_unlock(l, b);
     }
     vkm_epoch_end(rec);

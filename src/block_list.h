@@ -136,6 +136,11 @@ vkm_block_list_free_end(vkm_block_list *l)
 typedef bool vkm_block_list_expand_fn(void *user, VkDeviceSize size, VmaDetailedStatistics *d);
 void vkm_block_list_add_stats(vkm_block_list *l, vkm_epoch_record *rec,
                               vkm_block_list_expand_fn *expand, VmaDetailedStatistics *d);
+/* Calls fn for every block of the list under the block's lock, inside an epoch section:
+ * walks that need the block's ranges to hold still (corruption checks). */
+typedef void vkm_block_list_block_fn(vkm_block *b, void *ctx);
+void vkm_block_list_for_each_block(vkm_block_list *l, vkm_epoch_record *rec,
+                                   vkm_block_list_block_fn *fn, void *ctx);
 /* Contended block-lock acquisitions made by the calling thread (all lists). */
 uint64_t vkm_block_list_thread_lock_waits(void);
 

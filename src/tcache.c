@@ -924,9 +924,28 @@ vkm_tcache_expand_range(void *user, VkDeviceSize size, VmaDetailedStatistics *d)
     for (uint32_t i = 0; i < r->slab.nslots; i++) {
         uint32_t s = run_slot_size(r, i);
         if (s != 0)
-            vkm_stats_add_allocation(d, s);
+            vkm_corruption_add_range_stats(d, r->list->allocator->corruption.margin, s);
         else
             vkm_stats_add_unused_range(d, r->slot_size);
+    }
+    return true;
+}
+
+bool
+vkm_tcache_visit_range(void *user, vkm_range_visit_fn fn, void *ctx)
+{
+    if ((uintptr_t)user & ARENA_TAG) {
+        vkm_arena_visit((vkm_arena *)((uintptr_t)user & ~TAG_MASK), fn, ctx);
+        return true;
+    }
+    if (!((uintptr_t)user & RUN_TAG))
+        return false;
+    const vkm_run *r = (const vkm_run *)((uintptr_t)user & ~TAG_MASK);
+    /* Alive for the same reason as in vkm_tcache_expand_range. */
+    for (uint32_t i = 0; i < r->slab.nslots; i++) {
+        const uint32_t s = run_slot_size(r, i);
+        fn(ctx, r->base + (VkDeviceSize)i * r->slot_size, s != 0 ? s : r->slot_size,
+           s != 0 ? (vkm_range_kind)r->kind : VKM_RANGE_FREE, NULL);
     }
     return true;
 }

@@ -195,6 +195,11 @@ void vkm_tcache_trim(vkm_tcache *tc, bool all);
 
 /* Statistics expansion of a TLSF range: a run's slots (block_list.h's expand callback). */
 bool vkm_tcache_expand_range(void *user, VkDeviceSize size, VmaDetailedStatistics *d);
+/* The same ranges for walks that need offsets (corruption checks): calls fn for every
+ * slot of a run or range of an arena, with block offsets, live ones with their requested
+ * size. Returns false for a range that is neither (a shared-path allocation). Under the
+ * block lock, like the statistics. */
+bool vkm_tcache_visit_range(void *user, vkm_range_visit_fn fn, void *ctx);
 
 /* vkmGetThreadCacheStatistics / vkmGetAllThreadCacheStatistics. */
 void vkm_tcache_stats(const vkm_tcache *tc, VkmThreadCacheStatistics *out);
