@@ -1415,7 +1415,8 @@ vmaCreateVirtualBlock(const VmaVirtualBlockCreateInfo *VMA_NOT_NULL pCreateInfo,
                       VmaVirtualBlock VMA_NULLABLE *VMA_NOT_NULL pVirtualBlock);
 
 /* Destroys a virtual block. Null is a no-op. It should be empty (vmaVirtualFree each
- * allocation or vmaClearVirtualBlock); leftovers are reported in debug builds. pUserData
+ * allocation or vmaClearVirtualBlock); leftovers are a leak of the program's, reported by
+ * an assert in debug builds as VMA does, and the block is freed either way. pUserData
  * values are not touched: release what they point to first. */
 VMA_CALL_PRE void VMA_CALL_POST vmaDestroyVirtualBlock(VmaVirtualBlock VMA_NULLABLE virtualBlock);
 
@@ -1435,8 +1436,15 @@ vmaGetVirtualAllocationInfo(VmaVirtualBlock VMA_NOT_NULL virtualBlock,
  *   pCreateInfo  not null; size not zero, alignment 0 or a power of two.
  *   pAllocation  not null; receives the handle, VK_NULL_HANDLE on failure.
  *   pOffset      may be null; else receives the offset, UINT64_MAX on failure.
+ *   pCreateInfo->flags  UPPER_ADDRESS only in a block created with
+ *                LINEAR_ALGORITHM_BIT (the upper stack of a double stack).
  * Returns VK_SUCCESS, or VK_ERROR_OUT_OF_DEVICE_MEMORY when no free range fits (no device
- * memory is involved; the code is VMA's), or VK_ERROR_OUT_OF_HOST_MEMORY.
+ * memory is involved; the code is VMA's), or VK_ERROR_OUT_OF_HOST_MEMORY;
+ * VK_ERROR_VALIDATION_FAILED_EXT for a null argument, a zero size or an alignment that is
+ * not a power of two; VK_ERROR_FEATURE_NOT_PRESENT for UPPER_ADDRESS in a TLSF block. In a
+ * linear block an UPPER_ADDRESS request while the block is used as a wrapped ring buffer,
+ * or a wrapping request while the upper stack is in use, is out of room
+ * (VK_ERROR_OUT_OF_DEVICE_MEMORY).
  */
 VMA_CALL_PRE VkResult VMA_CALL_POST
 vmaVirtualAllocate(VmaVirtualBlock VMA_NOT_NULL virtualBlock,
@@ -1444,7 +1452,8 @@ vmaVirtualAllocate(VmaVirtualBlock VMA_NOT_NULL virtualBlock,
                    VmaVirtualAllocation VMA_NULLABLE_NON_DISPATCHABLE *VMA_NOT_NULL pAllocation,
                    VkDeviceSize *VMA_NULLABLE pOffset);
 
-/* Releases one range of the block. VK_NULL_HANDLE is a no-op. */
+/* Releases one range of the block. VK_NULL_HANDLE is a no-op (virtualBlock may then be
+ * null too); a handle that is not live in this block is reported and ignored. */
 VMA_CALL_PRE void VMA_CALL_POST
 vmaVirtualFree(VmaVirtualBlock VMA_NOT_NULL virtualBlock,
                VmaVirtualAllocation VMA_NULLABLE_NON_DISPATCHABLE allocation);

@@ -10,9 +10,8 @@
 #include "api.h"
 
 /* Declared by vk_mem_alloc.h only with volk / Win32; the symbols always exist. */
-VMA_CALL_PRE VkResult VMA_CALL_POST
-vmaImportVulkanFunctionsFromVolk(const VmaAllocatorCreateInfo *pAllocatorCreateInfo,
-                                 VmaVulkanFunctions *pDstVulkanFunctions);
+VMA_CALL_PRE VkResult VMA_CALL_POST vmaImportVulkanFunctionsFromVolk(
+    const VmaAllocatorCreateInfo *pAllocatorCreateInfo, VmaVulkanFunctions *pDstVulkanFunctions);
 VMA_CALL_PRE VkResult VMA_CALL_POST vmaGetMemoryWin32Handle(VmaAllocator allocator,
                                                             VmaAllocation allocation,
                                                             void *hTargetProcess, void **pHandle);
@@ -84,92 +83,7 @@ vmaEndDefragmentationPass(VmaAllocator allocator, VmaDefragmentationContext cont
     return VK_ERROR_FEATURE_NOT_PRESENT;
 }
 
-/* --- virtual blocks ------------------------------------------------------------------ */
-
-VMA_CALL_PRE VkResult VMA_CALL_POST
-vmaCreateVirtualBlock(const VmaVirtualBlockCreateInfo *pCreateInfo,
-                      VmaVirtualBlock *pVirtualBlock)
-{
-    VKM_UNUSED(pCreateInfo);
-    if (pVirtualBlock != NULL)
-        *pVirtualBlock = VK_NULL_HANDLE;
-    return VK_ERROR_FEATURE_NOT_PRESENT;
-}
-
-VMA_CALL_PRE void VMA_CALL_POST
-vmaDestroyVirtualBlock(VmaVirtualBlock virtualBlock)
-{
-    VKM_UNUSED(virtualBlock);
-}
-
-VMA_CALL_PRE VkBool32 VMA_CALL_POST
-vmaIsVirtualBlockEmpty(VmaVirtualBlock virtualBlock)
-{
-    VKM_UNUSED(virtualBlock);
-    vkm_api_assert(false, "virtualBlock: virtual blocks are not implemented yet");
-    return VK_FALSE;
-}
-
-VMA_CALL_PRE void VMA_CALL_POST
-vmaGetVirtualAllocationInfo(VmaVirtualBlock virtualBlock, VmaVirtualAllocation allocation,
-                            VmaVirtualAllocationInfo *pVirtualAllocInfo)
-{
-    VKM_UNUSED(virtualBlock);
-    VKM_UNUSED(allocation);
-    VKM_UNUSED(pVirtualAllocInfo);
-    vkm_api_assert(false, "virtualBlock: virtual blocks are not implemented yet");
-}
-
-VMA_CALL_PRE VkResult VMA_CALL_POST
-vmaVirtualAllocate(VmaVirtualBlock virtualBlock, const VmaVirtualAllocationCreateInfo *pCreateInfo,
-                   VmaVirtualAllocation *pAllocation, VkDeviceSize *pOffset)
-{
-    VKM_UNUSED(virtualBlock);
-    VKM_UNUSED(pCreateInfo);
-    if (pAllocation != NULL)
-        *pAllocation = VK_NULL_HANDLE;
-    if (pOffset != NULL)
-        *pOffset = VK_WHOLE_SIZE;
-    return VK_ERROR_FEATURE_NOT_PRESENT;
-}
-
-VMA_CALL_PRE void VMA_CALL_POST
-vmaVirtualFree(VmaVirtualBlock virtualBlock, VmaVirtualAllocation allocation)
-{
-    VKM_UNUSED(virtualBlock);
-    VKM_UNUSED(allocation);
-}
-
-VMA_CALL_PRE void VMA_CALL_POST
-vmaClearVirtualBlock(VmaVirtualBlock virtualBlock)
-{
-    VKM_UNUSED(virtualBlock);
-}
-
-VMA_CALL_PRE void VMA_CALL_POST
-vmaSetVirtualAllocationUserData(VmaVirtualBlock virtualBlock, VmaVirtualAllocation allocation,
-                                void *pUserData)
-{
-    VKM_UNUSED(virtualBlock);
-    VKM_UNUSED(allocation);
-    VKM_UNUSED(pUserData);
-}
-
-VMA_CALL_PRE void VMA_CALL_POST
-vmaGetVirtualBlockStatistics(VmaVirtualBlock virtualBlock, VmaStatistics *pStats)
-{
-    VKM_UNUSED(virtualBlock);
-    VKM_UNUSED(pStats);
-    vkm_api_assert(false, "virtualBlock: virtual blocks are not implemented yet");
-}
-
-VMA_CALL_PRE void VMA_CALL_POST
-vmaCalculateVirtualBlockStatistics(VmaVirtualBlock virtualBlock, VmaDetailedStatistics *pStats)
-{
-    VKM_UNUSED(virtualBlock);
-    VKM_UNUSED(pStats);
-    vkm_api_assert(false, "virtualBlock: virtual blocks are not implemented yet");
-}
+/* --- virtual block JSON (the rest of the virtual-block API is in api_virtual.c) ----- */
 
 VMA_CALL_PRE void VMA_CALL_POST
 vmaBuildVirtualBlockStatsString(VmaVirtualBlock virtualBlock, char **ppStatsString,
@@ -243,8 +157,8 @@ vmaCreateAliasingImage(VmaAllocator allocator, VmaAllocation allocation,
 
 VMA_CALL_PRE VkResult VMA_CALL_POST
 vmaCreateAliasingImage2(VmaAllocator allocator, VmaAllocation allocation,
-                        VkDeviceSize allocationLocalOffset, const VkImageCreateInfo *pImageCreateInfo,
-                        VkImage *pImage)
+                        VkDeviceSize allocationLocalOffset,
+                        const VkImageCreateInfo *pImageCreateInfo, VkImage *pImage)
 {
     VKM_UNUSED(allocationLocalOffset);
     return vmaCreateAliasingImage(allocator, allocation, pImageCreateInfo, pImage);

@@ -75,6 +75,8 @@ typedef struct vkm_range_request {
     vkm_range_kind kind; /* not VKM_RANGE_FREE */
     vkm_range_strategy strategy;
     void *user; /* stored with the range, returned by <allocator>_user() */
+    bool upper; /* linear.h only: take the range from the top (double stack); tlsf.h
+                 * answers NO_SPACE, as VMA allows this only with the linear algorithm */
 } vkm_range_request;
 
 typedef enum vkm_range_status {

@@ -662,7 +662,7 @@ vkm_tlsf_alloc(vkm_tlsf *t, const vkm_range_request *req, uint64_t *out_offset)
     if (vkm_config_expensive_checks)
         vkm_assert(vkm_tlsf_validate(t));
     if (req->size == 0 || req->alignment == 0 || (req->alignment & (req->alignment - 1u)) != 0 ||
-        req->kind == VKM_RANGE_FREE || req->kind >= VKM_RANGE_KIND_COUNT ||
+        req->kind == VKM_RANGE_FREE || req->kind >= VKM_RANGE_KIND_COUNT || req->upper ||
         req->size > vkm_tlsf_largest_free_bound(t))
         return VKM_RANGE_NO_SPACE;
 
@@ -720,6 +720,12 @@ vkm_tlsf_free(vkm_tlsf *t, uint64_t offset)
     list_insert(t, n);
     if (vkm_config_expensive_checks)
         vkm_assert(vkm_tlsf_validate(t));
+}
+
+bool
+vkm_tlsf_contains(const vkm_tlsf *t, uint64_t offset)
+{
+    return lookup_find(t, offset) != SIZE_MAX;
 }
 
 static tlsf_node *

@@ -47,14 +47,17 @@ void vkm_tlsf_destroy(vkm_tlsf *t);
 /* Allocates req->size bytes at an offset aligned to req->alignment, placed by
  * req->strategy and honouring the granularity rule (range.h). On success stores the
  * offset in *out_offset and returns VKM_RANGE_OK; otherwise stores VKM_NO_OFFSET and
- * returns VKM_RANGE_NO_SPACE (no free range fits; every strategy except MIN_TIME checks
- * every candidate before saying so) or VKM_RANGE_NO_HOST_MEMORY (node or lookup storage
- * could not grow; the allocator is unchanged). */
+ * returns VKM_RANGE_NO_SPACE (no free range fits, or req->upper is set; every strategy
+ * except MIN_TIME checks every candidate before saying so) or VKM_RANGE_NO_HOST_MEMORY
+ * (node or lookup storage could not grow; the allocator is unchanged). */
 vkm_range_status vkm_tlsf_alloc(vkm_tlsf *t, const vkm_range_request *req, uint64_t *out_offset);
 
 /* Frees the live range at `offset`, merging it with free physical neighbours. Never
  * allocates host memory, never fails. */
 void vkm_tlsf_free(vkm_tlsf *t, uint64_t offset);
+
+/* True when a live range starts at `offset` (the non-asserting check). O(1) expected. */
+bool vkm_tlsf_contains(const vkm_tlsf *t, uint64_t offset);
 
 /* The requested size, kind and user pointer of the live range at `offset`. */
 uint64_t vkm_tlsf_size_of(const vkm_tlsf *t, uint64_t offset);

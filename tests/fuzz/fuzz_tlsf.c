@@ -240,7 +240,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 2:
         case 3: { /* allocate */
             uint8_t s0 = byte(&in), s1 = byte(&in), sa = byte(&in);
-            vkm_range_request r;
+            vkm_range_request r = {0};
             r.size = ((uint64_t)s0 | (uint64_t)s1 << 8) + 1u;
             r.size <<= (sa >> 5) * 3u; /* up to << 21 */
             if (capacity > (1ull << 40) && (code & 0x40))

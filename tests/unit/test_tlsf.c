@@ -39,7 +39,7 @@ make(uint64_t size, uint64_t granularity)
 static vkm_range_request
 req_of(uint64_t size, uint64_t alignment, vkm_range_kind kind, vkm_range_strategy strategy)
 {
-    return (vkm_range_request){size, alignment, kind, strategy, NULL};
+    return (vkm_range_request){size, alignment, kind, strategy, NULL, false};
 }
 
 /* Allocates or returns VKM_NO_OFFSET. */
@@ -611,7 +611,7 @@ TEST(tlsf_user_pointer_size_and_kind_round_trip)
     vkm_tlsf *t = make(1 * MiB, 1);
     ASSERT_TRUE(t != NULL);
     int x, y;
-    vkm_range_request r = {300, 64, VKM_RANGE_IMAGE_OPTIMAL, VKM_RANGE_STRATEGY_DEFAULT, &x};
+    vkm_range_request r = {300, 64, VKM_RANGE_IMAGE_OPTIMAL, VKM_RANGE_STRATEGY_DEFAULT, &x, false};
     uint64_t off;
     ASSERT_EQ(vkm_tlsf_alloc(t, &r, &off), VKM_RANGE_OK);
     EXPECT_TRUE(vkm_tlsf_user(t, off) == &x);
@@ -830,8 +830,8 @@ TEST(tlsf_alloc_without_host_memory_leaves_the_allocator_unchanged)
             uint64_t free_bytes = vkm_tlsf_free_bytes(t);
             vkm_range_stats before, after;
             vkm_tlsf_stats(t, &before);
-            vkm_range_request r = {16, 16, (vkm_range_kind)(1 + i % 5), (vkm_range_strategy)(i % 4),
-                                   NULL};
+            vkm_range_request r = {
+                16, 16, (vkm_range_kind)(1 + i % 5), (vkm_range_strategy)(i % 4), NULL, false};
             uint64_t off = 0;
             vkm_range_status st = vkm_tlsf_alloc(t, &r, &off);
             if (st == VKM_RANGE_OK)
@@ -1103,7 +1103,7 @@ run_model(uint64_t seed, uint64_t ops, uint64_t capacity, uint64_t granularity)
             m.n = 0;
             m.bytes = 0;
         } else if (p % 100 < alloc_pct || m.n == 0) {
-            vkm_range_request r;
+            vkm_range_request r = {0};
             r.size = random_size(&s, capacity);
             r.alignment = 1ull << (rnd_below(&s, 4) == 0 ? rnd_below(&s, 17) : rnd_below(&s, 9));
             r.kind = (vkm_range_kind)(1 + rnd_below(&s, 5));
