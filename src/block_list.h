@@ -14,7 +14,8 @@
  *                and vkFreeMemory of blocks happen under it, as the device-memory
  *                callbacks expect; never held while waiting for another list's lock
  *   block->lock  the block's ranges; allocation try-locks the blocks first so threads
- *                spread across blocks instead of queueing on one
+ *                spread across blocks instead of queueing on one; a linear list only
+ *                ever uses its newest block (VMA's placement) and waits for its lock
  * Order: grow_lock -> block->lock -> block->map_lock.
  * With `locking` false (EXTERNALLY_SYNCHRONIZED: the caller serialises every call) the
  * block locks are skipped.
@@ -43,9 +44,9 @@ typedef struct vkm_block_list_params {
     const void *memory_allocate_next;
     VmaPool pool;            /* NULL for a default pool */
     bool ignore_granularity; /* VMA_POOL_CREATE_IGNORE_BUFFER_IMAGE_GRANULARITY_BIT */
-    bool linear;             /* VMA_POOL_CREATE_LINEAR_ALGORITHM_BIT: linear blocks, and
-                                 * only the newest block is ever tried */
-    bool locking;            /* false: the caller serialises every call */
+    /* VMA_POOL_CREATE_LINEAR_ALGORITHM_BIT: linear blocks; only the newest is tried */
+    bool linear;
+    bool locking; /* false: the caller serialises every call */
 } vkm_block_list_params;
 
 /* The published block array. Immutable once published. */
@@ -61,9 +62,9 @@ typedef struct vkm_block_list_request {
     VkDeviceSize size;
     VkDeviceSize alignment; /* before the list's min_alignment */
     vkm_range_kind kind;
-    VmaAllocationCreateFlags flags; /* strategy, NEVER_ALLOCATE, WITHIN_BUDGET, HOST_ACCESS,
-                                      * UPPER_ADDRESS (linear lists only) */
-    void *user;                     /* stored with the range */
+    /* strategy, NEVER_ALLOCATE, WITHIN_BUDGET, HOST_ACCESS, UPPER_ADDRESS (linear lists) */
+    VmaAllocationCreateFlags flags;
+    void *user; /* stored with the range */
 } vkm_block_list_request;
 
 struct vkm_block_list {
