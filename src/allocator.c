@@ -442,8 +442,10 @@ check_create_info(VmaAllocator a, const VmaAllocationCreateInfo *ci, bool has_re
                        "pCreateInfo->pool belongs to another allocator or was destroyed");
         if (ci->pool->magic != VKM_POOL_MAGIC || ci->pool->allocator != a)
             return bad;
-        if (f & VMA_ALLOCATION_CREATE_UPPER_ADDRESS_BIT)
-            return VK_ERROR_FEATURE_NOT_PRESENT; /* linear algorithm: not yet */
+        /* VMA: the upper stack exists only in a linear pool of at most one block. */
+        if ((f & VMA_ALLOCATION_CREATE_UPPER_ADDRESS_BIT) &&
+            (!ci->pool->list->p.linear || ci->pool->list->p.max_block_count > 1))
+            return VK_ERROR_FEATURE_NOT_PRESENT;
     }
     if (!(ci->priority >= 0.0f && ci->priority <= 1.0f)) { /* NaN too */
         vkm_api_assert(false, "pCreateInfo->priority must be within [0, 1]");

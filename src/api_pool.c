@@ -29,8 +29,6 @@ vmaCreatePool(VmaAllocator allocator, const VmaPoolCreateInfo *pCreateInfo, VmaP
     VKM_REQUIRE(!(ci->flags & ~(VmaPoolCreateFlags)(VMA_POOL_CREATE_IGNORE_BUFFER_IMAGE_GRANULARITY_BIT |
                                                    VMA_POOL_CREATE_LINEAR_ALGORITHM_BIT)),
                 "pCreateInfo->flags has unknown bits", VK_ERROR_INITIALIZATION_FAILED);
-    if (ci->flags & VMA_POOL_CREATE_LINEAR_ALGORITHM_BIT)
-        return VK_ERROR_FEATURE_NOT_PRESENT; /* linear pools are not implemented yet */
     VKM_API_LOCK(allocator);
     VkResult res = vkm_pool_create(allocator, ci, pPool);
     VKM_API_UNLOCK(allocator);

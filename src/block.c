@@ -5,7 +5,7 @@
 VkResult
 vkm_block_create(const vkm_host_alloc *ha, vkm_block_list *list, VkDeviceMemory memory,
                  VkDeviceSize size, uint32_t memory_type, uint32_t id, VkDeviceSize granularity,
-                 vkm_block **out)
+                 bool linear, vkm_block **out)
 {
     vkm_block *b = vkm_host_new(ha, vkm_block);
     if (b == NULL)
@@ -17,14 +17,18 @@ vkm_block_create(const vkm_host_alloc *ha, vkm_block_list *list, VkDeviceMemory 
     b->list = list;
     b->ha = ha;
     vkm_atomic_init_ptr(&b->xmapped, NULL);
-    if (vkm_tlsf_create(ha, size, granularity, &b->tlsf) != VKM_RANGE_OK)
-        goto fail_tlsf;
+    b->tlsf = NULL;
+    b->linear = NULL;
+    const vkm_range_status st = linear ? vkm_linear_create(ha, size, granularity, &b->linear)
+                                       : vkm_tlsf_create(ha, size, granularity, &b->tlsf);
+    if (st != VKM_RANGE_OK)
+        goto fail_ranges;
     vkm_mutex_init(&b->lock);
     vkm_mutex_init(&b->map_lock);
     *out = b;
     return VK_SUCCESS;
 
-fail_tlsf:
+fail_ranges:
     vkm_host_delete(ha, vkm_block, b);
 fail_struct:
     *out = NULL;
@@ -36,7 +40,10 @@ vkm_block_destroy(const vkm_host_alloc *ha, vkm_block *b)
 {
     if (b == NULL)
         return;
-    vkm_tlsf_destroy(b->tlsf);
+    if (b->linear)
+        vkm_linear_destroy(b->linear);
+    else
+        vkm_tlsf_destroy(b->tlsf);
     vkm_mutex_destroy(&b->lock);
     vkm_mutex_destroy(&b->map_lock);
     vkm_host_delete(ha, vkm_block, b);

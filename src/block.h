@@ -2,13 +2,15 @@
 /*
  * block.h - one VkDeviceMemory sub-allocated by a range allocator (layer L2).
  *
- * A block owns its VkDeviceMemory, the TLSF metadata of its ranges, and the mapping of
+ * A block owns its VkDeviceMemory, the range-allocator metadata of its ranges (TLSF, or
+ * the linear allocator in a VMA_POOL_CREATE_LINEAR_ALGORITHM_BIT pool), and the mapping of
  * the whole memory object (mapped once, reference-counted: Vulkan forbids mapping one
  * VkDeviceMemory twice, so every allocation in the block shares one host pointer).
  *
  * Who touches what:
  *   memory, size, memory_type, id, list   immutable after creation
- *   tlsf, dead                            under `lock`
+ *   tlsf/linear (which one: immutable)    under `lock`
+ *   dead                                  under `lock`
  *   map_count                             under `map_lock`
  *   xmapped                               written under `map_lock`, read by anyone (exact
  *                                         while the reader holds a map reference)
@@ -27,32 +29,35 @@
 #include "atomics.h"
 #include "epoch.h"
 #include "tlsf.h"
+#include "linear.h"
 
 typedef struct vkm_block_list vkm_block_list;
 
 typedef struct vkm_block {
-    VkDeviceMemory memory;   /* immutable */
-    VkDeviceSize size;       /* immutable */
-    uint32_t memory_type;    /* immutable */
-    uint32_t id;             /* immutable; unique within its list */
-    vkm_block_list *list;    /* immutable */
+    VkDeviceMemory memory;    /* immutable */
+    VkDeviceSize size;        /* immutable */
+    uint32_t memory_type;     /* immutable */
+    uint32_t id;              /* immutable; unique within its list */
+    vkm_block_list *list;     /* immutable */
     const vkm_host_alloc *ha; /* immutable; what the struct is freed with */
 
-    vkm_mutex lock;          /* guards tlsf, dead */
-    vkm_tlsf *tlsf;          /* under lock */
-    bool dead;               /* under lock: released, no allocation may start here */
+    vkm_mutex lock;     /* guards tlsf, linear, dead */
+    vkm_tlsf *tlsf;     /* under lock; NULL in a linear block */
+    vkm_linear *linear; /* under lock; NULL in a TLSF block */
+    bool dead;          /* under lock: released, no allocation may start here */
 
-    vkm_mutex map_lock;      /* guards map_count */
-    uint32_t map_count;      /* under map_lock */
-    vkm_atomic_ptr xmapped;  /* see above */
+    vkm_mutex map_lock;     /* guards map_count */
+    uint32_t map_count;     /* under map_lock */
+    vkm_atomic_ptr xmapped; /* see above */
 
-    vkm_epoch_entry retire;  /* epoch retirement of the struct */
+    vkm_epoch_entry retire; /* epoch retirement of the struct */
 } vkm_block;
 
-/* Wraps an already allocated VkDeviceMemory. Only host memory can fail. */
+/* Wraps an already allocated VkDeviceMemory; `linear` picks the linear algorithm for its
+ * ranges instead of TLSF. Only host memory can fail. */
 VkResult vkm_block_create(const vkm_host_alloc *ha, vkm_block_list *list, VkDeviceMemory memory,
                           VkDeviceSize size, uint32_t memory_type, uint32_t id,
-                          VkDeviceSize granularity, vkm_block **out);
+                          VkDeviceSize granularity, bool linear, vkm_block **out);
 /* Frees the metadata; the caller has already unmapped/freed the VkDeviceMemory. */
 void vkm_block_destroy(const vkm_host_alloc *ha, vkm_block *b);
 /* vkm_block_destroy once every epoch section open now has ended. */
@@ -60,8 +65,8 @@ void vkm_block_retire(vkm_block *b, vkm_epoch_record *rec);
 
 /* Adds `count` references to the block mapping, mapping it on the first; *out_ptr
  * receives the block's base pointer (may be NULL). On failure nothing changes. */
-VkResult vkm_block_map(vkm_block *b, VkDevice device, const VmaVulkanFunctions *vk,
-                       uint32_t count, void **out_ptr);
+VkResult vkm_block_map(vkm_block *b, VkDevice device, const VmaVulkanFunctions *vk, uint32_t count,
+                       void **out_ptr);
 /* Drops `count` references, unmapping on the last. */
 void vkm_block_unmap(vkm_block *b, VkDevice device, const VmaVulkanFunctions *vk, uint32_t count);
 
@@ -72,6 +77,49 @@ vkm_block_mapped_ptr(vkm_block *b)
     /* acquire: pairs with the release store in vkm_block_map, so the pointer's target
      * mapping is established before a reader uses it */
     return vkm_atomic_load_ptr_acquire(&b->xmapped);
+}
+
+/*
+ * The block's ranges, whichever algorithm holds them; all under the block's lock. Runs and
+ * arenas of the thread caches exist only in TLSF blocks (custom pools never use the
+ * caches), so their code keeps calling tlsf.h directly.
+ */
+static inline vkm_range_status
+vkm_block_range_alloc(vkm_block *b, const vkm_range_request *req, uint64_t *out_offset)
+{
+    return b->linear ? vkm_linear_alloc(b->linear, req, out_offset)
+                     : vkm_tlsf_alloc(b->tlsf, req, out_offset);
+}
+
+static inline void
+vkm_block_range_free(vkm_block *b, uint64_t offset)
+{
+    if (b->linear)
+        vkm_linear_free(b->linear, offset);
+    else
+        vkm_tlsf_free(b->tlsf, offset);
+}
+
+static inline bool
+vkm_block_range_is_empty(const vkm_block *b)
+{
+    return b->linear ? vkm_linear_is_empty(b->linear) : vkm_tlsf_is_empty(b->tlsf);
+}
+
+static inline uint32_t
+vkm_block_range_alloc_count(const vkm_block *b)
+{
+    return b->linear ? vkm_linear_alloc_count(b->linear) : vkm_tlsf_alloc_count(b->tlsf);
+}
+
+/* Every live range and maximal free range in ascending offset order (range.h). */
+static inline void
+vkm_block_range_visit(const vkm_block *b, vkm_range_visit_fn fn, void *ctx)
+{
+    if (b->linear)
+        vkm_linear_visit(b->linear, fn, ctx);
+    else
+        vkm_tlsf_visit(b->tlsf, fn, ctx);
 }
 
 #endif /* VKM_BLOCK_H */

@@ -152,7 +152,7 @@ vkm_block_list_destroy(vkm_block_list *l)
     vkm_block_array *arr = array_of(l);
     for (size_t i = 0; i < arr->count; i++) {
         vkm_block *b = arr->blocks[i];
-        uint32_t live = vkm_tlsf_alloc_count(b->tlsf);
+        uint32_t live = vkm_block_range_alloc_count(b);
         if (live != 0 && vkm_config_api_asserts)
             fprintf(stderr,
                     "vkmalloc: %u allocation(s) in memory type %u were not freed before "
@@ -213,7 +213,7 @@ create_block(vkm_block_list *l, vkm_epoch_record *rec, VkDeviceSize size, vkm_bl
         goto fail_memory;
     vkm_block *b = NULL;
     res = vkm_block_create(&a->ha, l, mem, size, l->p.memory_type, l->next_block_id, l->granularity,
-                           &b);
+                           l->p.linear, &b);
     if (res != VK_SUCCESS)
         goto fail_block;
     memcpy(arr->blocks, old->blocks, old->count * sizeof(vkm_block *));
@@ -273,16 +273,17 @@ alloc_in_block(vkm_block_list *l, vkm_block *b, const vkm_block_list_request *re
         block_unlock(l, b);
         return VK_ERROR_OUT_OF_DEVICE_MEMORY;
     }
-    const bool was_empty = vkm_tlsf_is_empty(b->tlsf);
+    const bool was_empty = vkm_block_range_is_empty(b);
     vkm_range_request rr = {
         .size = req->size,
         .alignment = alignment,
         .kind = req->kind,
         .strategy = strategy_of(req->flags),
         .user = req->user,
+        .upper = (req->flags & VMA_ALLOCATION_CREATE_UPPER_ADDRESS_BIT) != 0,
     };
     uint64_t offset = VKM_NO_OFFSET;
-    vkm_range_status st = vkm_tlsf_alloc(b->tlsf, &rr, &offset);
+    vkm_range_status st = vkm_block_range_alloc(b, &rr, &offset);
     if (st == VKM_RANGE_OK && was_empty)
         vkm_atomic_fetch_sub_u32_relaxed(&l->xempty_blocks, 1);
     block_unlock(l, b);
@@ -312,6 +313,18 @@ try_existing(vkm_block_list *l, const vkm_block_array *arr, const vkm_block_list
     const bool newest_first = (req->flags & VMA_ALLOCATION_CREATE_STRATEGY_MIN_TIME_BIT) != 0;
     VkResult worst = VK_ERROR_OUT_OF_DEVICE_MEMORY;
     bool busy = false;
+
+    /* The linear algorithm places a range only in the newest block, as VMA does: older
+     * blocks are never revisited, so offsets follow VMA's exactly. One waiting attempt;
+     * a busy block is simply waited for (the order of allocations is the caller's). */
+    if (l->p.linear) {
+        if (n == 0)
+            return VK_ERROR_OUT_OF_DEVICE_MEMORY;
+        VkResult r = alloc_in_block(l, arr->blocks[n - 1], req, alignment, true, out_offset);
+        if (r == VK_SUCCESS)
+            *out_block = arr->blocks[n - 1];
+        return r;
+    }
 
     for (uint32_t pass = 0; pass < (host_visible ? 2u : 1u); pass++) {
         for (size_t k = 0; k < n; k++) {
@@ -375,7 +388,8 @@ vkm_block_list_alloc_range(vkm_block_list *l, vkm_epoch_record *rec,
     const uint32_t heap = vkm_allocator_heap_of(a, l->p.memory_type);
     VmaBudget budget;
     vkm_allocator_heap_budget(a, heap, &budget);
-    const VkDeviceSize free_budget = budget.usage < budget.budget ? budget.budget - budget.usage : 0;
+    const VkDeviceSize free_budget =
+        budget.usage < budget.budget ? budget.budget - budget.usage : 0;
     const bool can_fall_back = !l->p.explicit_block_size;
     const bool within_budget = (req->flags & VMA_ALLOCATION_CREATE_WITHIN_BUDGET_BIT) != 0;
     /* A block is made only if it fits the budget, unless nothing else could serve the
@@ -404,13 +418,13 @@ vkm_block_list_alloc_range(vkm_block_list *l, vkm_epoch_record *rec,
     }
     vkm_block *b = NULL;
     res = (!must_fit_budget || size <= free_budget) ? create_block(l, rec, size, &b)
-                                                     : VK_ERROR_OUT_OF_DEVICE_MEMORY;
+                                                    : VK_ERROR_OUT_OF_DEVICE_MEMORY;
     while (res < 0 && res != VK_ERROR_OUT_OF_HOST_MEMORY && !l->p.explicit_block_size &&
            shrinks < NEW_BLOCK_SHRINK_STEPS && size / 2 >= req->size) {
         size /= 2;
         shrinks++;
         res = (!must_fit_budget || size <= free_budget) ? create_block(l, rec, size, &b)
-                                                         : VK_ERROR_OUT_OF_DEVICE_MEMORY;
+                                                        : VK_ERROR_OUT_OF_DEVICE_MEMORY;
     }
     if (res == VK_SUCCESS) {
         res = alloc_in_block(l, b, req, alignment, true, out_offset);
@@ -441,7 +455,7 @@ release_empty_blocks(vkm_block_list *l, vkm_epoch_record *rec, uint32_t keep)
             break;
         vkm_block *b = arr->blocks[i];
         block_lock(l, b);
-        if (vkm_tlsf_is_empty(b->tlsf)) {
+        if (vkm_block_range_is_empty(b)) {
             b->dead = true; /* no allocation starts here from now on */
             victims[nv++] = b;
             empty--;
@@ -479,8 +493,8 @@ vkm_block_list_free_range(vkm_block_list *l, vkm_epoch_record *rec, vkm_block *b
 {
     VmaAllocator a = l->allocator;
     block_lock(l, b);
-    vkm_tlsf_free(b->tlsf, offset);
-    const bool now_empty = vkm_tlsf_is_empty(b->tlsf);
+    vkm_block_range_free(b, offset);
+    const bool now_empty = vkm_block_range_is_empty(b);
     if (now_empty)
         vkm_atomic_fetch_add_u32_relaxed(&l->xempty_blocks, 1);
     block_unlock(l, b);
@@ -521,8 +535,8 @@ visit_range(void *ctx, uint64_t offset, uint64_t size, vkm_range_kind kind, void
 }
 
 void
-vkm_block_list_add_stats(vkm_block_list *l, vkm_epoch_record *rec,
-                         vkm_block_list_expand_fn *expand, VmaDetailedStatistics *d)
+vkm_block_list_add_stats(vkm_block_list *l, vkm_epoch_record *rec, vkm_block_list_expand_fn *expand,
+                         VmaDetailedStatistics *d)
 {
     stats_walk w = {.d = d, .expand = expand, .margin = l->allocator->corruption.margin};
     vkm_epoch_begin(rec);
@@ -533,7 +547,7 @@ vkm_block_list_add_stats(vkm_block_list *l, vkm_epoch_record *rec,
         if (!b->dead) {
             d->statistics.blockCount++;
             d->statistics.blockBytes += b->size;
-            vkm_tlsf_visit(b->tlsf, visit_range, &w);
+            vkm_block_range_visit(b, visit_range, &w);
         }
         block_unlock(l, b);
     }

@@ -13,8 +13,9 @@
  *   grow_lock    adds or releases a block (and publishes the new array); vkAllocateMemory
  *                and vkFreeMemory of blocks happen under it, as the device-memory
  *                callbacks expect; never held while waiting for another list's lock
- *   block->lock  the block's TLSF; allocation try-locks the blocks first so threads
- *                spread across blocks instead of queueing on one
+ *   block->lock  the block's ranges; allocation try-locks the blocks first so threads
+ *                spread across blocks instead of queueing on one; a linear list only
+ *                ever uses its newest block (VMA's placement) and waits for its lock
  * Order: grow_lock -> block->lock -> block->map_lock.
  * With `locking` false (EXTERNALLY_SYNCHRONIZED: the caller serialises every call) the
  * block locks are skipped.
@@ -22,7 +23,7 @@
  * A list hands out ranges: whole allocations on the shared path, and runs for the thread
  * caches (tcache.c). It stores the caller's `user` pointer with each range.
  *
- *   xempty_blocks = number of blocks whose TLSF holds no range (maintained under the
+ *   xempty_blocks = number of blocks that hold no range (maintained under the
  *                   block lock of the block that changes state)
  */
 #ifndef VKM_BLOCK_LIST_H
@@ -35,15 +36,17 @@
 typedef struct vkm_block_list_params {
     uint32_t memory_type;
     VkDeviceSize preferred_block_size;
-    bool explicit_block_size;   /* custom pool with blockSize != 0: never smaller blocks */
+    bool explicit_block_size; /* custom pool with blockSize != 0: never smaller blocks */
     size_t min_block_count;
-    size_t max_block_count;     /* SIZE_MAX: unlimited */
+    size_t max_block_count; /* SIZE_MAX: unlimited */
     VkDeviceSize min_alignment;
     float priority;
     const void *memory_allocate_next;
-    VmaPool pool;               /* NULL for a default pool */
-    bool ignore_granularity;    /* VMA_POOL_CREATE_IGNORE_BUFFER_IMAGE_GRANULARITY_BIT */
-    bool locking;               /* false: the caller serialises every call */
+    VmaPool pool;            /* NULL for a default pool */
+    bool ignore_granularity; /* VMA_POOL_CREATE_IGNORE_BUFFER_IMAGE_GRANULARITY_BIT */
+    /* VMA_POOL_CREATE_LINEAR_ALGORITHM_BIT: linear blocks; only the newest is tried */
+    bool linear;
+    bool locking; /* false: the caller serialises every call */
 } vkm_block_list_params;
 
 /* The published block array. Immutable once published. */
@@ -57,20 +60,21 @@ typedef struct vkm_block_array {
 /* One range request. */
 typedef struct vkm_block_list_request {
     VkDeviceSize size;
-    VkDeviceSize alignment;          /* before the list's min_alignment */
+    VkDeviceSize alignment; /* before the list's min_alignment */
     vkm_range_kind kind;
-    VmaAllocationCreateFlags flags;  /* strategy, NEVER_ALLOCATE, WITHIN_BUDGET, HOST_ACCESS */
-    void *user;                      /* stored with the range */
+    /* strategy, NEVER_ALLOCATE, WITHIN_BUDGET, HOST_ACCESS, UPPER_ADDRESS (linear lists) */
+    VmaAllocationCreateFlags flags;
+    void *user; /* stored with the range */
 } vkm_block_list_request;
 
 struct vkm_block_list {
-    VmaAllocator allocator;       /* immutable */
-    vkm_block_list_params p;      /* immutable */
-    VkDeviceSize granularity;     /* immutable: bufferImageGranularity */
+    VmaAllocator allocator;   /* immutable */
+    vkm_block_list_params p;  /* immutable */
+    VkDeviceSize granularity; /* immutable: bufferImageGranularity */
 
-    uint32_t id;                  /* counter id (tcache.c), UINT32_MAX: none */
+    uint32_t id; /* counter id (tcache.c), UINT32_MAX: none */
 
-    vkm_atomic_ptr xarray;        /* vkm_block_array *, see above */
+    vkm_atomic_ptr xarray; /* vkm_block_array *, see above */
     vkm_mutex grow_lock;
     uint32_t next_block_id;       /* under grow_lock */
     vkm_atomic_u32 xempty_blocks; /* see above */

@@ -202,7 +202,7 @@ check_block(vkm_block *b, void *ctx)
     check_walk *w = ctx;
     if (w->res != VK_SUCCESS && w->res != VK_ERROR_UNKNOWN)
         return; /* a mapping failed: stop */
-    if (vkm_tlsf_is_empty(b->tlsf))
+    if (vkm_block_range_is_empty(b))
         return;
     void *base = NULL;
     VkResult res = vkm_block_map(b, w->a->device, &w->a->funcs.vk, 1, &base);
@@ -212,7 +212,7 @@ check_block(vkm_block *b, void *ctx)
     }
     w->b = b;
     w->base = base;
-    vkm_tlsf_visit(b->tlsf, check_range, w);
+    vkm_block_range_visit(b, check_range, w);
     vkm_block_unmap(b, w->a->device, &w->a->funcs.vk, 1);
 }
 

@@ -40,6 +40,7 @@ vkm_pool_create(VmaAllocator a, const VmaPoolCreateInfo *ci, VmaPool *out)
         .pool = p,
         .ignore_granularity =
             (ci->flags & VMA_POOL_CREATE_IGNORE_BUFFER_IMAGE_GRANULARITY_BIT) != 0,
+        .linear = (ci->flags & VMA_POOL_CREATE_LINEAR_ALGORITHM_BIT) != 0,
         .locking = a->use_mutex,
     };
     res = vkm_block_list_create(a, &bp, &p->list);
