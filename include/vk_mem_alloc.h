@@ -1356,8 +1356,13 @@ VMA_CALL_PRE VkResult VMA_CALL_POST vmaCreateBufferWithAlignment(
  * vmaDestroyBuffer to free the allocation too).
  *   pBufferCreateInfo  not null; size not zero.
  *   pBuffer            not null; receives the buffer, VK_NULL_HANDLE on failure.
- * Returns VK_SUCCESS; VK_ERROR_INITIALIZATION_FAILED for a zero size; or the error of
- * vkCreateBuffer / the bind call.
+ * Returns VK_SUCCESS; VK_ERROR_INITIALIZATION_FAILED for a zero size (or a
+ * SHADER_DEVICE_ADDRESS usage without VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT);
+ * VK_ERROR_VALIDATION_FAILED_EXT (after a debug assert) when the buffer's memory
+ * requirements do not fit: larger than the rest of the allocation, not accepting its
+ * memory type, or an alignment the resulting offset misses; or the error of
+ * vkCreateBuffer / the bind call. On failure no buffer is left.
+ * Threads: as vmaBindBufferMemory (the allocation may be used by other threads).
  */
 VMA_CALL_PRE VkResult VMA_CALL_POST
 vmaCreateAliasingBuffer(VmaAllocator VMA_NOT_NULL allocator, VmaAllocation VMA_NOT_NULL allocation,

@@ -11,9 +11,8 @@
 #include "api.h"
 
 /* Declared by vk_mem_alloc.h only with volk / Win32; the symbols always exist. */
-VMA_CALL_PRE VkResult VMA_CALL_POST
-vmaImportVulkanFunctionsFromVolk(const VmaAllocatorCreateInfo *pAllocatorCreateInfo,
-                                 VmaVulkanFunctions *pDstVulkanFunctions);
+VMA_CALL_PRE VkResult VMA_CALL_POST vmaImportVulkanFunctionsFromVolk(
+    const VmaAllocatorCreateInfo *pAllocatorCreateInfo, VmaVulkanFunctions *pDstVulkanFunctions);
 VMA_CALL_PRE VkResult VMA_CALL_POST vmaGetMemoryWin32Handle(VmaAllocator allocator,
                                                             VmaAllocation allocation,
                                                             void *hTargetProcess, void **pHandle);
@@ -88,8 +87,7 @@ vmaEndDefragmentationPass(VmaAllocator allocator, VmaDefragmentationContext cont
 /* --- virtual blocks ------------------------------------------------------------------ */
 
 VMA_CALL_PRE VkResult VMA_CALL_POST
-vmaCreateVirtualBlock(const VmaVirtualBlockCreateInfo *pCreateInfo,
-                      VmaVirtualBlock *pVirtualBlock)
+vmaCreateVirtualBlock(const VmaVirtualBlockCreateInfo *pCreateInfo, VmaVirtualBlock *pVirtualBlock)
 {
     VKM_UNUSED(pCreateInfo);
     if (pVirtualBlock != NULL)
@@ -205,50 +203,6 @@ vmaFreeStatsString(VmaAllocator allocator, char *pStatsString)
 {
     VKM_UNUSED(allocator);
     VKM_UNUSED(pStatsString);
-}
-
-/* --- aliasing ------------------------------------------------------------------------ */
-
-VMA_CALL_PRE VkResult VMA_CALL_POST
-vmaCreateAliasingBuffer(VmaAllocator allocator, VmaAllocation allocation,
-                        const VkBufferCreateInfo *pBufferCreateInfo, VkBuffer *pBuffer)
-{
-    VKM_UNUSED(allocator);
-    VKM_UNUSED(allocation);
-    VKM_UNUSED(pBufferCreateInfo);
-    if (pBuffer != NULL)
-        *pBuffer = VK_NULL_HANDLE;
-    return VK_ERROR_FEATURE_NOT_PRESENT;
-}
-
-VMA_CALL_PRE VkResult VMA_CALL_POST
-vmaCreateAliasingBuffer2(VmaAllocator allocator, VmaAllocation allocation,
-                         VkDeviceSize allocationLocalOffset,
-                         const VkBufferCreateInfo *pBufferCreateInfo, VkBuffer *pBuffer)
-{
-    VKM_UNUSED(allocationLocalOffset);
-    return vmaCreateAliasingBuffer(allocator, allocation, pBufferCreateInfo, pBuffer);
-}
-
-VMA_CALL_PRE VkResult VMA_CALL_POST
-vmaCreateAliasingImage(VmaAllocator allocator, VmaAllocation allocation,
-                       const VkImageCreateInfo *pImageCreateInfo, VkImage *pImage)
-{
-    VKM_UNUSED(allocator);
-    VKM_UNUSED(allocation);
-    VKM_UNUSED(pImageCreateInfo);
-    if (pImage != NULL)
-        *pImage = VK_NULL_HANDLE;
-    return VK_ERROR_FEATURE_NOT_PRESENT;
-}
-
-VMA_CALL_PRE VkResult VMA_CALL_POST
-vmaCreateAliasingImage2(VmaAllocator allocator, VmaAllocation allocation,
-                        VkDeviceSize allocationLocalOffset, const VkImageCreateInfo *pImageCreateInfo,
-                        VkImage *pImage)
-{
-    VKM_UNUSED(allocationLocalOffset);
-    return vmaCreateAliasingImage(allocator, allocation, pImageCreateInfo, pImage);
 }
 
 /* --- corruption detection (not compiled in: VMA's documented answer) ----------------- */
