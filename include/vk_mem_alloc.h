@@ -27,8 +27,8 @@
  * vulkanApiVersion and flags enable, whatever these macros say.
  *
  * Declarations that VMA makes conditional stay conditional here, but their symbols are always
- * exported: vmaImportVulkanFunctionsFromVolk (declared when volk.h was included first, i.e.
- * VOLK_HEADER_VERSION is defined), vmaGetMemoryWin32Handle (declared when
+ * exported: vmaImportVulkanFunctionsFromVolk (defined inline when volk.h was included first,
+ * i.e. VOLK_HEADER_VERSION is defined; see there), vmaGetMemoryWin32Handle (declared when
  * VMA_EXTERNAL_MEMORY_WIN32 is non-zero, as it needs HANDLE), and the four JSON statistics
  * functions (declared when VMA_STATS_STRING_ENABLED is non-zero, the default).
  *
@@ -874,22 +874,53 @@ typedef struct VmaVirtualAllocationInfo {
  * file apply.
  * ------------------------------------------------------------------------------------- */
 
-#ifdef VOLK_HEADER_VERSION
 /*
- * Fills *pDstVulkanFunctions from the entry points volk has loaded: instance-level ones
- * from volk's global function pointers, device-level ones from a volk device table for
- * pAllocatorCreateInfo->device. Every member is written; those that the create info's
- * vulkanApiVersion and flags do not need are set to null. Then pass the table as
- * pAllocatorCreateInfo->pVulkanFunctions to vmaCreateAllocator.
- *   pAllocatorCreateInfo  not null; instance and device set, volk already loaded for both.
+ * A vkmalloc extension, here because vmaImportVulkanFunctionsFromVolk below is built on
+ * it; usable without volk too. Fills *pDstVulkanFunctions with what
+ * pAllocatorCreateInfo's vulkanApiVersion and flags need, fetched through the two given
+ * getters (getDeviceProcAddr may be null: it is then asked of getInstanceProcAddr).
+ * pAllocatorCreateInfo->pVulkanFunctions is not read. Every member is written; those not
+ * needed are null.
+ *   pAllocatorCreateInfo  not null; instance and device set.
+ *   getInstanceProcAddr   not null.
  *   pDstVulkanFunctions   not null; written.
- * vkmalloc is compiled without volk and finds volk's entry points in the running program.
- * Returns VK_SUCCESS, or VK_ERROR_INITIALIZATION_FAILED when they cannot be found.
+ * Returns VK_SUCCESS; VK_ERROR_INITIALIZATION_FAILED when a function the create info
+ * needs cannot be fetched (debug builds assert, naming it) or a getter or handle is null.
  * Threads: any thread.
  */
 VMA_CALL_PRE VkResult VMA_CALL_POST
+vkmImportVulkanFunctions(const VmaAllocatorCreateInfo *VMA_NOT_NULL pAllocatorCreateInfo,
+                         PFN_vkGetInstanceProcAddr VMA_NULLABLE getInstanceProcAddr,
+                         PFN_vkGetDeviceProcAddr VMA_NULLABLE getDeviceProcAddr,
+                         VmaVulkanFunctions *VMA_NOT_NULL pDstVulkanFunctions);
+
+#ifdef VOLK_HEADER_VERSION
+/*
+ * Fills *pDstVulkanFunctions from the entry points volk has loaded, as
+ * vkmImportVulkanFunctions does with volk's vkGetInstanceProcAddr and
+ * vkGetDeviceProcAddr: the same pointers volk's global functions and volkLoadDeviceTable
+ * give. Every member is written; those that the create info's vulkanApiVersion and flags
+ * do not need are null. Then pass the table as pAllocatorCreateInfo->pVulkanFunctions to
+ * vmaCreateAllocator.
+ *   pAllocatorCreateInfo  not null; instance and device set; volkInitialize and
+ *                         volkLoadInstance already called.
+ *   pDstVulkanFunctions   not null; written.
+ * Returns VK_SUCCESS, or VK_ERROR_INITIALIZATION_FAILED (volk not initialised, a needed
+ * function missing). Threads: any thread.
+ *
+ * How: vkmalloc is a compiled library and does not link volk, whose entry points are
+ * variables of the program. This inline function is compiled in the program, where
+ * volk's variables are visible, and hands them to the library. The library also exports
+ * a vmaImportVulkanFunctionsFromVolk symbol, for a program that declares the function
+ * itself: that one fetches through the Vulkan loader, which is what volk loads too.
+ */
+static inline VkResult
 vmaImportVulkanFunctionsFromVolk(const VmaAllocatorCreateInfo *VMA_NOT_NULL pAllocatorCreateInfo,
-                                 VmaVulkanFunctions *VMA_NOT_NULL pDstVulkanFunctions);
+                                 VmaVulkanFunctions *VMA_NOT_NULL pDstVulkanFunctions)
+{
+    return vkmImportVulkanFunctions(pAllocatorCreateInfo, vkGetInstanceProcAddr,
+                                    vkGetDeviceProcAddr, pDstVulkanFunctions);
+}
 #endif
 
 /*

@@ -10,21 +10,10 @@
  */
 #include "api.h"
 
-/* Declared by vk_mem_alloc.h only with volk / Win32; the symbols always exist. */
-VMA_CALL_PRE VkResult VMA_CALL_POST vmaImportVulkanFunctionsFromVolk(
-    const VmaAllocatorCreateInfo *pAllocatorCreateInfo, VmaVulkanFunctions *pDstVulkanFunctions);
+/* Declared by vk_mem_alloc.h only on Win32; the symbol always exists. */
 VMA_CALL_PRE VkResult VMA_CALL_POST vmaGetMemoryWin32Handle(VmaAllocator allocator,
                                                             VmaAllocation allocation,
                                                             void *hTargetProcess, void **pHandle);
-
-VMA_CALL_PRE VkResult VMA_CALL_POST
-vmaImportVulkanFunctionsFromVolk(const VmaAllocatorCreateInfo *pAllocatorCreateInfo,
-                                 VmaVulkanFunctions *pDstVulkanFunctions)
-{
-    VKM_UNUSED(pAllocatorCreateInfo);
-    VKM_UNUSED(pDstVulkanFunctions);
-    return VK_ERROR_FEATURE_NOT_PRESENT;
-}
 
 VMA_CALL_PRE VkResult VMA_CALL_POST
 vmaGetMemoryWin32Handle(VmaAllocator allocator, VmaAllocation allocation, void *hTargetProcess,
