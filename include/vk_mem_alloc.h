@@ -28,8 +28,8 @@
  * vulkanApiVersion and flags enable, whatever these macros say.
  *
  * Declarations that VMA makes conditional stay conditional here, but their symbols are always
- * exported: vmaImportVulkanFunctionsFromVolk (declared when volk.h was included first, i.e.
- * VOLK_HEADER_VERSION is defined), vmaGetMemoryWin32Handle (declared when
+ * exported: vmaImportVulkanFunctionsFromVolk (defined inline when volk.h was included first,
+ * i.e. VOLK_HEADER_VERSION is defined; see there), vmaGetMemoryWin32Handle (declared when
  * VMA_EXTERNAL_MEMORY_WIN32 is non-zero, as it needs HANDLE), and the four JSON statistics
  * functions (declared when VMA_STATS_STRING_ENABLED is non-zero, the default).
  *
@@ -95,6 +95,35 @@ extern "C" {
 /* ---------------------------------------------------------------------------------------
  * Configuration macros. Each may be defined by the program before the include.
  * ------------------------------------------------------------------------------------- */
+
+/* The VMA API the program is written for, as major * 1000000 + minor * 1000 (the form of
+ * VMA_VULKAN_VERSION, because VMA_VERSION's own value, VK_MAKE_VERSION(...), has casts
+ * the preprocessor cannot evaluate). Default 3003000: a VMA 3.3 program sees 3.3's exact
+ * struct layouts. A program that wants VMA 3.4's additions (VmaAllocationCreateInfo::
+ * minAlignment, vmaAllocateDedicatedMemory, vmaCreateDedicatedBuffer/Image) defines
+ * VKMALLOC_VMA_VERSION as 3004000 before the include; VMA_VERSION (which VMA 3.3 does
+ * not define) is then defined as VMA 3.4 defines it.
+ * Both kinds of program link the same library: the ten functions that take a
+ * VmaAllocationCreateInfo exist there twice, and with 3.4 their declarations below name
+ * the 3.4 symbols (vkm34_<name>, through an assembler label, so source names and pointers
+ * to the functions are unchanged). Mixing the two in one program is fine as long as each
+ * translation unit passes its own layout to its own calls. */
+#if !defined(VKMALLOC_VMA_VERSION)
+#define VKMALLOC_VMA_VERSION 3003000
+#endif
+#if VKMALLOC_VMA_VERSION >= 3004000
+#define VKM_VMA_3_4 1
+#if !defined(__GNUC__) && !defined(__clang__)
+#error "vkmalloc: the VMA 3.4 API (VKMALLOC_VMA_VERSION >= 3004000) needs GCC or Clang"
+#endif
+#define VKM_VMA_LAYOUT(name) __asm__("vkm34_" #name)
+#if !defined(VMA_VERSION)
+#define VMA_VERSION (VK_MAKE_VERSION(3, 4, 0))
+#endif
+#else
+#define VKM_VMA_3_4 0
+#define VKM_VMA_LAYOUT(name)
+#endif
 
 /* Highest Vulkan version the Vulkan header in use declares, as major * 1000000 + minor *
  * 1000 (1003000 = Vulkan 1.3). Informational: it does not limit the library. */
@@ -730,6 +759,11 @@ typedef struct VmaAllocationCreateInfo {
     /* 0..1, passed to VK_EXT_memory_priority when the allocator enables it and this
      * allocation gets its own VkDeviceMemory; otherwise the block's priority applies. */
     float priority;
+#if VKM_VMA_3_4
+    /* (VMA 3.4) Extra alignment for this allocation: 0 (none) or a power of two. The
+     * allocation's offset is aligned to the larger of this and the resource's own. */
+    VkDeviceSize minAlignment;
+#endif
 } VmaAllocationCreateInfo;
 
 /* Parameters of vmaCreatePool. */
@@ -875,22 +909,53 @@ typedef struct VmaVirtualAllocationInfo {
  * file apply.
  * ------------------------------------------------------------------------------------- */
 
-#ifdef VOLK_HEADER_VERSION
 /*
- * Fills *pDstVulkanFunctions from the entry points volk has loaded: instance-level ones
- * from volk's global function pointers, device-level ones from a volk device table for
- * pAllocatorCreateInfo->device. Every member is written; those that the create info's
- * vulkanApiVersion and flags do not need are set to null. Then pass the table as
- * pAllocatorCreateInfo->pVulkanFunctions to vmaCreateAllocator.
- *   pAllocatorCreateInfo  not null; instance and device set, volk already loaded for both.
+ * A vkmalloc extension, here because vmaImportVulkanFunctionsFromVolk below is built on
+ * it; usable without volk too. Fills *pDstVulkanFunctions with what
+ * pAllocatorCreateInfo's vulkanApiVersion and flags need, fetched through the two given
+ * getters (getDeviceProcAddr may be null: it is then asked of getInstanceProcAddr).
+ * pAllocatorCreateInfo->pVulkanFunctions is not read. Every member is written; those not
+ * needed are null.
+ *   pAllocatorCreateInfo  not null; instance and device set.
+ *   getInstanceProcAddr   not null.
  *   pDstVulkanFunctions   not null; written.
- * vkmalloc is compiled without volk and finds volk's entry points in the running program.
- * Returns VK_SUCCESS, or VK_ERROR_INITIALIZATION_FAILED when they cannot be found.
+ * Returns VK_SUCCESS; VK_ERROR_INITIALIZATION_FAILED when a function the create info
+ * needs cannot be fetched (debug builds assert, naming it) or a getter or handle is null.
  * Threads: any thread.
  */
 VMA_CALL_PRE VkResult VMA_CALL_POST
+vkmImportVulkanFunctions(const VmaAllocatorCreateInfo *VMA_NOT_NULL pAllocatorCreateInfo,
+                         PFN_vkGetInstanceProcAddr VMA_NULLABLE getInstanceProcAddr,
+                         PFN_vkGetDeviceProcAddr VMA_NULLABLE getDeviceProcAddr,
+                         VmaVulkanFunctions *VMA_NOT_NULL pDstVulkanFunctions);
+
+#ifdef VOLK_HEADER_VERSION
+/*
+ * Fills *pDstVulkanFunctions from the entry points volk has loaded, as
+ * vkmImportVulkanFunctions does with volk's vkGetInstanceProcAddr and
+ * vkGetDeviceProcAddr: the same pointers volk's global functions and volkLoadDeviceTable
+ * give. Every member is written; those that the create info's vulkanApiVersion and flags
+ * do not need are null. Then pass the table as pAllocatorCreateInfo->pVulkanFunctions to
+ * vmaCreateAllocator.
+ *   pAllocatorCreateInfo  not null; instance and device set; volkInitialize and
+ *                         volkLoadInstance already called.
+ *   pDstVulkanFunctions   not null; written.
+ * Returns VK_SUCCESS, or VK_ERROR_INITIALIZATION_FAILED (volk not initialised, a needed
+ * function missing). Threads: any thread.
+ *
+ * How: vkmalloc is a compiled library and does not link volk, whose entry points are
+ * variables of the program. This inline function is compiled in the program, where
+ * volk's variables are visible, and hands them to the library. The library also exports
+ * a vmaImportVulkanFunctionsFromVolk symbol, for a program that declares the function
+ * itself: that one fetches through the Vulkan loader, which is what volk loads too.
+ */
+static inline VkResult
 vmaImportVulkanFunctionsFromVolk(const VmaAllocatorCreateInfo *VMA_NOT_NULL pAllocatorCreateInfo,
-                                 VmaVulkanFunctions *VMA_NOT_NULL pDstVulkanFunctions);
+                                 VmaVulkanFunctions *VMA_NOT_NULL pDstVulkanFunctions)
+{
+    return vkmImportVulkanFunctions(pAllocatorCreateInfo, vkGetInstanceProcAddr,
+                                    vkGetDeviceProcAddr, pDstVulkanFunctions);
+}
 #endif
 
 /*
@@ -976,10 +1041,10 @@ VMA_CALL_PRE void VMA_CALL_POST vmaGetHeapBudgets(
  * Returns VK_SUCCESS, or VK_ERROR_FEATURE_NOT_PRESENT when no type qualifies (also for an
  * AUTO usage, which this function cannot resolve).
  */
-VMA_CALL_PRE VkResult VMA_CALL_POST
-vmaFindMemoryTypeIndex(VmaAllocator VMA_NOT_NULL allocator, uint32_t memoryTypeBits,
-                       const VmaAllocationCreateInfo *VMA_NOT_NULL pAllocationCreateInfo,
-                       uint32_t *VMA_NOT_NULL pMemoryTypeIndex);
+VMA_CALL_PRE VkResult VMA_CALL_POST vmaFindMemoryTypeIndex(
+    VmaAllocator VMA_NOT_NULL allocator, uint32_t memoryTypeBits,
+    const VmaAllocationCreateInfo *VMA_NOT_NULL pAllocationCreateInfo,
+    uint32_t *VMA_NOT_NULL pMemoryTypeIndex) VKM_VMA_LAYOUT(vmaFindMemoryTypeIndex);
 
 /* As vmaFindMemoryTypeIndex, for a buffer described by pBufferCreateInfo (not null): the
  * memory requirements are queried without binding memory (with a temporary buffer where the
@@ -988,13 +1053,13 @@ vmaFindMemoryTypeIndex(VmaAllocator VMA_NOT_NULL allocator, uint32_t memoryTypeB
 VMA_CALL_PRE VkResult VMA_CALL_POST vmaFindMemoryTypeIndexForBufferInfo(
     VmaAllocator VMA_NOT_NULL allocator, const VkBufferCreateInfo *VMA_NOT_NULL pBufferCreateInfo,
     const VmaAllocationCreateInfo *VMA_NOT_NULL pAllocationCreateInfo,
-    uint32_t *VMA_NOT_NULL pMemoryTypeIndex);
+    uint32_t *VMA_NOT_NULL pMemoryTypeIndex) VKM_VMA_LAYOUT(vmaFindMemoryTypeIndexForBufferInfo);
 
 /* As vmaFindMemoryTypeIndexForBufferInfo, for an image (pImageCreateInfo not null). */
 VMA_CALL_PRE VkResult VMA_CALL_POST vmaFindMemoryTypeIndexForImageInfo(
     VmaAllocator VMA_NOT_NULL allocator, const VkImageCreateInfo *VMA_NOT_NULL pImageCreateInfo,
     const VmaAllocationCreateInfo *VMA_NOT_NULL pAllocationCreateInfo,
-    uint32_t *VMA_NOT_NULL pMemoryTypeIndex);
+    uint32_t *VMA_NOT_NULL pMemoryTypeIndex) VKM_VMA_LAYOUT(vmaFindMemoryTypeIndexForImageInfo);
 
 /*
  * Creates a custom pool and its minBlockCount blocks.
@@ -1067,12 +1132,31 @@ VMA_CALL_PRE void VMA_CALL_POST vmaSetPoolName(VmaAllocator VMA_NOT_NULL allocat
  * VK_ERROR_TOO_MANY_OBJECTS) or of vkMapMemory for MAPPED_BIT.
  * Free with vmaFreeMemory (from any thread).
  */
-VMA_CALL_PRE VkResult VMA_CALL_POST
-vmaAllocateMemory(VmaAllocator VMA_NOT_NULL allocator,
-                  const VkMemoryRequirements *VMA_NOT_NULL pVkMemoryRequirements,
-                  const VmaAllocationCreateInfo *VMA_NOT_NULL pCreateInfo,
-                  VmaAllocation VMA_NULLABLE *VMA_NOT_NULL pAllocation,
-                  VmaAllocationInfo *VMA_NULLABLE pAllocationInfo);
+VMA_CALL_PRE VkResult VMA_CALL_POST vmaAllocateMemory(
+    VmaAllocator VMA_NOT_NULL allocator,
+    const VkMemoryRequirements *VMA_NOT_NULL pVkMemoryRequirements,
+    const VmaAllocationCreateInfo *VMA_NOT_NULL pCreateInfo,
+    VmaAllocation VMA_NULLABLE *VMA_NOT_NULL pAllocation,
+    VmaAllocationInfo *VMA_NULLABLE pAllocationInfo) VKM_VMA_LAYOUT(vmaAllocateMemory);
+
+#if VKM_VMA_3_4
+/*
+ * (VMA 3.4) As vmaAllocateMemory, always with a VkDeviceMemory of its own
+ * (VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT implied), whose VkMemoryAllocateInfo
+ * carries pMemoryAllocateNext (e.g. an import or export structure). In a custom pool the
+ * chain replaces the pool's pMemoryAllocateNext.
+ *   pMemoryAllocateNext  null or a valid pNext chain, read during the call only.
+ * Returns as vmaAllocateMemory; VK_ERROR_FEATURE_NOT_PRESENT with NEVER_ALLOCATE or a
+ * pool with an explicit blockSize (no dedicated memory there).
+ */
+VMA_CALL_PRE VkResult VMA_CALL_POST vmaAllocateDedicatedMemory(
+    VmaAllocator VMA_NOT_NULL allocator,
+    const VkMemoryRequirements *VMA_NOT_NULL pVkMemoryRequirements,
+    const VmaAllocationCreateInfo *VMA_NOT_NULL pCreateInfo,
+    void *VMA_NULLABLE VMA_EXTENDS_VK_STRUCT(VkMemoryAllocateInfo) pMemoryAllocateNext,
+    VmaAllocation VMA_NULLABLE *VMA_NOT_NULL pAllocation,
+    VmaAllocationInfo *VMA_NULLABLE pAllocationInfo);
+#endif
 
 /*
  * Makes allocationCount allocations at once (e.g. pages of a sparse resource), all with the
@@ -1092,7 +1176,8 @@ VMA_CALL_PRE VkResult VMA_CALL_POST vmaAllocateMemoryPages(
     const VmaAllocationCreateInfo *VMA_NOT_NULL VMA_LEN_IF_NOT_NULL(allocationCount) pCreateInfo,
     size_t allocationCount,
     VmaAllocation VMA_NULLABLE *VMA_NOT_NULL VMA_LEN_IF_NOT_NULL(allocationCount) pAllocations,
-    VmaAllocationInfo *VMA_NULLABLE VMA_LEN_IF_NOT_NULL(allocationCount) pAllocationInfo);
+    VmaAllocationInfo *VMA_NULLABLE VMA_LEN_IF_NOT_NULL(allocationCount) pAllocationInfo)
+    VKM_VMA_LAYOUT(vmaAllocateMemoryPages);
 
 /* As vmaAllocateMemory, with the requirements of buffer (not null, created by the program);
  * honours a driver request for dedicated memory. Does not bind: use vmaBindBufferMemory.
@@ -1101,14 +1186,14 @@ VMA_CALL_PRE VkResult VMA_CALL_POST vmaAllocateMemoryForBuffer(
     VmaAllocator VMA_NOT_NULL allocator, VkBuffer VMA_NOT_NULL_NON_DISPATCHABLE buffer,
     const VmaAllocationCreateInfo *VMA_NOT_NULL pCreateInfo,
     VmaAllocation VMA_NULLABLE *VMA_NOT_NULL pAllocation,
-    VmaAllocationInfo *VMA_NULLABLE pAllocationInfo);
+    VmaAllocationInfo *VMA_NULLABLE pAllocationInfo) VKM_VMA_LAYOUT(vmaAllocateMemoryForBuffer);
 
 /* As vmaAllocateMemoryForBuffer, for image (not null). Bind with vmaBindImageMemory. */
 VMA_CALL_PRE VkResult VMA_CALL_POST vmaAllocateMemoryForImage(
     VmaAllocator VMA_NOT_NULL allocator, VkImage VMA_NOT_NULL_NON_DISPATCHABLE image,
     const VmaAllocationCreateInfo *VMA_NOT_NULL pCreateInfo,
     VmaAllocation VMA_NULLABLE *VMA_NOT_NULL pAllocation,
-    VmaAllocationInfo *VMA_NULLABLE pAllocationInfo);
+    VmaAllocationInfo *VMA_NULLABLE pAllocationInfo) VKM_VMA_LAYOUT(vmaAllocateMemoryForImage);
 
 /* Frees an allocation made by any vmaAllocateMemory* / vmaCreate* function (the bound
  * resource, if any, is the program's to destroy). Null is a no-op. Any thread may free, not
@@ -1341,7 +1426,7 @@ VMA_CALL_PRE VkResult VMA_CALL_POST vmaCreateBuffer(
     const VmaAllocationCreateInfo *VMA_NOT_NULL pAllocationCreateInfo,
     VkBuffer VMA_NULLABLE_NON_DISPATCHABLE *VMA_NOT_NULL pBuffer,
     VmaAllocation VMA_NULLABLE *VMA_NOT_NULL pAllocation,
-    VmaAllocationInfo *VMA_NULLABLE pAllocationInfo);
+    VmaAllocationInfo *VMA_NULLABLE pAllocationInfo) VKM_VMA_LAYOUT(vmaCreateBuffer);
 
 /* As vmaCreateBuffer, placing the buffer at an offset aligned to at least minAlignment (a
  * power of two), e.g. for interop. */
@@ -1350,7 +1435,19 @@ VMA_CALL_PRE VkResult VMA_CALL_POST vmaCreateBufferWithAlignment(
     const VmaAllocationCreateInfo *VMA_NOT_NULL pAllocationCreateInfo, VkDeviceSize minAlignment,
     VkBuffer VMA_NULLABLE_NON_DISPATCHABLE *VMA_NOT_NULL pBuffer,
     VmaAllocation VMA_NULLABLE *VMA_NOT_NULL pAllocation,
+    VmaAllocationInfo *VMA_NULLABLE pAllocationInfo) VKM_VMA_LAYOUT(vmaCreateBufferWithAlignment);
+
+#if VKM_VMA_3_4
+/* (VMA 3.4) As vmaCreateBuffer, always with dedicated memory whose VkMemoryAllocateInfo
+ * carries pMemoryAllocateNext (null or a valid chain); see vmaAllocateDedicatedMemory. */
+VMA_CALL_PRE VkResult VMA_CALL_POST vmaCreateDedicatedBuffer(
+    VmaAllocator VMA_NOT_NULL allocator, const VkBufferCreateInfo *VMA_NOT_NULL pBufferCreateInfo,
+    const VmaAllocationCreateInfo *VMA_NOT_NULL pAllocationCreateInfo,
+    void *VMA_NULLABLE VMA_EXTENDS_VK_STRUCT(VkMemoryAllocateInfo) pMemoryAllocateNext,
+    VkBuffer VMA_NULLABLE_NON_DISPATCHABLE *VMA_NOT_NULL pBuffer,
+    VmaAllocation VMA_NULLABLE *VMA_NOT_NULL pAllocation,
     VmaAllocationInfo *VMA_NULLABLE pAllocationInfo);
+#endif
 
 /*
  * Creates a buffer and binds it at the start of an existing allocation (aliasing). The
@@ -1358,8 +1455,13 @@ VMA_CALL_PRE VkResult VMA_CALL_POST vmaCreateBufferWithAlignment(
  * vmaDestroyBuffer to free the allocation too).
  *   pBufferCreateInfo  not null; size not zero.
  *   pBuffer            not null; receives the buffer, VK_NULL_HANDLE on failure.
- * Returns VK_SUCCESS; VK_ERROR_INITIALIZATION_FAILED for a zero size; or the error of
- * vkCreateBuffer / the bind call.
+ * Returns VK_SUCCESS; VK_ERROR_INITIALIZATION_FAILED for a zero size (or a
+ * SHADER_DEVICE_ADDRESS usage without VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT);
+ * VK_ERROR_VALIDATION_FAILED_EXT (after a debug assert) when the buffer's memory
+ * requirements do not fit: larger than the rest of the allocation, not accepting its
+ * memory type, or an alignment the resulting offset misses; or the error of
+ * vkCreateBuffer / the bind call. On failure no buffer is left.
+ * Threads: as vmaBindBufferMemory (the allocation may be used by other threads).
  */
 VMA_CALL_PRE VkResult VMA_CALL_POST
 vmaCreateAliasingBuffer(VmaAllocator VMA_NOT_NULL allocator, VmaAllocation VMA_NOT_NULL allocation,
@@ -1384,7 +1486,18 @@ VMA_CALL_PRE VkResult VMA_CALL_POST vmaCreateImage(
     const VmaAllocationCreateInfo *VMA_NOT_NULL pAllocationCreateInfo,
     VkImage VMA_NULLABLE_NON_DISPATCHABLE *VMA_NOT_NULL pImage,
     VmaAllocation VMA_NULLABLE *VMA_NOT_NULL pAllocation,
+    VmaAllocationInfo *VMA_NULLABLE pAllocationInfo) VKM_VMA_LAYOUT(vmaCreateImage);
+
+#if VKM_VMA_3_4
+/* (VMA 3.4) As vmaCreateDedicatedBuffer, for an image. */
+VMA_CALL_PRE VkResult VMA_CALL_POST vmaCreateDedicatedImage(
+    VmaAllocator VMA_NOT_NULL allocator, const VkImageCreateInfo *VMA_NOT_NULL pImageCreateInfo,
+    const VmaAllocationCreateInfo *VMA_NOT_NULL pAllocationCreateInfo,
+    void *VMA_NULLABLE VMA_EXTENDS_VK_STRUCT(VkMemoryAllocateInfo) pMemoryAllocateNext,
+    VkImage VMA_NULLABLE_NON_DISPATCHABLE *VMA_NOT_NULL pImage,
+    VmaAllocation VMA_NULLABLE *VMA_NOT_NULL pAllocation,
     VmaAllocationInfo *VMA_NULLABLE pAllocationInfo);
+#endif
 
 /* As vmaCreateAliasingBuffer, for an image. */
 VMA_CALL_PRE VkResult VMA_CALL_POST

@@ -21,6 +21,7 @@ PACKAGES=(
     libck-dev                # ConcurrencyKit (ck_epoch)
     libjemalloc-dev          # host metadata allocator (VKMALLOC_HOST_ALLOC=jemalloc)
     libbenchmark-dev         # Google Benchmark for bench/
+    libvulkan-volk-dev       # volk (header + volk.c): tests/volk checks vmaImportVulkanFunctionsFromVolk
 )
 # Not needed yet; the benchmark issue will add one of them for plots:
 #   gnuplot-nox  or  python3-matplotlib

@@ -103,7 +103,10 @@ alloc_dedicated_one(VmaAllocator a, VmaPool pool, uint32_t type, const vkm_alloc
 {
     VkMemoryAllocateInfo info = {
         .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-        .pNext = pool ? pool->info.pMemoryAllocateNext : NULL,
+        /* The caller's chain (3.4 dedicated functions) replaces the pool's, as in VMA. */
+        .pNext = req->memory_allocate_next ? req->memory_allocate_next
+                 : pool                    ? pool->info.pMemoryAllocateNext
+                                           : NULL,
         .allocationSize = req->size,
         .memoryTypeIndex = type,
     };
@@ -454,12 +457,12 @@ check_create_info(VmaAllocator a, const VmaAllocationCreateInfo *ci, bool has_re
     return VK_SUCCESS;
 }
 
-VkResult
-vkm_allocator_alloc(VmaAllocator a, const VmaAllocationCreateInfo *ci,
-                    const VkMemoryRequirements *mr, bool dedicated_required,
-                    bool dedicated_preferred, VkBuffer dedicated_buffer, VkImage dedicated_image,
-                    VkFlags buffer_image_usage, vkm_range_kind kind, size_t count,
-                    VmaAllocation *out)
+/* Both entry points below; always inlined so the common one pays nothing for `next`. */
+static inline __attribute__((always_inline)) VkResult
+alloc_impl(VmaAllocator a, const VmaAllocationCreateInfo *ci, const VkMemoryRequirements *mr,
+           bool dedicated_required, bool dedicated_preferred, VkBuffer dedicated_buffer,
+           VkImage dedicated_image, VkFlags buffer_image_usage, vkm_range_kind kind,
+           const void *next, size_t count, VmaAllocation *out)
 {
     out[0] = VK_NULL_HANDLE; /* count >= 1; only vmaAllocateMemoryPages passes more */
     for (size_t i = 1; i < count; i++)
@@ -491,6 +494,7 @@ vkm_allocator_alloc(VmaAllocator a, const VmaAllocationCreateInfo *ci,
         .dedicated_buffer = dedicated_buffer,
         .dedicated_image = dedicated_image,
         .buffer_image_usage = buffer_image_usage,
+        .memory_allocate_next = next,
     };
     /* Lazily allocated memory is always dedicated, as are resources the driver demands it for. */
     if (dedicated_required || ci->usage == VMA_MEMORY_USAGE_GPU_LAZILY_ALLOCATED)
@@ -551,6 +555,28 @@ vkm_allocator_alloc(VmaAllocator a, const VmaAllocationCreateInfo *ci,
     if (res == VK_SUCCESS || res == VK_ERROR_OUT_OF_HOST_MEMORY)
         return res;
     return first_error != VK_SUCCESS ? first_error : VK_ERROR_OUT_OF_DEVICE_MEMORY;
+}
+
+VkResult
+vkm_allocator_alloc(VmaAllocator a, const VmaAllocationCreateInfo *ci,
+                    const VkMemoryRequirements *mr, bool dedicated_required,
+                    bool dedicated_preferred, VkBuffer dedicated_buffer, VkImage dedicated_image,
+                    VkFlags buffer_image_usage, vkm_range_kind kind, size_t count,
+                    VmaAllocation *out)
+{
+    return alloc_impl(a, ci, mr, dedicated_required, dedicated_preferred, dedicated_buffer,
+                      dedicated_image, buffer_image_usage, kind, NULL, count, out);
+}
+
+VkResult
+vkm_allocator_alloc_dedicated_next(VmaAllocator a, const VmaAllocationCreateInfo *ci,
+                                   const VkMemoryRequirements *mr, VkBuffer dedicated_buffer,
+                                   VkImage dedicated_image, VkFlags buffer_image_usage,
+                                   vkm_range_kind kind, const void *next, VmaAllocation *out)
+{
+    /* Dedicated is required (VMA: a chain of the caller's only fits memory of its own). */
+    return alloc_impl(a, ci, mr, true, false, dedicated_buffer, dedicated_image, buffer_image_usage,
+                      kind, next, 1, out);
 }
 
 void

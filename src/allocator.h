@@ -51,6 +51,7 @@ typedef struct vkm_alloc_request {
     VkBuffer dedicated_buffer;
     VkImage dedicated_image;
     VkFlags buffer_image_usage;      /* VkBufferUsageFlags / VkImageUsageFlags, 0 unknown */
+    const void *memory_allocate_next; /* caller's VkMemoryAllocateInfo chain (dedicated) */
 } vkm_alloc_request;
 
 struct VmaAllocator_T {
@@ -157,6 +158,14 @@ VkResult vkm_allocator_alloc(VmaAllocator a, const VmaAllocationCreateInfo *ci,
                              bool dedicated_preferred, VkBuffer dedicated_buffer,
                              VkImage dedicated_image, VkFlags buffer_image_usage,
                              vkm_range_kind kind, size_t count, VmaAllocation *out);
+/* One dedicated allocation whose VkMemoryAllocateInfo carries `next` (the caller's chain,
+ * in place of a pool's pMemoryAllocateNext): vmaAllocateDedicatedMemory and
+ * vmaCreateDedicatedBuffer/Image. DEDICATED_MEMORY is implied. */
+VkResult vkm_allocator_alloc_dedicated_next(VmaAllocator a, const VmaAllocationCreateInfo *ci,
+                                            const VkMemoryRequirements *req,
+                                            VkBuffer dedicated_buffer, VkImage dedicated_image,
+                                            VkFlags buffer_image_usage, vkm_range_kind kind,
+                                            const void *next, VmaAllocation *out);
 void vkm_allocator_free(VmaAllocator a, VmaAllocation alloc);
 
 /* Maps/unmaps an allocation with reference counting; returns the pointer to its first byte. */

@@ -14,7 +14,8 @@ vmaCreateAllocator(const VmaAllocatorCreateInfo *pCreateInfo, VmaAllocator *pAll
                 "pCreateInfo->physicalDevice must not be null", VKM_INVALID_ARG);
     VKM_REQUIRE(pCreateInfo->device != VK_NULL_HANDLE, "pCreateInfo->device must not be null",
                 VKM_INVALID_ARG);
-    VKM_REQUIRE(vkm_vkfuncs_api_version(pCreateInfo->vulkanApiVersion) <= VK_MAKE_API_VERSION(0, 1, 4, 0),
+    VKM_REQUIRE(vkm_vkfuncs_api_version(pCreateInfo->vulkanApiVersion) <=
+                    VK_MAKE_API_VERSION(0, 1, 4, 0),
                 "pCreateInfo->vulkanApiVersion must be Vulkan 1.0 to 1.4", VKM_INVALID_ARG);
     return vkm_allocator_create(pCreateInfo, pAllocator);
 }
@@ -71,8 +72,8 @@ VMA_CALL_PRE void VMA_CALL_POST
 vmaSetCurrentFrameIndex(VmaAllocator allocator, uint32_t frameIndex)
 {
     VKM_REQUIRE_ALLOCATOR(allocator, VKM_VOID);
-    VKM_REQUIRE(frameIndex != UINT32_MAX, "frameIndex must not be VMA_FRAME_INDEX_LOST (UINT32_MAX)",
-                VKM_VOID);
+    VKM_REQUIRE(frameIndex != UINT32_MAX,
+                "frameIndex must not be VMA_FRAME_INDEX_LOST (UINT32_MAX)", VKM_VOID);
     VKM_API_LOCK(allocator);
     vkm_atomic_store_u32_relaxed(&allocator->xframe_index, frameIndex);
     vkm_budget_fetch(&allocator->budget, &allocator->funcs, allocator->physical_device);
@@ -118,4 +119,54 @@ VKM_EXPORT int
 vkmIsSingleMutexBuild(void)
 {
     return VKM_SINGLE_MUTEX ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Vulkan functions for a program that loads them itself (volk)                          */
+
+VMA_CALL_PRE VkResult VMA_CALL_POST
+vkmImportVulkanFunctions(const VmaAllocatorCreateInfo *pAllocatorCreateInfo,
+                         PFN_vkGetInstanceProcAddr getInstanceProcAddr,
+                         PFN_vkGetDeviceProcAddr getDeviceProcAddr,
+                         VmaVulkanFunctions *pDstVulkanFunctions)
+{
+    VKM_REQUIRE_PTR(pDstVulkanFunctions, "pDstVulkanFunctions", VK_ERROR_INITIALIZATION_FAILED);
+    memset(pDstVulkanFunctions, 0, sizeof *pDstVulkanFunctions);
+    VKM_REQUIRE_PTR(pAllocatorCreateInfo, "pAllocatorCreateInfo", VK_ERROR_INITIALIZATION_FAILED);
+    VKM_REQUIRE(pAllocatorCreateInfo->instance != VK_NULL_HANDLE,
+                "pAllocatorCreateInfo->instance must not be null", VK_ERROR_INITIALIZATION_FAILED);
+    VKM_REQUIRE(pAllocatorCreateInfo->device != VK_NULL_HANDLE,
+                "pAllocatorCreateInfo->device must not be null", VK_ERROR_INITIALIZATION_FAILED);
+    /* A null getter here is volk not yet initialised; the library must not fall back to
+     * the loader behind the program's back then. */
+    VKM_REQUIRE(getInstanceProcAddr != NULL,
+                "getInstanceProcAddr must not be null (with volk: call volkInitialize and "
+                "volkLoadInstance first)",
+                VK_ERROR_INITIALIZATION_FAILED);
+    /* The dispatch table's own rules pick the names (API version, extension flags), so an
+     * imported table holds exactly what vmaCreateAllocator would fetch with these getters. */
+    VmaVulkanFunctions getters = {
+        .vkGetInstanceProcAddr = getInstanceProcAddr,
+        .vkGetDeviceProcAddr = getDeviceProcAddr,
+    };
+    VmaAllocatorCreateInfo ci = *pAllocatorCreateInfo;
+    ci.pVulkanFunctions = &getters;
+    vkm_vkfuncs f;
+    VkResult res = vkm_vkfuncs_init(&f, &ci);
+    *pDstVulkanFunctions = f.vk;
+    return res;
+}
+
+/* The exported symbol for a program that declares vmaImportVulkanFunctionsFromVolk
+ * itself instead of getting vk_mem_alloc.h's inline definition (which passes volk's own
+ * getters): the loader's getter is what volkInitialize loads too. */
+VMA_CALL_PRE VkResult VMA_CALL_POST vmaImportVulkanFunctionsFromVolk(
+    const VmaAllocatorCreateInfo *pAllocatorCreateInfo, VmaVulkanFunctions *pDstVulkanFunctions);
+
+VMA_CALL_PRE VkResult VMA_CALL_POST
+vmaImportVulkanFunctionsFromVolk(const VmaAllocatorCreateInfo *pAllocatorCreateInfo,
+                                 VmaVulkanFunctions *pDstVulkanFunctions)
+{
+    return vkmImportVulkanFunctions(pAllocatorCreateInfo, vkm_vkfuncs_loader_getter(), NULL,
+                                    pDstVulkanFunctions);
 }

@@ -15,9 +15,9 @@ vmaAllocateMemory(VmaAllocator allocator, const VkMemoryRequirements *pVkMemoryR
     VKM_REQUIRE_PTR(pVkMemoryRequirements, "pVkMemoryRequirements", VKM_INVALID_ARG);
     VKM_REQUIRE_PTR(pCreateInfo, "pCreateInfo", VKM_INVALID_ARG);
     VKM_API_LOCK(allocator);
-    VkResult res = vkm_allocator_alloc(allocator, pCreateInfo, pVkMemoryRequirements, false,
-                                       false, VK_NULL_HANDLE, VK_NULL_HANDLE, 0,
-                                       VKM_RANGE_UNKNOWN, 1, pAllocation);
+    VkResult res =
+        vkm_allocator_alloc(allocator, pCreateInfo, pVkMemoryRequirements, false, false,
+                            VK_NULL_HANDLE, VK_NULL_HANDLE, 0, VKM_RANGE_UNKNOWN, 1, pAllocation);
     if (res == VK_SUCCESS && pAllocationInfo != NULL)
         vkm_allocation_fill_info(*pAllocation, pAllocationInfo);
     VKM_API_UNLOCK(allocator);
@@ -38,9 +38,9 @@ vmaAllocateMemoryPages(VmaAllocator allocator, const VkMemoryRequirements *pVkMe
     VKM_REQUIRE_PTR(pVkMemoryRequirements, "pVkMemoryRequirements", VKM_INVALID_ARG);
     VKM_REQUIRE_PTR(pCreateInfo, "pCreateInfo", VKM_INVALID_ARG);
     VKM_API_LOCK(allocator);
-    VkResult res = vkm_allocator_alloc(allocator, pCreateInfo, pVkMemoryRequirements, false,
-                                       false, VK_NULL_HANDLE, VK_NULL_HANDLE, 0,
-                                       VKM_RANGE_UNKNOWN, allocationCount, pAllocations);
+    VkResult res = vkm_allocator_alloc(allocator, pCreateInfo, pVkMemoryRequirements, false, false,
+                                       VK_NULL_HANDLE, VK_NULL_HANDLE, 0, VKM_RANGE_UNKNOWN,
+                                       allocationCount, pAllocations);
     if (res == VK_SUCCESS && pAllocationInfo != NULL)
         for (size_t i = 0; i < allocationCount; i++)
             vkm_allocation_fill_info(pAllocations[i], &pAllocationInfo[i]);
@@ -49,10 +49,10 @@ vmaAllocateMemoryPages(VmaAllocator allocator, const VkMemoryRequirements *pVkMe
 }
 
 /* Shared by the ...ForBuffer / ...ForImage variants: exactly one of buffer, image is set. */
-static VkResult
-alloc_for_resource(VmaAllocator allocator, VkBuffer buffer, VkImage image,
-                   const VmaAllocationCreateInfo *pCreateInfo, VmaAllocation *pAllocation,
-                   VmaAllocationInfo *pAllocationInfo)
+VkResult
+vkm_api_alloc_for_resource(VmaAllocator allocator, VkBuffer buffer, VkImage image,
+                           const VmaAllocationCreateInfo *pCreateInfo, VkDeviceSize min_alignment,
+                           VmaAllocation *pAllocation, VmaAllocationInfo *pAllocationInfo)
 {
     VKM_REQUIRE_PTR(pAllocation, "pAllocation", VKM_INVALID_ARG);
     *pAllocation = VK_NULL_HANDLE;
@@ -66,13 +66,13 @@ alloc_for_resource(VmaAllocator allocator, VkBuffer buffer, VkImage image,
         vkm_resource_buffer_requirements(allocator, buffer, &r);
     else
         vkm_resource_image_requirements(allocator, image, &r);
+    if (min_alignment > r.mr.alignment)
+        r.mr.alignment = min_alignment;
     /* Usage flags are unknown here (so AUTO* usages fail, as in VMA), and so is an
      * image's tiling: VMA treats such images as conflicting with everything. */
-    VkResult res = vkm_allocator_alloc(allocator, pCreateInfo, &r.mr, r.dedicated_required,
-                                       r.dedicated_preferred, buffer, image, 0,
-                                       buffer != VK_NULL_HANDLE ? VKM_RANGE_BUFFER
-                                                                : VKM_RANGE_IMAGE_UNKNOWN,
-                                       1, pAllocation);
+    VkResult res = vkm_allocator_alloc(
+        allocator, pCreateInfo, &r.mr, r.dedicated_required, r.dedicated_preferred, buffer, image,
+        0, buffer != VK_NULL_HANDLE ? VKM_RANGE_BUFFER : VKM_RANGE_IMAGE_UNKNOWN, 1, pAllocation);
     if (res == VK_SUCCESS && pAllocationInfo != NULL)
         vkm_allocation_fill_info(*pAllocation, pAllocationInfo);
     VKM_API_UNLOCK(allocator);
@@ -85,8 +85,8 @@ vmaAllocateMemoryForBuffer(VmaAllocator allocator, VkBuffer buffer,
                            VmaAllocationInfo *pAllocationInfo)
 {
     VKM_REQUIRE(buffer != VK_NULL_HANDLE, "buffer must not be VK_NULL_HANDLE", VKM_INVALID_ARG);
-    return alloc_for_resource(allocator, buffer, VK_NULL_HANDLE, pCreateInfo, pAllocation,
-                              pAllocationInfo);
+    return vkm_api_alloc_for_resource(allocator, buffer, VK_NULL_HANDLE, pCreateInfo, 0,
+                                      pAllocation, pAllocationInfo);
 }
 
 VMA_CALL_PRE VkResult VMA_CALL_POST
@@ -95,8 +95,8 @@ vmaAllocateMemoryForImage(VmaAllocator allocator, VkImage image,
                           VmaAllocationInfo *pAllocationInfo)
 {
     VKM_REQUIRE(image != VK_NULL_HANDLE, "image must not be VK_NULL_HANDLE", VKM_INVALID_ARG);
-    return alloc_for_resource(allocator, VK_NULL_HANDLE, image, pCreateInfo, pAllocation,
-                              pAllocationInfo);
+    return vkm_api_alloc_for_resource(allocator, VK_NULL_HANDLE, image, pCreateInfo, 0, pAllocation,
+                                      pAllocationInfo);
 }
 
 VMA_CALL_PRE void VMA_CALL_POST
@@ -120,10 +120,9 @@ vmaFreeMemoryPages(VmaAllocator allocator, size_t allocationCount,
     VKM_REQUIRE_ALLOCATOR(allocator, VKM_VOID);
     VKM_REQUIRE_PTR(pAllocations, "pAllocations", VKM_VOID);
     for (size_t i = 0; i < allocationCount; i++)
-        VKM_REQUIRE(pAllocations[i] == VK_NULL_HANDLE ||
-                        vkm_api_allocation_ok(allocator, pAllocations[i]),
-                    "pAllocations[] must hold live allocations of this allocator or null",
-                    VKM_VOID);
+        VKM_REQUIRE(
+            pAllocations[i] == VK_NULL_HANDLE || vkm_api_allocation_ok(allocator, pAllocations[i]),
+            "pAllocations[] must hold live allocations of this allocator or null", VKM_VOID);
     VKM_API_LOCK(allocator);
     for (size_t i = allocationCount; i-- > 0;)
         if (pAllocations[i] != VK_NULL_HANDLE)

@@ -9,21 +9,10 @@
  */
 #include "api.h"
 
-/* Declared by vk_mem_alloc.h only with volk / Win32; the symbols always exist. */
-VMA_CALL_PRE VkResult VMA_CALL_POST vmaImportVulkanFunctionsFromVolk(
-    const VmaAllocatorCreateInfo *pAllocatorCreateInfo, VmaVulkanFunctions *pDstVulkanFunctions);
+/* Declared by vk_mem_alloc.h only on Win32; the symbol always exists. */
 VMA_CALL_PRE VkResult VMA_CALL_POST vmaGetMemoryWin32Handle(VmaAllocator allocator,
                                                             VmaAllocation allocation,
                                                             void *hTargetProcess, void **pHandle);
-
-VMA_CALL_PRE VkResult VMA_CALL_POST
-vmaImportVulkanFunctionsFromVolk(const VmaAllocatorCreateInfo *pAllocatorCreateInfo,
-                                 VmaVulkanFunctions *pDstVulkanFunctions)
-{
-    VKM_UNUSED(pAllocatorCreateInfo);
-    VKM_UNUSED(pDstVulkanFunctions);
-    return VK_ERROR_FEATURE_NOT_PRESENT;
-}
 
 VMA_CALL_PRE VkResult VMA_CALL_POST
 vmaGetMemoryWin32Handle(VmaAllocator allocator, VmaAllocation allocation, void *hTargetProcess,
@@ -120,46 +109,3 @@ vmaFreeStatsString(VmaAllocator allocator, char *pStatsString)
     VKM_UNUSED(pStatsString);
 }
 
-/* --- aliasing ------------------------------------------------------------------------ */
-
-VMA_CALL_PRE VkResult VMA_CALL_POST
-vmaCreateAliasingBuffer(VmaAllocator allocator, VmaAllocation allocation,
-                        const VkBufferCreateInfo *pBufferCreateInfo, VkBuffer *pBuffer)
-{
-    VKM_UNUSED(allocator);
-    VKM_UNUSED(allocation);
-    VKM_UNUSED(pBufferCreateInfo);
-    if (pBuffer != NULL)
-        *pBuffer = VK_NULL_HANDLE;
-    return VK_ERROR_FEATURE_NOT_PRESENT;
-}
-
-VMA_CALL_PRE VkResult VMA_CALL_POST
-vmaCreateAliasingBuffer2(VmaAllocator allocator, VmaAllocation allocation,
-                         VkDeviceSize allocationLocalOffset,
-                         const VkBufferCreateInfo *pBufferCreateInfo, VkBuffer *pBuffer)
-{
-    VKM_UNUSED(allocationLocalOffset);
-    return vmaCreateAliasingBuffer(allocator, allocation, pBufferCreateInfo, pBuffer);
-}
-
-VMA_CALL_PRE VkResult VMA_CALL_POST
-vmaCreateAliasingImage(VmaAllocator allocator, VmaAllocation allocation,
-                       const VkImageCreateInfo *pImageCreateInfo, VkImage *pImage)
-{
-    VKM_UNUSED(allocator);
-    VKM_UNUSED(allocation);
-    VKM_UNUSED(pImageCreateInfo);
-    if (pImage != NULL)
-        *pImage = VK_NULL_HANDLE;
-    return VK_ERROR_FEATURE_NOT_PRESENT;
-}
-
-VMA_CALL_PRE VkResult VMA_CALL_POST
-vmaCreateAliasingImage2(VmaAllocator allocator, VmaAllocation allocation,
-                        VkDeviceSize allocationLocalOffset,
-                        const VkImageCreateInfo *pImageCreateInfo, VkImage *pImage)
-{
-    VKM_UNUSED(allocationLocalOffset);
-    return vmaCreateAliasingImage(allocator, allocation, pImageCreateInfo, pImage);
-}

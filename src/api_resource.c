@@ -48,10 +48,11 @@ bind_image(VmaAllocator a, VmaAllocation alloc, VkDeviceSize local_offset, VkIma
     return vk->vkBindImageMemory(a->device, image, mem, offset);
 }
 
-static VkResult
-create_buffer(VmaAllocator a, const VkBufferCreateInfo *bci, const VmaAllocationCreateInfo *ci,
-              VkDeviceSize min_alignment, VkBuffer *pBuffer, VmaAllocation *pAllocation,
-              VmaAllocationInfo *pAllocationInfo)
+VkResult
+vkm_api_create_buffer(VmaAllocator a, const VkBufferCreateInfo *bci,
+                      const VmaAllocationCreateInfo *ci, VkDeviceSize min_alignment,
+                      const void *next, VkBuffer *pBuffer, VmaAllocation *pAllocation,
+                      VmaAllocationInfo *pAllocationInfo)
 {
     if (bci->size == 0)
         return VK_ERROR_INITIALIZATION_FAILED; /* VMA's code for an empty buffer */
@@ -71,9 +72,13 @@ create_buffer(VmaAllocator a, const VkBufferCreateInfo *bci, const VmaAllocation
     vkm_resource_buffer_requirements(a, *pBuffer, &r);
     if (min_alignment > r.mr.alignment)
         r.mr.alignment = min_alignment;
-    res = vkm_allocator_alloc(a, ci, &r.mr, r.dedicated_required, r.dedicated_preferred, *pBuffer,
-                              VK_NULL_HANDLE, bci->usage, VKM_RANGE_BUFFER, 1,
-                              pAllocation);
+    if (next != NULL)
+        res = vkm_allocator_alloc_dedicated_next(a, ci, &r.mr, *pBuffer, VK_NULL_HANDLE, bci->usage,
+                                                 VKM_RANGE_BUFFER, next, pAllocation);
+    else
+        res =
+            vkm_allocator_alloc(a, ci, &r.mr, r.dedicated_required, r.dedicated_preferred, *pBuffer,
+                                VK_NULL_HANDLE, bci->usage, VKM_RANGE_BUFFER, 1, pAllocation);
     if (res != VK_SUCCESS)
         goto fail_alloc;
     if (!(ci->flags & VMA_ALLOCATION_CREATE_DONT_BIND_BIT)) {
@@ -110,8 +115,8 @@ vmaCreateBuffer(VmaAllocator allocator, const VkBufferCreateInfo *pBufferCreateI
     VKM_REQUIRE_PTR(pBufferCreateInfo, "pBufferCreateInfo", VKM_INVALID_ARG);
     VKM_REQUIRE_PTR(pAllocationCreateInfo, "pAllocationCreateInfo", VKM_INVALID_ARG);
     VKM_API_LOCK(allocator);
-    VkResult res = create_buffer(allocator, pBufferCreateInfo, pAllocationCreateInfo, 1, pBuffer,
-                                 pAllocation, pAllocationInfo);
+    VkResult res = vkm_api_create_buffer(allocator, pBufferCreateInfo, pAllocationCreateInfo, 1,
+                                         NULL, pBuffer, pAllocation, pAllocationInfo);
     VKM_API_UNLOCK(allocator);
     return res;
 }
@@ -135,9 +140,56 @@ vmaCreateBufferWithAlignment(VmaAllocator allocator, const VkBufferCreateInfo *p
     VKM_REQUIRE(minAlignment != 0 && (minAlignment & (minAlignment - 1)) == 0,
                 "minAlignment must be a power of two", VKM_INVALID_ARG);
     VKM_API_LOCK(allocator);
-    VkResult res = create_buffer(allocator, pBufferCreateInfo, pAllocationCreateInfo, minAlignment,
-                                 pBuffer, pAllocation, pAllocationInfo);
+    VkResult res = vkm_api_create_buffer(allocator, pBufferCreateInfo, pAllocationCreateInfo,
+                                         minAlignment, NULL, pBuffer, pAllocation, pAllocationInfo);
     VKM_API_UNLOCK(allocator);
+    return res;
+}
+
+VkResult
+vkm_api_create_image(VmaAllocator a, const VkImageCreateInfo *ici,
+                     const VmaAllocationCreateInfo *ci, VkDeviceSize min_alignment,
+                     const void *next, VkImage *pImage, VmaAllocation *pAllocation,
+                     VmaAllocationInfo *pAllocationInfo)
+{
+    /* VMA's codes for an empty image. */
+    if (ici->extent.width == 0 || ici->extent.height == 0 || ici->extent.depth == 0 ||
+        ici->mipLevels == 0 || ici->arrayLayers == 0)
+        return VK_ERROR_INITIALIZATION_FAILED;
+    const VmaVulkanFunctions *vk = &a->funcs.vk;
+    VkResult res = vk->vkCreateImage(a->device, ici, a->vk_callbacks, pImage);
+    if (res != VK_SUCCESS) {
+        *pImage = VK_NULL_HANDLE;
+        return res;
+    }
+    vkm_requirements r;
+    vkm_resource_image_requirements(a, *pImage, &r);
+    if (min_alignment > r.mr.alignment)
+        r.mr.alignment = min_alignment;
+    const vkm_range_kind kind = vkm_resource_image_kind(ici->tiling);
+    if (next != NULL)
+        res = vkm_allocator_alloc_dedicated_next(a, ci, &r.mr, VK_NULL_HANDLE, *pImage, ici->usage,
+                                                 kind, next, pAllocation);
+    else
+        res = vkm_allocator_alloc(a, ci, &r.mr, r.dedicated_required, r.dedicated_preferred,
+                                  VK_NULL_HANDLE, *pImage, ici->usage, kind, 1, pAllocation);
+    if (res != VK_SUCCESS)
+        goto fail_alloc;
+    if (!(ci->flags & VMA_ALLOCATION_CREATE_DONT_BIND_BIT)) {
+        res = bind_image(a, *pAllocation, 0, *pImage, NULL);
+        if (res != VK_SUCCESS)
+            goto fail_bind;
+    }
+    if (pAllocationInfo != NULL)
+        vkm_allocation_fill_info(*pAllocation, pAllocationInfo);
+    return VK_SUCCESS;
+
+fail_bind:
+    vkm_allocator_free(a, *pAllocation);
+    *pAllocation = VK_NULL_HANDLE;
+fail_alloc:
+    vk->vkDestroyImage(a->device, *pImage, a->vk_callbacks);
+    *pImage = VK_NULL_HANDLE;
     return res;
 }
 
@@ -156,45 +208,10 @@ vmaCreateImage(VmaAllocator allocator, const VkImageCreateInfo *pImageCreateInfo
     VKM_REQUIRE_ALLOCATOR(allocator, VKM_INVALID_ARG);
     VKM_REQUIRE_PTR(pImageCreateInfo, "pImageCreateInfo", VKM_INVALID_ARG);
     VKM_REQUIRE_PTR(pAllocationCreateInfo, "pAllocationCreateInfo", VKM_INVALID_ARG);
-    const VkImageCreateInfo *ici = pImageCreateInfo;
-    /* VMA's codes for an empty image. */
-    if (ici->extent.width == 0 || ici->extent.height == 0 || ici->extent.depth == 0 ||
-        ici->mipLevels == 0 || ici->arrayLayers == 0)
-        return VK_ERROR_INITIALIZATION_FAILED;
-
-    VmaAllocator a = allocator;
-    const VmaVulkanFunctions *vk = &a->funcs.vk;
-    VKM_API_LOCK(a);
-    VkResult res = vk->vkCreateImage(a->device, ici, a->vk_callbacks, pImage);
-    if (res != VK_SUCCESS) {
-        *pImage = VK_NULL_HANDLE;
-        goto out;
-    }
-    vkm_requirements r;
-    vkm_resource_image_requirements(a, *pImage, &r);
-    res = vkm_allocator_alloc(a, pAllocationCreateInfo, &r.mr, r.dedicated_required,
-                              r.dedicated_preferred, VK_NULL_HANDLE, *pImage,
-                              ici->usage, vkm_resource_image_kind(ici->tiling),
-                              1, pAllocation);
-    if (res != VK_SUCCESS)
-        goto fail_alloc;
-    if (!(pAllocationCreateInfo->flags & VMA_ALLOCATION_CREATE_DONT_BIND_BIT)) {
-        res = bind_image(a, *pAllocation, 0, *pImage, NULL);
-        if (res != VK_SUCCESS)
-            goto fail_bind;
-    }
-    if (pAllocationInfo != NULL)
-        vkm_allocation_fill_info(*pAllocation, pAllocationInfo);
-    goto out;
-
-fail_bind:
-    vkm_allocator_free(a, *pAllocation);
-    *pAllocation = VK_NULL_HANDLE;
-fail_alloc:
-    vk->vkDestroyImage(a->device, *pImage, a->vk_callbacks);
-    *pImage = VK_NULL_HANDLE;
-out:
-    VKM_API_UNLOCK(a);
+    VKM_API_LOCK(allocator);
+    VkResult res = vkm_api_create_image(allocator, pImageCreateInfo, pAllocationCreateInfo, 1, NULL,
+                                        pImage, pAllocation, pAllocationInfo);
+    VKM_API_UNLOCK(allocator);
     return res;
 }
 
@@ -268,5 +285,120 @@ vmaBindImageMemory2(VmaAllocator allocator, VmaAllocation allocation,
     VKM_API_LOCK(allocator);
     VkResult res = bind_image(allocator, allocation, allocationLocalOffset, image, pNext);
     VKM_API_UNLOCK(allocator);
+    return res;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Aliasing: a new resource bound into an existing allocation                           */
+
+/* Whether a resource with requirements `mr` may be bound at `local_offset` inside
+ * `alloc`: it must fit in what is left of the allocation, accept the allocation's memory
+ * type, and find the resulting offset in the VkDeviceMemory aligned as it needs. VMA
+ * leaves these to the caller (it asserts the size only); we refuse instead of binding a
+ * resource that would overrun its neighbours. */
+static VkResult
+check_alias_fit(VmaAllocation alloc, VkDeviceSize local_offset, const VkMemoryRequirements *mr)
+{
+    VKM_REQUIRE(local_offset <= alloc->size && mr->size <= alloc->size - local_offset,
+                "allocationLocalOffset + the resource's size must not exceed the allocation",
+                VKM_INVALID_ARG);
+    VKM_REQUIRE(mr->memoryTypeBits & (1u << alloc->memory_type),
+                "allocation: its memory type is not one the resource accepts", VKM_INVALID_ARG);
+    const VkDeviceSize align = mr->alignment ? mr->alignment : 1;
+    VKM_REQUIRE((alloc->offset + local_offset) % align == 0,
+                "allocationLocalOffset leaves the resource misaligned in the memory",
+                VKM_INVALID_ARG);
+    return VK_SUCCESS;
+}
+
+VMA_CALL_PRE VkResult VMA_CALL_POST
+vmaCreateAliasingBuffer(VmaAllocator allocator, VmaAllocation allocation,
+                        const VkBufferCreateInfo *pBufferCreateInfo, VkBuffer *pBuffer)
+{
+    return vmaCreateAliasingBuffer2(allocator, allocation, 0, pBufferCreateInfo, pBuffer);
+}
+
+VMA_CALL_PRE VkResult VMA_CALL_POST
+vmaCreateAliasingBuffer2(VmaAllocator allocator, VmaAllocation allocation,
+                         VkDeviceSize allocationLocalOffset,
+                         const VkBufferCreateInfo *pBufferCreateInfo, VkBuffer *pBuffer)
+{
+    if (pBuffer != NULL)
+        *pBuffer = VK_NULL_HANDLE;
+    VKM_REQUIRE_PTR(pBuffer, "pBuffer", VKM_INVALID_ARG);
+    VKM_REQUIRE_ALLOCATOR(allocator, VKM_INVALID_ARG);
+    VKM_REQUIRE_ALLOCATION(allocator, allocation, VKM_INVALID_ARG);
+    VKM_REQUIRE_PTR(pBufferCreateInfo, "pBufferCreateInfo", VKM_INVALID_ARG);
+    if (pBufferCreateInfo->size == 0)
+        return VK_ERROR_INITIALIZATION_FAILED; /* VMA's code for an empty buffer */
+    VKM_REQUIRE(!(pBufferCreateInfo->usage & VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT) ||
+                    allocator->use_bda,
+                "pBufferCreateInfo->usage has SHADER_DEVICE_ADDRESS but the allocator was "
+                "created without VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT",
+                VK_ERROR_INITIALIZATION_FAILED);
+    VmaAllocator a = allocator;
+    const VmaVulkanFunctions *vk = &a->funcs.vk;
+    VKM_API_LOCK(a);
+    VkResult res = vk->vkCreateBuffer(a->device, pBufferCreateInfo, a->vk_callbacks, pBuffer);
+    if (res != VK_SUCCESS) {
+        *pBuffer = VK_NULL_HANDLE;
+        goto out;
+    }
+    vkm_requirements r;
+    vkm_resource_buffer_requirements(a, *pBuffer, &r);
+    res = check_alias_fit(allocation, allocationLocalOffset, &r.mr);
+    if (res == VK_SUCCESS)
+        res = bind_buffer(a, allocation, allocationLocalOffset, *pBuffer, NULL);
+    if (res != VK_SUCCESS) {
+        vk->vkDestroyBuffer(a->device, *pBuffer, a->vk_callbacks);
+        *pBuffer = VK_NULL_HANDLE;
+    }
+out:
+    VKM_API_UNLOCK(a);
+    return res;
+}
+
+VMA_CALL_PRE VkResult VMA_CALL_POST
+vmaCreateAliasingImage(VmaAllocator allocator, VmaAllocation allocation,
+                       const VkImageCreateInfo *pImageCreateInfo, VkImage *pImage)
+{
+    return vmaCreateAliasingImage2(allocator, allocation, 0, pImageCreateInfo, pImage);
+}
+
+VMA_CALL_PRE VkResult VMA_CALL_POST
+vmaCreateAliasingImage2(VmaAllocator allocator, VmaAllocation allocation,
+                        VkDeviceSize allocationLocalOffset,
+                        const VkImageCreateInfo *pImageCreateInfo, VkImage *pImage)
+{
+    if (pImage != NULL)
+        *pImage = VK_NULL_HANDLE;
+    VKM_REQUIRE_PTR(pImage, "pImage", VKM_INVALID_ARG);
+    VKM_REQUIRE_ALLOCATOR(allocator, VKM_INVALID_ARG);
+    VKM_REQUIRE_ALLOCATION(allocator, allocation, VKM_INVALID_ARG);
+    VKM_REQUIRE_PTR(pImageCreateInfo, "pImageCreateInfo", VKM_INVALID_ARG);
+    const VkImageCreateInfo *ici = pImageCreateInfo;
+    /* VMA's codes for an empty image. */
+    if (ici->extent.width == 0 || ici->extent.height == 0 || ici->extent.depth == 0 ||
+        ici->mipLevels == 0 || ici->arrayLayers == 0)
+        return VK_ERROR_INITIALIZATION_FAILED;
+    VmaAllocator a = allocator;
+    const VmaVulkanFunctions *vk = &a->funcs.vk;
+    VKM_API_LOCK(a);
+    VkResult res = vk->vkCreateImage(a->device, ici, a->vk_callbacks, pImage);
+    if (res != VK_SUCCESS) {
+        *pImage = VK_NULL_HANDLE;
+        goto out;
+    }
+    vkm_requirements r;
+    vkm_resource_image_requirements(a, *pImage, &r);
+    res = check_alias_fit(allocation, allocationLocalOffset, &r.mr);
+    if (res == VK_SUCCESS)
+        res = bind_image(a, allocation, allocationLocalOffset, *pImage, NULL);
+    if (res != VK_SUCCESS) {
+        vk->vkDestroyImage(a->device, *pImage, a->vk_callbacks);
+        *pImage = VK_NULL_HANDLE;
+    }
+out:
+    VKM_API_UNLOCK(a);
     return res;
 }

@@ -8,6 +8,7 @@
  */
 #include "vkfuncs.h"
 
+#include <dlfcn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -70,9 +71,35 @@ vkm_vkfuncs_effective_flags(VmaAllocatorCreateFlags flags, uint32_t api_version)
     return flags;
 }
 
+PFN_vkGetInstanceProcAddr
+vkm_vkfuncs_loader_getter(void)
+{
+    /* Asked of the loader's own object rather than bound by name: a program built with
+     * volk defines a *variable* called vkGetInstanceProcAddr, and the dynamic linker would
+     * hand a shared library that variable's address in place of the loader's function.
+     * The library links the loader, so it is loaded; RTLD_NOLOAD only takes a reference,
+     * which is dropped again (the loader stays, held by the library's own dependency). */
+    void *h = dlopen("libvulkan.so.1", RTLD_LAZY | RTLD_NOLOAD);
+    bool keep = false;
+    if (h == NULL) {
+        h = dlopen("libvulkan.so.1", RTLD_LAZY | RTLD_LOCAL);
+        keep = true; /* loaded for us: the returned pointer must stay valid */
+    }
+    if (h == NULL)
+        return NULL;
+    PFN_vkGetInstanceProcAddr gipa = NULL;
+    /* POSIX returns object and function addresses alike as void *; this is the
+     * documented way back to a function pointer. */
+    void *sym = dlsym(h, "vkGetInstanceProcAddr");
+    memcpy(&gipa, &sym, sizeof gipa);
+    if (!keep)
+        dlclose(h);
+    return gipa;
+}
+
 /* The getters themselves: the user's first; a user instance getter also answers for
  * the device getter (a wrapper that intercepts one usually intercepts both); the
- * loader's exported symbols last. */
+ * loader's getter last (and the device getter through it). */
 static void
 resolve_getters(VmaVulkanFunctions *vk, fetcher *c, const VmaAllocatorCreateInfo *ci)
 {
@@ -81,12 +108,12 @@ resolve_getters(VmaVulkanFunctions *vk, fetcher *c, const VmaAllocatorCreateInfo
     if (vk->vkGetDeviceProcAddr == NULL && vk->vkGetInstanceProcAddr != NULL)
         vk->vkGetDeviceProcAddr =
             (PFN_vkGetDeviceProcAddr)vk->vkGetInstanceProcAddr(ci->instance, "vkGetDeviceProcAddr");
-#ifndef VK_NO_PROTOTYPES
-    if (vk->vkGetInstanceProcAddr == NULL)
-        vk->vkGetInstanceProcAddr = vkGetInstanceProcAddr;
-    if (vk->vkGetDeviceProcAddr == NULL)
-        vk->vkGetDeviceProcAddr = vkGetDeviceProcAddr;
-#endif
+    if (vk->vkGetInstanceProcAddr == NULL) {
+        vk->vkGetInstanceProcAddr = vkm_vkfuncs_loader_getter();
+        if (vk->vkGetInstanceProcAddr != NULL && vk->vkGetDeviceProcAddr == NULL)
+            vk->vkGetDeviceProcAddr = (PFN_vkGetDeviceProcAddr)vk->vkGetInstanceProcAddr(
+                ci->instance, "vkGetDeviceProcAddr");
+    }
     c->gipa = vk->vkGetInstanceProcAddr;
     c->gdpa = vk->vkGetDeviceProcAddr;
 }

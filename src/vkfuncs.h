@@ -74,4 +74,9 @@ VmaAllocatorCreateFlags vkm_vkfuncs_effective_flags(VmaAllocatorCreateFlags flag
  */
 VkResult vkm_vkfuncs_init(vkm_vkfuncs *f, const VmaAllocatorCreateInfo *ci);
 
+/* The Vulkan loader's vkGetInstanceProcAddr, looked up in libvulkan.so.1 itself (never
+ * through the global name, which a volk program defines as a variable); NULL if the
+ * loader cannot be found. */
+PFN_vkGetInstanceProcAddr vkm_vkfuncs_loader_getter(void);
+
 #endif /* VKM_VKFUNCS_H */

@@ -47,7 +47,7 @@
 
 typedef struct api_alloc_record {
     VkResult result;
-    VkDeviceMemory memory;          /* VK_NULL_HANDLE when the call failed */
+    VkDeviceMemory memory; /* VK_NULL_HANDLE when the call failed */
     VkDeviceSize size;
     uint32_t type;
     uint32_t chain_len;
@@ -66,16 +66,18 @@ typedef struct api_rec {
     VmaVulkanFunctions real;  /* what the wrappers call (the driver's or the sim's) */
     VmaVulkanFunctions table; /* what the allocator gets */
     pthread_mutex_t lock;
-    uint32_t alloc_calls;     /* vkAllocateMemory calls, failed ones included */
+    uint32_t alloc_calls; /* vkAllocateMemory calls, failed ones included */
     uint32_t free_calls;
-    uint32_t live_memory;     /* successful allocations minus frees */
+    uint32_t live_memory; /* successful allocations minus frees */
     uint32_t map_calls, unmap_calls;
     uint32_t flush_calls, invalidate_calls;
     uint32_t bind_buffer_calls, bind_image_calls; /* 1 and 2 variants together */
+    VkDeviceMemory last_bind_memory;              /* of the last bind of either kind */
+    VkDeviceSize last_bind_offset;
     uint32_t last_flush_count, last_invalidate_count;
     VkMappedMemoryRange last_flush[API_REC_MAX_RANGES];
     VkMappedMemoryRange last_invalidate[API_REC_MAX_RANGES];
-    uint32_t fail_alloc_at;   /* 1-based vkAllocateMemory call number to fail; 0: never */
+    uint32_t fail_alloc_at; /* 1-based vkAllocateMemory call number to fail; 0: never */
     bool installed;
     api_alloc_record allocs[API_REC_MAX_ALLOCS]; /* the first API_REC_MAX_ALLOCS calls */
 } api_rec;
@@ -159,8 +161,8 @@ api_rec_free_memory(VkDevice device, VkDeviceMemory memory, const VkAllocationCa
 }
 
 static VKAPI_ATTR VkResult VKAPI_CALL
-api_rec_map_memory(VkDevice device, VkDeviceMemory memory, VkDeviceSize offset,
-                   VkDeviceSize size, VkMemoryMapFlags flags, void **pp)
+api_rec_map_memory(VkDevice device, VkDeviceMemory memory, VkDeviceSize offset, VkDeviceSize size,
+                   VkMemoryMapFlags flags, void **pp)
 {
     api_rec *rec = api_rec_active;
     pthread_mutex_lock(&rec->lock);
@@ -211,6 +213,8 @@ api_rec_bind_buffer(VkDevice device, VkBuffer buffer, VkDeviceMemory memory, VkD
     api_rec *rec = api_rec_active;
     pthread_mutex_lock(&rec->lock);
     rec->bind_buffer_calls++;
+    rec->last_bind_memory = memory;
+    rec->last_bind_offset = offset;
     pthread_mutex_unlock(&rec->lock);
     return rec->real.vkBindBufferMemory(device, buffer, memory, offset);
 }
@@ -221,6 +225,8 @@ api_rec_bind_image(VkDevice device, VkImage image, VkDeviceMemory memory, VkDevi
     api_rec *rec = api_rec_active;
     pthread_mutex_lock(&rec->lock);
     rec->bind_image_calls++;
+    rec->last_bind_memory = memory;
+    rec->last_bind_offset = offset;
     pthread_mutex_unlock(&rec->lock);
     return rec->real.vkBindImageMemory(device, image, memory, offset);
 }
@@ -231,6 +237,10 @@ api_rec_bind_buffer2(VkDevice device, uint32_t count, const VkBindBufferMemoryIn
     api_rec *rec = api_rec_active;
     pthread_mutex_lock(&rec->lock);
     rec->bind_buffer_calls += count;
+    if (count > 0) {
+        rec->last_bind_memory = infos[count - 1].memory;
+        rec->last_bind_offset = infos[count - 1].memoryOffset;
+    }
     pthread_mutex_unlock(&rec->lock);
     return rec->real.vkBindBufferMemory2KHR(device, count, infos);
 }
@@ -241,6 +251,10 @@ api_rec_bind_image2(VkDevice device, uint32_t count, const VkBindImageMemoryInfo
     api_rec *rec = api_rec_active;
     pthread_mutex_lock(&rec->lock);
     rec->bind_image_calls += count;
+    if (count > 0) {
+        rec->last_bind_memory = infos[count - 1].memory;
+        rec->last_bind_offset = infos[count - 1].memoryOffset;
+    }
     pthread_mutex_unlock(&rec->lock);
     return rec->real.vkBindImageMemory2KHR(device, count, infos);
 }
@@ -322,13 +336,13 @@ api_chain_count_stype(const api_alloc_record *r, VkStructureType s)
 /* Each block carries a header in front of the user pointer: the user size and the offset
  * back to the malloc'ed base. */
 typedef struct api_host_counter {
-    atomic_long live;            /* blocks currently allocated */
+    atomic_long live; /* blocks currently allocated */
     atomic_long live_bytes;
-    atomic_long total_allocs;    /* pfnAllocation + pfnReallocation(NULL) successes */
+    atomic_long total_allocs; /* pfnAllocation + pfnReallocation(NULL) successes */
     atomic_long total_frees;
-    atomic_long bad_alignment;   /* requests with a non power-of-two alignment */
-    atomic_long fail_at;         /* fail the n-th allocation from now (1-based); 0: never */
-    atomic_long calls;           /* allocation attempts since fail_at was armed */
+    atomic_long bad_alignment; /* requests with a non power-of-two alignment */
+    atomic_long fail_at;       /* fail the n-th allocation from now (1-based); 0: never */
+    atomic_long calls;         /* allocation attempts since fail_at was armed */
     atomic_long failed;
 } api_host_counter;
 
@@ -530,13 +544,13 @@ api_asserts_end(void)
 /* ---- the fixture ------------------------------------------------------------------------ */
 
 typedef struct api_setup {
-    uint32_t api_version;        /* 0: the highest available (vk_ctx's default) */
-    int validation;              /* 0: vk_ctx default (on unless VKM_TEST_VALIDATION=0); 1 on; -1 off */
-    bool use_sim;                /* put a vkm_sim under the allocator */
-    const char *sim_layout;      /* with use_sim: layout name, NULL = the real layout */
-    bool record;                 /* put the recorder in front of the allocator's functions */
-    bool null_functions;         /* pVulkanFunctions = NULL (fetched from the loader) */
-    bool no_allocator;           /* only the context (and sim) */
+    uint32_t api_version;   /* 0: the highest available (vk_ctx's default) */
+    int validation;         /* 0: vk_ctx default (on unless VKM_TEST_VALIDATION=0); 1 on; -1 off */
+    bool use_sim;           /* put a vkm_sim under the allocator */
+    const char *sim_layout; /* with use_sim: layout name, NULL = the real layout */
+    bool record;            /* put the recorder in front of the allocator's functions */
+    bool null_functions;    /* pVulkanFunctions = NULL (fetched from the loader) */
+    bool no_allocator;      /* only the context (and sim) */
     bool driver_errors_expected; /* injected failures: the driver logs them as errors */
     VmaAllocatorCreateFlags add_flags;
     VmaAllocatorCreateFlags clear_flags;
@@ -551,7 +565,7 @@ typedef struct api_fixture {
     vkm_test_vk ctx;
     vkm_sim *sim;
     api_rec rec;
-    VmaVulkanFunctions funcs;    /* the table handed to the allocator (when not NULL) */
+    VmaVulkanFunctions funcs; /* the table handed to the allocator (when not NULL) */
     VmaAllocatorCreateInfo ci;
     VmaAllocator allocator;
     uint32_t validation_at_start;
@@ -668,8 +682,8 @@ api_fixture_teardown(api_fixture *f)
 static VkMemoryRequirements
 api_mem_req(VkDeviceSize size, VkDeviceSize alignment, uint32_t type_bits)
 {
-    return (VkMemoryRequirements){.size = size, .alignment = alignment,
-                                  .memoryTypeBits = type_bits};
+    return (VkMemoryRequirements){
+        .size = size, .alignment = alignment, .memoryTypeBits = type_bits};
 }
 
 /* Bits of every memory type the allocator reports. */

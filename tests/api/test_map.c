@@ -105,6 +105,52 @@ TEST(map_is_reference_counted_per_allocation_and_per_block)
     api_fixture_teardown(f);
 }
 
+/* VMA counts map references per allocation in a byte (at most 255 at once); ours have no
+ * such small limit. A persistently mapped allocation holds one reference more. */
+TEST(map_count_has_no_small_limit_per_allocation)
+{
+    api_fixture *f = api_fixture_setup(&(api_setup){.record = true});
+    VmaAllocator a = f->allocator;
+    const uint32_t hv = api_find_type(a, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT);
+    ASSERT_NE(hv, UINT32_MAX);
+    const int N = 1000;
+    const VmaAllocationCreateFlags kinds[3] = {0, VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT,
+                                               VMA_ALLOCATION_CREATE_MAPPED_BIT};
+    for (int k = 0; k < 3; k++) {
+        VmaAllocation x = VK_NULL_HANDLE;
+        VmaAllocationInfo xi;
+        ASSERT_VK_OK(api_alloc(a, 4096, 256, 1u << hv, kinds[k], &x, &xi));
+        const uint32_t maps = f->rec.map_calls, unmaps = f->rec.unmap_calls;
+        void *first = NULL;
+        ASSERT_VK_OK(vmaMapMemory(a, x, &first));
+        ASSERT_TRUE(first != NULL);
+        for (int i = 1; i < N; i++) {
+            void *p = NULL;
+            ASSERT_VK_OK(vmaMapMemory(a, x, &p));
+            ASSERT_TRUE(p == first);
+        }
+        EXPECT_LE(f->rec.map_calls, maps + 1); /* the memory is mapped once at most */
+        api_fill_pattern(first, 4096, (uint32_t)k);
+        for (int i = 0; i < N - 1; i++)
+            vmaUnmapMemory(a, x);
+        vmaGetAllocationInfo(a, x, &xi);
+        EXPECT_TRUE(xi.pMappedData == first); /* one reference left */
+        EXPECT_EQ(f->rec.unmap_calls, unmaps);
+        EXPECT_EQ_U64(api_check_pattern(xi.pMappedData, 4096, (uint32_t)k), SIZE_MAX);
+        vmaUnmapMemory(a, x);
+        vmaGetAllocationInfo(a, x, &xi);
+        if (kinds[k] & VMA_ALLOCATION_CREATE_MAPPED_BIT) {
+            EXPECT_TRUE(xi.pMappedData == first); /* the persistent reference stays */
+            EXPECT_EQ(f->rec.unmap_calls, unmaps);
+        } else {
+            EXPECT_TRUE(xi.pMappedData == NULL);
+            EXPECT_EQ(f->rec.unmap_calls, unmaps + 1);
+        }
+        vmaFreeMemory(a, x);
+    }
+    api_fixture_teardown(f);
+}
+
 TEST(mapped_bit_gives_a_persistent_pointer)
 {
     api_fixture *f = api_fixture_setup(&(api_setup){.record = true});
