@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Entry points: allocator lifetime, device properties, frame index, statistics, budget. */
 #include "api.h"
+#include "stats_json.h"
 
 #include <string.h>
 
@@ -14,7 +15,8 @@ vmaCreateAllocator(const VmaAllocatorCreateInfo *pCreateInfo, VmaAllocator *pAll
                 "pCreateInfo->physicalDevice must not be null", VKM_INVALID_ARG);
     VKM_REQUIRE(pCreateInfo->device != VK_NULL_HANDLE, "pCreateInfo->device must not be null",
                 VKM_INVALID_ARG);
-    VKM_REQUIRE(vkm_vkfuncs_api_version(pCreateInfo->vulkanApiVersion) <= VK_MAKE_API_VERSION(0, 1, 4, 0),
+    VKM_REQUIRE(vkm_vkfuncs_api_version(pCreateInfo->vulkanApiVersion) <=
+                    VK_MAKE_API_VERSION(0, 1, 4, 0),
                 "pCreateInfo->vulkanApiVersion must be Vulkan 1.0 to 1.4", VKM_INVALID_ARG);
     return vkm_allocator_create(pCreateInfo, pAllocator);
 }
@@ -71,8 +73,8 @@ VMA_CALL_PRE void VMA_CALL_POST
 vmaSetCurrentFrameIndex(VmaAllocator allocator, uint32_t frameIndex)
 {
     VKM_REQUIRE_ALLOCATOR(allocator, VKM_VOID);
-    VKM_REQUIRE(frameIndex != UINT32_MAX, "frameIndex must not be VMA_FRAME_INDEX_LOST (UINT32_MAX)",
-                VKM_VOID);
+    VKM_REQUIRE(frameIndex != UINT32_MAX,
+                "frameIndex must not be VMA_FRAME_INDEX_LOST (UINT32_MAX)", VKM_VOID);
     VKM_API_LOCK(allocator);
     vkm_atomic_store_u32_relaxed(&allocator->xframe_index, frameIndex);
     vkm_budget_fetch(&allocator->budget, &allocator->funcs, allocator->physical_device);
@@ -118,4 +120,26 @@ VKM_EXPORT int
 vkmIsSingleMutexBuild(void)
 {
     return VKM_SINGLE_MUTEX ? 1 : 0;
+}
+
+/* --- JSON ------------------------------------------------------------------------- */
+
+VMA_CALL_PRE void VMA_CALL_POST
+vmaBuildStatsString(VmaAllocator allocator, char **ppStatsString, VkBool32 detailedMap)
+{
+    VKM_REQUIRE_PTR(ppStatsString, "ppStatsString", VKM_VOID);
+    *ppStatsString = NULL;
+    VKM_REQUIRE_ALLOCATOR(allocator, VKM_VOID);
+    VKM_API_LOCK(allocator);
+    *ppStatsString = vkm_stats_json_build(allocator, detailedMap != VK_FALSE);
+    VKM_API_UNLOCK(allocator);
+}
+
+VMA_CALL_PRE void VMA_CALL_POST
+vmaFreeStatsString(VmaAllocator allocator, char *pStatsString)
+{
+    if (pStatsString == NULL)
+        return;
+    VKM_REQUIRE_ALLOCATOR(allocator, VKM_VOID);
+    vkm_stats_json_free(allocator, pStatsString);
 }

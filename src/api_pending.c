@@ -83,43 +83,6 @@ vmaEndDefragmentationPass(VmaAllocator allocator, VmaDefragmentationContext cont
     return VK_ERROR_FEATURE_NOT_PRESENT;
 }
 
-/* --- virtual block JSON (the rest of the virtual-block API is in api_virtual.c) ----- */
-
-VMA_CALL_PRE void VMA_CALL_POST
-vmaBuildVirtualBlockStatsString(VmaVirtualBlock virtualBlock, char **ppStatsString,
-                                VkBool32 detailedMap)
-{
-    VKM_UNUSED(virtualBlock);
-    VKM_UNUSED(detailedMap);
-    if (ppStatsString != NULL)
-        *ppStatsString = NULL;
-}
-
-VMA_CALL_PRE void VMA_CALL_POST
-vmaFreeVirtualBlockStatsString(VmaVirtualBlock virtualBlock, char *pStatsString)
-{
-    VKM_UNUSED(virtualBlock);
-    VKM_UNUSED(pStatsString);
-}
-
-/* --- JSON statistics ----------------------------------------------------------------- */
-
-VMA_CALL_PRE void VMA_CALL_POST
-vmaBuildStatsString(VmaAllocator allocator, char **ppStatsString, VkBool32 detailedMap)
-{
-    VKM_UNUSED(allocator);
-    VKM_UNUSED(detailedMap);
-    if (ppStatsString != NULL)
-        *ppStatsString = NULL;
-}
-
-VMA_CALL_PRE void VMA_CALL_POST
-vmaFreeStatsString(VmaAllocator allocator, char *pStatsString)
-{
-    VKM_UNUSED(allocator);
-    VKM_UNUSED(pStatsString);
-}
-
 /* --- aliasing ------------------------------------------------------------------------ */
 
 VMA_CALL_PRE VkResult VMA_CALL_POST
