@@ -403,14 +403,16 @@ churn_main(void *p)
         }
         VkMemoryRequirements req =
             api_mem_req((k % 4 == 3) ? 200 * API_KIB : 512u << (k % 3), 64, 1u);
+        /* Named at creation (copied string): a rename while a dump runs would be the
+         * caller's race, as in VMA. */
         VmaAllocationCreateInfo ci = {
             .pool = (k & 1) ? c->pool : VK_NULL_HANDLE,
-            .flags = (k == 5) ? VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT : 0,
+            .flags = VMA_ALLOCATION_CREATE_USER_DATA_COPY_STRING_BIT |
+                     (k == 4 ? VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT : 0),
+            .pUserData = (void *)"churn \"n\"\n",
         };
-        if (ci.pool != NULL)
-            ci.flags = 0;
-        if (vmaAllocateMemory(c->a, &req, &ci, &x[k], NULL) == VK_SUCCESS)
-            vmaSetAllocationName(c->a, x[k], "churn \"n\"\n");
+        if (vmaAllocateMemory(c->a, &req, &ci, &x[k], NULL) != VK_SUCCESS)
+            x[k] = NULL;
         i++;
     }
     for (unsigned k = 0; k < 16; k++)
