@@ -339,6 +339,9 @@ alloc_pages(VmaAllocator a, vkm_tcache *tc, VmaPool pool, uint32_t type,
         alloc->kind = (uint8_t)req->kind;
         if (req->flags & host_access_bits)
             alloc->flags |= VKM_ALLOC_FLAG_MAPPING_ALLOWED; /* implied for non-AUTO usages */
+        /* Name and user data before the range or list entry is published: a JSON dump
+         * reads them under the lock that publishes it (stats_json.h). */
+        vkm_allocation_init_user_data(a, alloc, req->flags, req->user_data);
         res = dedicated ? alloc_dedicated_one(a, pool, type, req, alloc)
                         : alloc_block_one(a, tc, l, req, alloc);
         if (res != VK_SUCCESS) {
@@ -352,7 +355,6 @@ alloc_pages(VmaAllocator a, vkm_tcache *tc, VmaPool pool, uint32_t type,
         return res;
     }
     for (i = 0; i < count; i++) {
-        vkm_allocation_init_user_data(a, out[i], req->flags, req->user_data);
         vkm_tcache_count(tc, l, 1, (int64_t)out[i]->size);
         if (VKM_UNLIKELY(a->corruption.fill))
             vkm_corruption_fill(a, out[i], VKM_FILL_PATTERN_CREATED);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Entry points: allocator lifetime, device properties, frame index, statistics, budget. */
 #include "api.h"
+#include "stats_json.h"
 
 #include <string.h>
 
@@ -169,4 +170,26 @@ vmaImportVulkanFunctionsFromVolk(const VmaAllocatorCreateInfo *pAllocatorCreateI
 {
     return vkmImportVulkanFunctions(pAllocatorCreateInfo, vkm_vkfuncs_loader_getter(), NULL,
                                     pDstVulkanFunctions);
+}
+
+/* --- JSON ------------------------------------------------------------------------- */
+
+VMA_CALL_PRE void VMA_CALL_POST
+vmaBuildStatsString(VmaAllocator allocator, char **ppStatsString, VkBool32 detailedMap)
+{
+    VKM_REQUIRE_PTR(ppStatsString, "ppStatsString", VKM_VOID);
+    *ppStatsString = NULL;
+    VKM_REQUIRE_ALLOCATOR(allocator, VKM_VOID);
+    VKM_API_LOCK(allocator);
+    *ppStatsString = vkm_stats_json_build(allocator, detailedMap != VK_FALSE);
+    VKM_API_UNLOCK(allocator);
+}
+
+VMA_CALL_PRE void VMA_CALL_POST
+vmaFreeStatsString(VmaAllocator allocator, char *pStatsString)
+{
+    if (pStatsString == NULL)
+        return;
+    VKM_REQUIRE_ALLOCATOR(allocator, VKM_VOID);
+    vkm_stats_json_free(allocator, pStatsString);
 }

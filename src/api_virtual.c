@@ -6,6 +6,7 @@
  * or foreign handle is reported (debug) and ignored instead of corrupting the block.
  */
 #include "api.h"
+#include "stats_json.h"
 #include "virtual.h"
 
 static inline bool
@@ -132,4 +133,25 @@ vmaCalculateVirtualBlockStatistics(VmaVirtualBlock virtualBlock, VmaDetailedStat
     VKM_REQUIRE_VBLOCK(virtualBlock, VKM_VOID);
     VKM_REQUIRE_PTR(pStats, "pStats", VKM_VOID);
     vkm_virtual_detailed_stats(virtualBlock, pStats);
+}
+
+/* --- JSON ------------------------------------------------------------------------- */
+
+VMA_CALL_PRE void VMA_CALL_POST
+vmaBuildVirtualBlockStatsString(VmaVirtualBlock virtualBlock, char **ppStatsString,
+                                VkBool32 detailedMap)
+{
+    VKM_REQUIRE_PTR(ppStatsString, "ppStatsString", VKM_VOID);
+    *ppStatsString = NULL;
+    VKM_REQUIRE_VBLOCK(virtualBlock, VKM_VOID);
+    *ppStatsString = vkm_stats_json_build_virtual(virtualBlock, detailedMap != VK_FALSE);
+}
+
+VMA_CALL_PRE void VMA_CALL_POST
+vmaFreeVirtualBlockStatsString(VmaVirtualBlock virtualBlock, char *pStatsString)
+{
+    if (pStatsString == NULL)
+        return;
+    VKM_REQUIRE_VBLOCK(virtualBlock, VKM_VOID);
+    vkm_stats_json_free_virtual(virtualBlock, pStatsString);
 }

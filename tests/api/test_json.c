@@ -1,0 +1,461 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_json.c - vmaBuildStatsString / vmaBuildVirtualBlockStatsString.
+ *
+ * Every dump is parsed with tests/support/json_mini (a strict reader), then checked
+ * against VMA 3.3's layout: "General", "Total", "MemoryInfo" (heaps, their types), and
+ * with the detailed map "DefaultPools" / "CustomPools" with "Blocks" whose
+ * "Suballocations" tile each block, and "DedicatedAllocations"; a virtual block gives
+ * "Stats" and "Details". Names (pools, allocations) round-trip through the escaping with
+ * control characters, quotes, backslashes, and invalid UTF-8 replaced by U+FFFD. The
+ * last case dumps while other threads allocate and free (run under TSan).
+ */
+#include <pthread.h>
+#include <stdio.h>
+
+#include "api_common.h"
+#include "json_mini.h"
+
+static vkm_json *
+parse_dump(const char *s)
+{
+    char err[256] = "";
+    vkm_json *root = s ? vkm_json_parse(s, strlen(s), err, sizeof(err)) : NULL;
+    if (root == NULL && s != NULL)
+        fprintf(stderr, "JSON parse error: %s\n", err);
+    return root;
+}
+
+static vkm_json *
+dump(VmaAllocator a, bool detailed)
+{
+    char *s = NULL;
+    vmaBuildStatsString(a, &s, detailed ? VK_TRUE : VK_FALSE);
+    vkm_json *root = parse_dump(s);
+    vmaFreeStatsString(a, s);
+    return root;
+}
+
+static uint64_t
+u64_of(const vkm_json *obj, const char *key)
+{
+    uint64_t v = UINT64_MAX;
+    vkm_json_get_u64(vkm_json_get(obj, key), &v);
+    return v;
+}
+
+static const char *
+str_of(const vkm_json *obj, const char *key)
+{
+    const char *s = NULL;
+    vkm_json_get_string(vkm_json_get(obj, key), &s);
+    return s;
+}
+
+/* The keys of VMA's statistics object agree with vmaCalculateStatistics' record. */
+static void
+check_stats(const vkm_json *o, const VmaDetailedStatistics *d)
+{
+    ASSERT_TRUE(o != NULL && o->type == VKM_JSON_OBJECT);
+    EXPECT_EQ_U64(u64_of(o, "BlockCount"), d->statistics.blockCount);
+    EXPECT_EQ_U64(u64_of(o, "BlockBytes"), d->statistics.blockBytes);
+    EXPECT_EQ_U64(u64_of(o, "AllocationCount"), d->statistics.allocationCount);
+    EXPECT_EQ_U64(u64_of(o, "AllocationBytes"), d->statistics.allocationBytes);
+    EXPECT_EQ_U64(u64_of(o, "UnusedRangeCount"), d->unusedRangeCount);
+    EXPECT_EQ(vkm_json_get(o, "AllocationSizeMin") != NULL, d->statistics.allocationCount > 1);
+    if (d->statistics.allocationCount > 1) {
+        EXPECT_EQ_U64(u64_of(o, "AllocationSizeMin"), d->allocationSizeMin);
+        EXPECT_EQ_U64(u64_of(o, "AllocationSizeMax"), d->allocationSizeMax);
+    }
+    EXPECT_EQ(vkm_json_get(o, "UnusedRangeSizeMin") != NULL, d->unusedRangeCount > 1);
+}
+
+/* Each block's suballocations tile it and agree with its header; returns the number of
+ * allocation entries. */
+static uint64_t
+check_blocks(const vkm_json *blocks)
+{
+    ASSERT_TRUE(blocks != NULL && blocks->type == VKM_JSON_OBJECT);
+    uint64_t total_allocs = 0;
+    for (const vkm_json *b = blocks->child; b != NULL; b = b->next) {
+        ASSERT_TRUE(b->type == VKM_JSON_OBJECT);
+        EXPECT_TRUE(vkm_json_get(b, "MapRefCount") != NULL);
+        const uint64_t total = u64_of(b, "TotalBytes");
+        const vkm_json *subs = vkm_json_get(b, "Suballocations");
+        ASSERT_TRUE(subs != NULL && subs->type == VKM_JSON_ARRAY);
+        uint64_t offset = 0, allocs = 0, unused = 0, used_bytes = 0;
+        for (const vkm_json *s = subs->child; s != NULL; s = s->next) {
+            EXPECT_EQ_U64(u64_of(s, "Offset"), offset);
+            const uint64_t size = u64_of(s, "Size");
+            const char *type = str_of(s, "Type");
+            ASSERT_TRUE(type != NULL);
+            if (strcmp(type, "FREE") == 0) {
+                unused++;
+            } else {
+                allocs++;
+                used_bytes += size;
+                EXPECT_TRUE(vkm_json_get(s, "Usage") != NULL);
+            }
+            offset += size;
+        }
+        EXPECT_EQ_U64(offset, total);
+        EXPECT_EQ_U64(u64_of(b, "Allocations"), allocs);
+        EXPECT_EQ_U64(u64_of(b, "UnusedRanges"), unused);
+        EXPECT_EQ_U64(u64_of(b, "UnusedBytes"), total - used_bytes);
+        total_allocs += allocs;
+    }
+    return total_allocs;
+}
+
+/* The first member of an array of objects whose `key` is `value`, or NULL. */
+static const vkm_json *
+find_by(const vkm_json *arr, const char *key, const char *value)
+{
+    for (const vkm_json *e = arr ? arr->child : NULL; e != NULL; e = e->next) {
+        const char *s = str_of(e, key);
+        if (s != NULL && strcmp(s, value) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+TEST(json_dump_has_vma_layout_without_detailed_map)
+{
+    api_fixture *f = api_fixture_setup(&(api_setup){0});
+    VmaAllocator a = f->allocator;
+    VmaAllocation x[3];
+    for (int i = 0; i < 3; i++)
+        ASSERT_VK_OK(api_alloc(a, 4096u << i, 256, UINT32_MAX, 0, &x[i], NULL));
+    VmaTotalStatistics ts;
+    vmaCalculateStatistics(a, &ts);
+
+    vkm_json *root = dump(a, false);
+    ASSERT_TRUE(root != NULL);
+    const vkm_json *g = vkm_json_get(root, "General");
+    EXPECT_STREQ(str_of(g, "API"), "Vulkan");
+    EXPECT_TRUE(str_of(g, "apiVersion") != NULL);
+    EXPECT_TRUE(str_of(g, "GPU") != NULL);
+    const VkPhysicalDeviceMemoryProperties *mp = NULL;
+    vmaGetMemoryProperties(a, &mp);
+    const VkPhysicalDeviceProperties *pp = NULL;
+    vmaGetPhysicalDeviceProperties(a, &pp);
+    EXPECT_EQ_U64(u64_of(g, "memoryHeapCount"), mp->memoryHeapCount);
+    EXPECT_EQ_U64(u64_of(g, "memoryTypeCount"), mp->memoryTypeCount);
+    EXPECT_EQ_U64(u64_of(g, "deviceType"), (uint64_t)pp->deviceType);
+    EXPECT_EQ_U64(u64_of(g, "bufferImageGranularity"), pp->limits.bufferImageGranularity);
+    EXPECT_EQ_U64(u64_of(g, "nonCoherentAtomSize"), pp->limits.nonCoherentAtomSize);
+    EXPECT_EQ_U64(u64_of(g, "maxMemoryAllocationCount"), pp->limits.maxMemoryAllocationCount);
+    check_stats(vkm_json_get(root, "Total"), &ts.total);
+    EXPECT_EQ_U64(u64_of(vkm_json_get(root, "Total"), "AllocationCount"), 3);
+
+    const vkm_json *mi = vkm_json_get(root, "MemoryInfo");
+    ASSERT_TRUE(mi != NULL);
+    EXPECT_EQ(mi->count, (size_t)mp->memoryHeapCount);
+    uint32_t types_seen = 0;
+    for (uint32_t h = 0; h < mp->memoryHeapCount; h++) {
+        char key[32];
+        snprintf(key, sizeof(key), "Heap %u", h);
+        const vkm_json *heap = vkm_json_get(mi, key);
+        ASSERT_TRUE(heap != NULL);
+        EXPECT_EQ_U64(u64_of(heap, "Size"), mp->memoryHeaps[h].size);
+        const vkm_json *flags = vkm_json_get(heap, "Flags");
+        ASSERT_TRUE(flags != NULL && flags->type == VKM_JSON_ARRAY);
+        EXPECT_EQ(find_by(NULL, "", "") == NULL, true);
+        bool has_dl = false;
+        for (const vkm_json *fl = flags->child; fl; fl = fl->next)
+            has_dl |= fl->type == VKM_JSON_STRING && strcmp(fl->string, "DEVICE_LOCAL") == 0;
+        EXPECT_EQ(has_dl, (mp->memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) != 0);
+        const vkm_json *budget = vkm_json_get(heap, "Budget");
+        EXPECT_TRUE(vkm_json_get(budget, "BudgetBytes") != NULL);
+        EXPECT_TRUE(vkm_json_get(budget, "UsageBytes") != NULL);
+        check_stats(vkm_json_get(heap, "Stats"), &ts.memoryHeap[h]);
+        const vkm_json *pools = vkm_json_get(heap, "MemoryPools");
+        ASSERT_TRUE(pools != NULL);
+        for (uint32_t t = 0; t < mp->memoryTypeCount; t++) {
+            snprintf(key, sizeof(key), "Type %u", t);
+            const vkm_json *type = vkm_json_get(pools, key);
+            EXPECT_EQ(type != NULL, mp->memoryTypes[t].heapIndex == h);
+            if (type == NULL)
+                continue;
+            types_seen++;
+            EXPECT_TRUE(vkm_json_get(type, "Flags") != NULL);
+            check_stats(vkm_json_get(type, "Stats"), &ts.memoryType[t]);
+        }
+    }
+    EXPECT_EQ(types_seen, mp->memoryTypeCount);
+    EXPECT_TRUE(vkm_json_get(root, "DefaultPools") == NULL);
+    EXPECT_TRUE(vkm_json_get(root, "CustomPools") == NULL);
+    vkm_json_free(root);
+    for (int i = 0; i < 3; i++)
+        vmaFreeMemory(a, x[i]);
+    api_fixture_teardown(f);
+}
+
+/* Hostile names and what the dump must show for them. */
+static const struct {
+    const char *in, *out;
+} names[] = {
+    {"plain", "plain"},
+    {"quote\" back\\slash /", "quote\" back\\slash /"},
+    {"ctl \x01\x02\x1f\b\f\n\r\t\x7f end", "ctl \x01\x02\x1f\b\f\n\r\t\x7f end"},
+    {"utf8 \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "utf8 \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"},
+    {"bad \xff|\xc3|\xe2\x82|\xed\xa0\x80|\xc0\xaf|\xf4\x90\x80\x80|\x80",
+     "bad \xef\xbf\xbd|\xef\xbf\xbd|\xef\xbf\xbd|\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd|"
+     "\xef\xbf\xbd\xef\xbf\xbd|\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd|\xef\xbf\xbd"},
+    {"truncated at end \xe2\x82", "truncated at end \xef\xbf\xbd"},
+};
+#define NAME_COUNT (sizeof(names) / sizeof(names[0]))
+
+TEST(json_detailed_map_round_trips_names_and_tiles_blocks)
+{
+    api_fixture *f = api_fixture_setup(&(api_setup){0});
+    VmaAllocator a = f->allocator;
+    const uint32_t type = 0;
+    VmaPool pools[NAME_COUNT];
+    VmaAllocation in_pool[NAME_COUNT], dedicated[NAME_COUNT], plain[4];
+    int user_tag[NAME_COUNT];
+    for (size_t i = 0; i < NAME_COUNT; i++) {
+        VmaPoolCreateInfo pci = {.memoryTypeIndex = type, .blockSize = API_MIB};
+        ASSERT_VK_OK(vmaCreatePool(a, &pci, &pools[i]));
+        vmaSetPoolName(a, pools[i], names[i].in);
+        VkMemoryRequirements req = api_mem_req(64 * API_KIB, 256, 1u << type);
+        VmaAllocationCreateInfo ci = {.pool = pools[i], .pUserData = &user_tag[i]};
+        ASSERT_VK_OK(vmaAllocateMemory(a, &req, &ci, &in_pool[i], NULL));
+        vmaSetAllocationName(a, in_pool[i], names[i].in);
+        ASSERT_VK_OK(api_alloc(a, 4096, 1, 1u << type, VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT,
+                               &dedicated[i], NULL));
+        vmaSetAllocationName(a, dedicated[i], names[i].in);
+    }
+    for (int i = 0; i < 4; i++) /* default pool: thread-cache slots and shared ranges */
+        ASSERT_VK_OK(
+            api_alloc(a, i < 2 ? 1024 : 300 * API_KIB, 256, 1u << type, 0, &plain[i], NULL));
+    VmaTotalStatistics ts;
+    vmaCalculateStatistics(a, &ts);
+
+    vkm_json *root = dump(a, true);
+    ASSERT_TRUE(root != NULL);
+    const vkm_json *dp = vkm_json_get(root, "DefaultPools");
+    ASSERT_TRUE(dp != NULL && dp->type == VKM_JSON_OBJECT);
+    uint64_t allocs = 0, dedicated_seen = 0;
+    const VkPhysicalDeviceMemoryProperties *mp = NULL;
+    vmaGetMemoryProperties(a, &mp);
+    for (uint32_t t = 0; t < mp->memoryTypeCount; t++) {
+        char key[32];
+        snprintf(key, sizeof(key), "Type %u", t);
+        const vkm_json *d = vkm_json_get(dp, key);
+        ASSERT_TRUE(d != NULL);
+        EXPECT_TRUE(u64_of(d, "PreferredBlockSize") > 0);
+        allocs += check_blocks(vkm_json_get(d, "Blocks"));
+        const vkm_json *ded = vkm_json_get(d, "DedicatedAllocations");
+        ASSERT_TRUE(ded != NULL && ded->type == VKM_JSON_ARRAY);
+        dedicated_seen += ded->count;
+        for (const vkm_json *e = ded->child; e; e = e->next) {
+            EXPECT_EQ_U64(u64_of(e, "Size"), 4096);
+            EXPECT_STREQ(str_of(e, "Type"), "UNKNOWN");
+        }
+    }
+    EXPECT_EQ_U64(dedicated_seen, NAME_COUNT);
+    EXPECT_EQ_U64(allocs, 4);
+    const vkm_json *ded0 = vkm_json_get(vkm_json_get(dp, "Type 0"), "DedicatedAllocations");
+
+    const vkm_json *cp = vkm_json_get(root, "CustomPools");
+    const vkm_json *cpt = vkm_json_get(cp, "Type 0");
+    ASSERT_TRUE(cpt != NULL && cpt->type == VKM_JSON_ARRAY);
+    EXPECT_EQ(cpt->count, NAME_COUNT);
+    for (size_t i = 0; i < NAME_COUNT; i++) {
+        /* VMA's pool naming: "<index among the type's pools> - <name>" */
+        char want[256];
+        snprintf(want, sizeof(want), "%zu - %s", i, names[i].out);
+        const vkm_json *p = find_by(cpt, "Name", want);
+        ASSERT_TRUE(p != NULL);
+        EXPECT_EQ_U64(u64_of(p, "PreferredBlockSize"), API_MIB);
+        EXPECT_EQ_U64(check_blocks(vkm_json_get(p, "Blocks")), 1);
+        const vkm_json *blk = vkm_json_at(vkm_json_get(p, "Blocks"), 0);
+        const vkm_json *sub = find_by(vkm_json_get(blk, "Suballocations"), "Name", names[i].out);
+        ASSERT_TRUE(sub != NULL);
+        EXPECT_EQ_U64(u64_of(sub, "Size"), 64 * API_KIB);
+        char ptr[32];
+        snprintf(ptr, sizeof(ptr), "%p", (void *)&user_tag[i]);
+        EXPECT_STREQ(str_of(sub, "CustomData"), ptr);
+        EXPECT_TRUE(find_by(ded0, "Name", names[i].out) != NULL);
+    }
+    vkm_json_free(root);
+
+    for (size_t i = 0; i < NAME_COUNT; i++) {
+        vmaFreeMemory(a, in_pool[i]);
+        vmaFreeMemory(a, dedicated[i]);
+        vmaDestroyPool(a, pools[i]);
+    }
+    for (int i = 0; i < 4; i++)
+        vmaFreeMemory(a, plain[i]);
+    /* Empty again: nothing named is left in the dump. */
+    root = dump(a, true);
+    ASSERT_TRUE(root != NULL);
+    EXPECT_EQ(vkm_json_get(root, "CustomPools")->count, 0u);
+    EXPECT_EQ_U64(u64_of(vkm_json_get(root, "Total"), "AllocationCount"), 0);
+    vkm_json_free(root);
+    api_fixture_teardown(f);
+}
+
+TEST(json_virtual_block_dump_both_algorithms)
+{
+    for (int linear = 0; linear < 2; linear++) {
+        VmaVirtualBlockCreateInfo ci = {
+            .size = 10000,
+            .flags = linear ? VMA_VIRTUAL_BLOCK_CREATE_LINEAR_ALGORITHM_BIT : 0,
+        };
+        VmaVirtualBlock vb = VK_NULL_HANDLE;
+        ASSERT_VK_OK(vmaCreateVirtualBlock(&ci, &vb));
+        VmaVirtualAllocation va[3];
+        int tag;
+        for (int i = 0; i < 3; i++) {
+            VmaVirtualAllocationCreateInfo ai = {.size = 1000u + 100u * (unsigned)i,
+                                                 .pUserData = i == 1 ? &tag : NULL};
+            ASSERT_VK_OK(vmaVirtualAllocate(vb, &ai, &va[i], NULL));
+        }
+        vmaVirtualFree(vb, va[0]);
+        VmaDetailedStatistics ds;
+        vmaCalculateVirtualBlockStatistics(vb, &ds);
+
+        for (int detailed = 0; detailed < 2; detailed++) {
+            char *s = NULL;
+            vmaBuildVirtualBlockStatsString(vb, &s, detailed ? VK_TRUE : VK_FALSE);
+            vkm_json *root = parse_dump(s);
+            ASSERT_TRUE(root != NULL);
+            check_stats(vkm_json_get(root, "Stats"), &ds);
+            const vkm_json *det = vkm_json_get(root, "Details");
+            EXPECT_EQ(det != NULL, detailed == 1);
+            if (det != NULL) {
+                EXPECT_EQ_U64(u64_of(det, "TotalBytes"), 10000);
+                EXPECT_EQ_U64(u64_of(det, "Allocations"), 2);
+                const vkm_json *subs = vkm_json_get(det, "Suballocations");
+                ASSERT_TRUE(subs != NULL);
+                uint64_t off = 0, free_ranges = 0, used = 0;
+                char ptr[32];
+                snprintf(ptr, sizeof(ptr), "%p", (void *)&tag);
+                bool tagged = false;
+                for (const vkm_json *e = subs->child; e; e = e->next) {
+                    EXPECT_EQ_U64(u64_of(e, "Offset"), off);
+                    off += u64_of(e, "Size");
+                    if (str_of(e, "Type") != NULL) {
+                        EXPECT_STREQ(str_of(e, "Type"), "FREE");
+                        free_ranges++;
+                    } else {
+                        used += u64_of(e, "Size");
+                        if (str_of(e, "CustomData") != NULL) {
+                            EXPECT_STREQ(str_of(e, "CustomData"), ptr);
+                            tagged = true;
+                        }
+                    }
+                }
+                EXPECT_EQ_U64(off, 10000);
+                EXPECT_TRUE(tagged);
+                EXPECT_EQ_U64(used, 1100 + 1200);
+                EXPECT_EQ_U64(u64_of(det, "UnusedRanges"), free_ranges);
+                EXPECT_EQ_U64(u64_of(det, "UnusedBytes"), 10000 - used);
+            }
+            vkm_json_free(root);
+            vmaFreeVirtualBlockStatsString(vb, s);
+        }
+        vmaClearVirtualBlock(vb);
+        vmaDestroyVirtualBlock(vb);
+    }
+}
+
+TEST(json_bad_arguments_are_reported_and_harmless)
+{
+    api_fixture *f = api_fixture_setup(&(api_setup){0});
+    VmaAllocator a = f->allocator;
+    api_asserts_begin();
+    vmaBuildStatsString(a, NULL, VK_TRUE);
+    char *s = (char *)"junk";
+    vmaBuildStatsString(VK_NULL_HANDLE, &s, VK_TRUE);
+    EXPECT_TRUE(s == NULL);
+    vmaBuildVirtualBlockStatsString(VK_NULL_HANDLE, NULL, VK_FALSE);
+    const uint32_t asserts = api_asserts_end();
+    EXPECT_EQ(asserts, 3u);
+    vmaFreeStatsString(a, NULL); /* documented no-op */
+    vmaFreeVirtualBlockStatsString(VK_NULL_HANDLE, NULL);
+    api_fixture_teardown(f);
+}
+
+/* ---- dumping while other threads allocate -------------------------------------------- */
+
+#define CHURN_THREADS 2
+
+typedef struct churn {
+    VmaAllocator a;
+    VmaPool pool;
+    atomic_bool *stop;
+} churn;
+
+static void *
+churn_main(void *p)
+{
+    churn *c = p;
+    VmaAllocation x[16] = {0};
+    unsigned i = 0;
+    while (!atomic_load(c->stop) || i < 64) {
+        const unsigned k = i % 16;
+        if (x[k] != NULL) {
+            vmaFreeMemory(c->a, x[k]);
+            x[k] = NULL;
+        }
+        VkMemoryRequirements req =
+            api_mem_req((k % 4 == 3) ? 200 * API_KIB : 512u << (k % 3), 64, 1u);
+        /* Named at creation (copied string): a rename while a dump runs would be the
+         * caller's race, as in VMA. */
+        VmaAllocationCreateInfo ci = {
+            .pool = (k & 1) ? c->pool : VK_NULL_HANDLE,
+            .flags = VMA_ALLOCATION_CREATE_USER_DATA_COPY_STRING_BIT |
+                     (k == 4 ? VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT : 0),
+            .pUserData = (void *)"churn \"n\"\n",
+        };
+        if (vmaAllocateMemory(c->a, &req, &ci, &x[k], NULL) != VK_SUCCESS)
+            x[k] = NULL;
+        i++;
+    }
+    for (unsigned k = 0; k < 16; k++)
+        if (x[k] != NULL)
+            vmaFreeMemory(c->a, x[k]);
+    return NULL;
+}
+
+TEST(json_dump_while_other_threads_allocate)
+{
+    api_fixture *f = api_fixture_setup(&(api_setup){0});
+    VmaAllocator a = f->allocator;
+    VmaPoolCreateInfo pci = {.memoryTypeIndex = 0, .blockSize = 4 * API_MIB};
+    VmaPool pool = VK_NULL_HANDLE;
+    ASSERT_VK_OK(vmaCreatePool(a, &pci, &pool));
+    vmaSetPoolName(a, pool, "shared pool");
+    atomic_bool stop = false;
+    churn c = {.a = a, .pool = pool, .stop = &stop};
+    pthread_t th[CHURN_THREADS];
+    for (int i = 0; i < CHURN_THREADS; i++)
+        ASSERT_EQ(pthread_create(&th[i], NULL, churn_main, &c), 0);
+    for (int round = 0; round < 20; round++) {
+        vkm_json *root = dump(a, round % 2 == 0);
+        EXPECT_TRUE(root != NULL);
+        if (root != NULL && round % 2 == 0) {
+            const vkm_json *p =
+                vkm_json_at(vkm_json_get(vkm_json_get(root, "CustomPools"), "Type 0"), 0);
+            EXPECT_STREQ(str_of(p, "Name"), "0 - shared pool");
+            check_blocks(vkm_json_get(p, "Blocks"));
+            check_blocks(
+                vkm_json_get(vkm_json_get(vkm_json_get(root, "DefaultPools"), "Type 0"), "Blocks"));
+        }
+        vkm_json_free(root);
+    }
+    atomic_store(&stop, true);
+    for (int i = 0; i < CHURN_THREADS; i++)
+        pthread_join(th[i], NULL);
+    vmaDestroyPool(a, pool);
+    api_fixture_teardown(f);
+}
+
+int
+main(int argc, char **argv)
+{
+    return vkm_test_main(argc, argv);
+}
