@@ -10,14 +10,14 @@
  *   vkm_bench --machine ...     this build only, one line per run (what --compare reads)
  *
  * LIST: comma-separated, ranges allowed ("1,2,4", "1-16"); workloads: churn, frame,
- * handoff, pair, or all. Default: --compare, threads 1,2,4, all workloads (pair runs on
+ * handoff, virtual, latency, stream, pair, or all. Default: --compare, threads 1,2,4, all workloads (pair runs on
  * one thread only: the single-thread alloc+free latency), each point run R = 3 times for
  * S = 0.3 s per build and reported by its median run (the machine may be shared).
  *
  * --compare runs one workload's points here, then the sibling's (posix_spawn, with
  * --machine --repeat 1, its stdout parsed), R times, alternating which build goes first,
  * then the next workload: a drift of the machine's speed biases neither build. Progress
- * goes to stderr, results to stdout.
+ * goes to stderr, results to stdout (bench_report.c: the table, the JSON).
  * Exit status: 0; 1 on failure (a run failed, malformed sibling output, or --smoke found
  * the output malformed); 2 on bad arguments; 77 when there is no Vulkan driver.
  */
@@ -31,58 +31,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "json_mini.h"
-#include "wl.h"
+#include "bench.h"
 #include "vkmalloc.h"
 
-#define MAX_THREAD_COUNTS 64
-#define MAX_POINTS 256
-#define MAX_REPEAT 15
-#define SIBLING_NAME "vkm_bench_single_mutex"
-#define MACHINE_FORMAT 1
+const char *const bench_build_names[BUILD_COUNT] = {"default", "single-mutex"};
 
-enum {
-    BUILD_DEFAULT,
-    BUILD_SINGLE,
-    BUILD_COUNT
-};
-static const char *const build_names[BUILD_COUNT] = {"default", "single-mutex"};
-
-typedef struct options {
-    uint32_t threads[MAX_THREAD_COUNTS];
-    uint32_t thread_count;
-    double seconds;
-    uint64_t iterations;
-    uint64_t seed;
-    uint32_t repeat;
-    const vkm_workload *workloads[8];
-    uint32_t workload_count;
-    bool compare, machine, smoke;
-    const char *json_path;
-    const char *sibling;
-} options;
-
-/* One workload at one thread count: every run of each build, and the run reported (the
- * median by ops/s), chosen once all runs are in. */
-typedef struct point {
-    const vkm_workload *w;
-    uint32_t threads;
-    uint32_t runs[BUILD_COUNT];
-    vkm_wl_result run[BUILD_COUNT][MAX_REPEAT];
-    bool have[BUILD_COUNT];
-    vkm_wl_result r[BUILD_COUNT];
-} point;
-
-typedef struct bench {
-    options opt;
-    vkm_wl_device dev;
-    char device[VK_MAX_PHYSICAL_DEVICE_NAME_SIZE]; /* its name, kept past its destruction */
-    int self; /* BUILD_DEFAULT or BUILD_SINGLE: which build this executable is */
-    point points[MAX_POINTS];
-    uint32_t point_count;
-    uint32_t sibling_problems; /* malformed or failed sibling output */
-    double load;               /* 1-minute load average before the run; < 0 unknown */
-} bench;
 
 static void
 usage(FILE *f, const char *argv0)
@@ -259,11 +212,6 @@ parse_args(int argc, char **argv, options *o)
 /* ---- points ------------------------------------------------------------------------- */
 
 /* pair measures single-thread latency: one point, at one thread. */
-static bool
-single_thread_only(const vkm_workload *w)
-{
-    return w == &vkm_wl_pair;
-}
 
 static void
 make_points(bench *b)
@@ -271,7 +219,7 @@ make_points(bench *b)
     for (uint32_t i = 0; i < b->opt.workload_count; i++) {
         const vkm_workload *w = b->opt.workloads[i];
         for (uint32_t j = 0; j < b->opt.thread_count; j++) {
-            const uint32_t n = single_thread_only(w) ? 1 : b->opt.threads[j];
+            const uint32_t n = w->single_thread ? 1 : b->opt.threads[j];
             bool dup = false;
             for (uint32_t k = 0; k < b->point_count; k++)
                 dup |= b->points[k].w == w && b->points[k].threads == n;
@@ -281,8 +229,8 @@ make_points(bench *b)
     }
 }
 
-static point *
-find_point(bench *b, const vkm_workload *w, uint32_t threads)
+point *
+bench_find_point(bench *b, const vkm_workload *w, uint32_t threads)
 {
     for (uint32_t k = 0; k < b->point_count; k++)
         if (b->points[k].w == w && b->points[k].threads == threads)
@@ -309,7 +257,7 @@ run_point(bench *b, point *pt)
     }
     pt->runs[b->self]++;
     fprintf(stderr, "  %-8s %3u threads  %-12s %12.0f ops/s  %8.1f ns/op/thread%s\n", pt->w->name,
-            pt->threads, build_names[b->self], r->ops_per_s, r->ns_per_op,
+            pt->threads, bench_build_names[b->self], r->ops_per_s, r->ns_per_op,
             r->failures != 0 ? "  FAILURES" : "");
     return VK_SUCCESS;
 }
@@ -344,7 +292,7 @@ choose_medians(bench *b)
 static void
 print_machine_header(FILE *f, const bench *b)
 {
-    fprintf(f, "vkm_bench %d build=%s\n", MACHINE_FORMAT, build_names[b->self]);
+    fprintf(f, "vkm_bench %d build=%s\n", MACHINE_FORMAT, bench_build_names[b->self]);
 }
 
 static void
@@ -353,10 +301,13 @@ print_machine_point(FILE *f, const point *pt, const vkm_wl_result *r)
     fprintf(f,
             "point workload=%s threads=%u ops=%" PRIu64 " seconds=%.9g ops_per_s=%.9g "
             "ns_per_op=%.9g device_allocs=%" PRIu64 " device_frees=%" PRIu64
-            " reserved_ratio=%.9g cached_bytes_per_thread=%.9g failures=%" PRIu64 "\n",
+            " reserved_ratio=%.9g cached_bytes_per_thread=%.9g failures=%" PRIu64
+            " alloc_p50=%.9g alloc_p99=%.9g alloc_p999=%.9g free_p50=%.9g free_p99=%.9g"
+            " free_p999=%.9g\n",
             pt->w->name, pt->threads, r->ops, r->seconds, r->ops_per_s, r->ns_per_op,
             r->device_allocs, r->device_frees, r->reserved_ratio, r->cached_bytes_per_thread,
-            r->failures);
+            r->failures, r->alloc_ns[0], r->alloc_ns[1], r->alloc_ns[2], r->free_ns[0],
+            r->free_ns[1], r->free_ns[2]);
 }
 
 /* Value of `key` among the line's space-separated key=value tokens, copied into out. */
@@ -412,11 +363,18 @@ parse_point_line(bench *b, const char *line, int build)
         !line_u64(line, "device_frees", &r.device_frees) ||
         !line_double(line, "reserved_ratio", &r.reserved_ratio) ||
         !line_double(line, "cached_bytes_per_thread", &r.cached_bytes_per_thread) ||
-        !line_u64(line, "failures", &r.failures))
+        !line_u64(line, "failures", &r.failures) ||
+        !line_double(line, "alloc_p50", &r.alloc_ns[0]) ||
+        !line_double(line, "alloc_p99", &r.alloc_ns[1]) ||
+        !line_double(line, "alloc_p999", &r.alloc_ns[2]) ||
+        !line_double(line, "free_p50", &r.free_ns[0]) ||
+        !line_double(line, "free_p99", &r.free_ns[1]) ||
+        !line_double(line, "free_p999", &r.free_ns[2]))
         return false;
     const vkm_workload *w = vkm_wl_find(name);
-    point *pt =
-        w != NULL && threads <= VKM_WL_MAX_THREADS ? find_point(b, w, (uint32_t)threads) : NULL;
+    point *pt = w != NULL && threads <= VKM_WL_MAX_THREADS
+                    ? bench_find_point(b, w, (uint32_t)threads)
+                    : NULL;
     if (pt == NULL || pt->runs[build] == MAX_REPEAT)
         return false;
     pt->run[build][pt->runs[build]++] = r;
@@ -433,7 +391,8 @@ parse_machine_output(bench *b, char *text, int build)
     for (char *line = strtok_r(text, "\n", &save); line != NULL;
          line = strtok_r(NULL, "\n", &save)) {
         char want[64];
-        snprintf(want, sizeof(want), "vkm_bench %d build=%s", MACHINE_FORMAT, build_names[build]);
+        snprintf(want, sizeof(want), "vkm_bench %d build=%s", MACHINE_FORMAT,
+                 bench_build_names[build]);
         if (!header) {
             if (strcmp(line, want) != 0) {
                 fprintf(stderr, "vkm_bench: sibling header '%s', expected '%s'\n", line, want);
@@ -589,261 +548,6 @@ run_sibling(bench *b, const char *path, const vkm_workload *w)
     return ok;
 }
 
-/* ---- report ------------------------------------------------------------------------- */
-
-static double
-scaling(bench *b, const point *pt, int build)
-{
-    const point *one = find_point(b, pt->w, 1);
-    if (!pt->have[build] || one == NULL || !one->have[build] || one->r[build].ops_per_s <= 0.0)
-        return NAN;
-    return pt->r[build].ops_per_s / one->r[build].ops_per_s;
-}
-
-static double
-ratio(const point *pt)
-{
-    if (!pt->have[BUILD_DEFAULT] || !pt->have[BUILD_SINGLE] || pt->r[BUILD_SINGLE].ops_per_s <= 0.0)
-        return NAN;
-    return pt->r[BUILD_DEFAULT].ops_per_s / pt->r[BUILD_SINGLE].ops_per_s;
-}
-
-/* Other processes were using a quarter of the machine or more before we started. */
-static bool
-busy(const bench *b)
-{
-    return b->load >= 0.25 * (double)sysconf(_SC_NPROCESSORS_ONLN);
-}
-
-/* printf of one number into a column, or "-" when it does not exist. */
-static void
-cell(bool have, double v, int width, int precision)
-{
-    if (have && isfinite(v))
-        printf(" %*.*f", width, precision, v);
-    else
-        printf(" %*s", width, "-");
-}
-
-static void
-print_table(bench *b)
-{
-    const point *pair = find_point(b, &vkm_wl_pair, 1);
-    printf("vkm_bench: vkmalloc %d.%d.%d on %s, %ld CPUs, ", VKMALLOC_VERSION_MAJOR,
-           VKMALLOC_VERSION_MINOR, VKMALLOC_VERSION_PATCH, b->device,
-           sysconf(_SC_NPROCESSORS_ONLN));
-    printf("median of %u run%s of ", b->opt.repeat, b->opt.repeat > 1 ? "s" : "");
-    if (b->opt.iterations != 0)
-        printf("%" PRIu64 " ops per thread", b->opt.iterations);
-    else
-        printf("%.2f s", b->opt.seconds);
-    printf(", seed %" PRIu64 "\n", b->opt.seed);
-    if (b->load >= 0.0)
-        printf("load average before the run: %.2f%s\n", b->load,
-               busy(b) ? " - the machine was busy: expect noisy numbers" : "");
-    printf("op = one allocation + its free; ratio = default / single-mutex ops/s; scaling = "
-           "N-thread / 1-thread\nops/s of the same build; resv/alloc = device bytes reserved / "
-           "allocated at the end of the run\n(steady state); cached = thread-cache free bytes per "
-           "thread at the end\n\n");
-    /* Group titles right-aligned over the columns of the rows below. */
-    printf("%13s%27s%8s%13s%19s%17s%13s%10s\n", "", "ops/s, all threads", "ratio", "scaling",
-           "ns/op/thread", "vkAllocateMemory", "resv/alloc", "cached");
-    printf("%-8s %3s  %12s %13s %7s  %5s %5s  %8s %8s  %7s %7s  %5s %5s  %8s\n", "workload", "thr",
-           "default", "single-mutex", "def/s-m", "def", "s-m", "def", "s-m", "def", "s-m", "def",
-           "s-m", "B/thread");
-    for (uint32_t k = 0; k < b->point_count; k++) {
-        const point *pt = &b->points[k];
-        if (pt == pair)
-            continue;
-        const bool d = pt->have[BUILD_DEFAULT], s = pt->have[BUILD_SINGLE];
-        const vkm_wl_result *rd = &pt->r[BUILD_DEFAULT], *rs = &pt->r[BUILD_SINGLE];
-        printf("%-8s %3u ", pt->w->name, pt->threads);
-        cell(d, rd->ops_per_s, 12, 0);
-        cell(s, rs->ops_per_s, 13, 0);
-        cell(true, ratio(pt), 7, 2);
-        printf(" ");
-        cell(true, scaling(b, pt, BUILD_DEFAULT), 5, 2);
-        cell(true, scaling(b, pt, BUILD_SINGLE), 5, 2);
-        printf(" ");
-        cell(d, rd->ns_per_op, 8, 1);
-        cell(s, rs->ns_per_op, 8, 1);
-        printf(" ");
-        cell(d, (double)rd->device_allocs, 7, 0);
-        cell(s, (double)rs->device_allocs, 7, 0);
-        printf(" ");
-        /* Nearly nothing live at the end (a drained queue) makes it large: keep the width. */
-        cell(d && rd->reserved_ratio > 0.0, rd->reserved_ratio, 5,
-             rd->reserved_ratio < 100 ? 2 : 0);
-        cell(s && rs->reserved_ratio > 0.0, rs->reserved_ratio, 5,
-             rs->reserved_ratio < 100 ? 2 : 0);
-        printf(" ");
-        cell(d, rd->cached_bytes_per_thread, 8, 0);
-        if ((d && rd->failures != 0) || (s && rs->failures != 0))
-            printf("  FAILURES %" PRIu64 "/%" PRIu64, d ? rd->failures : 0, s ? rs->failures : 0);
-        printf("\n");
-    }
-    if (pair != NULL) {
-        const char *sep = ":";
-        printf("\nalloc+free pair, 1 thread");
-        for (int build = 0; build < BUILD_COUNT; build++) {
-            if (pair->have[build]) {
-                printf("%s %s %.1f ns", sep, build_names[build], pair->r[build].ns_per_op);
-                sep = ",";
-            }
-        }
-        if (isfinite(ratio(pair)))
-            printf("; single-mutex / default %.2f", 1.0 / ratio(pair));
-        printf("\n");
-    }
-    printf("\ntargets: 2 threads on 2 cores >= 1.7x the 1-thread ops/s (churn, frame, handoff; "
-           "single-mutex ~0.5x);\n16 threads on 16 cores >= 12x; alloc+free pair >= 2x faster "
-           "than single-mutex.\n");
-}
-
-static void
-json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
-static void
-json_number(FILE *f, double v)
-{
-    if (isfinite(v))
-        fprintf(f, "%.9g", v);
-    else
-        fputs("null", f);
-}
-
-/* The median run of one build at one point, and the ops/s of all its runs. */
-static void
-json_result(FILE *f, const point *pt, int build)
-{
-    if (!pt->have[build]) {
-        fputs("null", f);
-        return;
-    }
-    const vkm_wl_result *r = &pt->r[build];
-    fprintf(f, "{\"ops\": %" PRIu64 ", \"seconds\": ", r->ops);
-    json_number(f, r->seconds);
-    fputs(", \"ops_per_s\": ", f);
-    json_number(f, r->ops_per_s);
-    fputs(", \"ns_per_op_per_thread\": ", f);
-    json_number(f, r->ns_per_op);
-    fprintf(f, ", \"vk_allocate_memory_calls\": %" PRIu64 ", \"vk_free_memory_calls\": %" PRIu64,
-            r->device_allocs, r->device_frees);
-    fputs(", \"reserved_over_allocated\": ", f);
-    json_number(f, r->reserved_ratio > 0.0 ? r->reserved_ratio : NAN);
-    fputs(", \"cached_bytes_per_thread\": ", f);
-    json_number(f, r->cached_bytes_per_thread);
-    fprintf(f, ", \"failures\": %" PRIu64 ", \"ops_per_s_of_runs\": [", r->failures);
-    for (uint32_t i = 0; i < pt->runs[build]; i++) {
-        fputs(i ? ", " : "", f);
-        json_number(f, pt->run[build][i].ops_per_s);
-    }
-    fputs("]}", f);
-}
-
-/* The table as JSON (no host name: results may be shared). */
-static void
-write_json(FILE *f, bench *b)
-{
-    fprintf(f, "{\n  \"tool\": \"vkm_bench\",\n  \"format\": %d,\n", MACHINE_FORMAT);
-    fprintf(f, "  \"vkmalloc_version\": \"%d.%d.%d\",\n  \"device\": ", VKMALLOC_VERSION_MAJOR,
-            VKMALLOC_VERSION_MINOR, VKMALLOC_VERSION_PATCH);
-    json_string(f, b->device);
-    fprintf(f, ",\n  \"cpus\": %ld,\n  \"load_average_before\": ", sysconf(_SC_NPROCESSORS_ONLN));
-    json_number(f, b->load >= 0.0 ? b->load : NAN);
-    fputs(",\n  \"seconds_per_point\": ", f);
-    json_number(f, b->opt.iterations ? NAN : b->opt.seconds);
-    fprintf(f,
-            ",\n  \"iterations_per_thread\": %" PRIu64 ",\n  \"runs_per_point\": %u,\n"
-            "  \"seed\": %" PRIu64 ",\n",
-            b->opt.iterations, b->opt.repeat, b->opt.seed);
-    fputs("  \"points\": [", f);
-    for (uint32_t k = 0; k < b->point_count; k++) {
-        const point *pt = &b->points[k];
-        fprintf(f,
-                "%s\n    {\"workload\": \"%s\", \"threads\": %u,\n     \"default\": ", k ? "," : "",
-                pt->w->name, pt->threads);
-        json_result(f, pt, BUILD_DEFAULT);
-        fputs(",\n     \"single_mutex\": ", f);
-        json_result(f, pt, BUILD_SINGLE);
-        fputs(",\n     \"ratio_default_over_single\": ", f);
-        json_number(f, ratio(pt));
-        fputs(", \"scaling_default\": ", f);
-        json_number(f, scaling(b, pt, BUILD_DEFAULT));
-        fputs(", \"scaling_single_mutex\": ", f);
-        json_number(f, scaling(b, pt, BUILD_SINGLE));
-        fputs("}", f);
-    }
-    fputs("\n  ],\n  \"pair\": ", f);
-    const point *pair = find_point(b, &vkm_wl_pair, 1);
-    if (pair == NULL) {
-        fputs("null", f);
-    } else {
-        fputs("{\"default_ns\": ", f);
-        json_number(f, pair->have[BUILD_DEFAULT] ? pair->r[BUILD_DEFAULT].ns_per_op : NAN);
-        fputs(", \"single_mutex_ns\": ", f);
-        json_number(f, pair->have[BUILD_SINGLE] ? pair->r[BUILD_SINGLE].ns_per_op : NAN);
-        fputs(", \"single_mutex_over_default\": ", f);
-        json_number(f, 1.0 / ratio(pair));
-        fputs("}", f);
-    }
-    fputs("\n}\n", f);
-}
-
-/* ---- --smoke checks: shape, never time ---------------------------------------------- */
-
-static bool
-result_well_formed(const vkm_wl_result *r)
-{
-    return r->ops > 0 && r->failures == 0 && isfinite(r->seconds) && r->seconds > 0.0 &&
-           isfinite(r->ops_per_s) && r->ops_per_s > 0.0 && isfinite(r->ns_per_op) &&
-           r->ns_per_op > 0.0 && isfinite(r->reserved_ratio) &&
-           (r->reserved_ratio == 0.0 || r->reserved_ratio >= 1.0) &&
-           isfinite(r->cached_bytes_per_thread);
-}
-
-static bool
-smoke_check(bench *b, const char *json, size_t json_len)
-{
-    bool ok = b->sibling_problems == 0;
-    const bool want_sibling = b->self == BUILD_DEFAULT;
-    for (uint32_t k = 0; k < b->point_count; k++) {
-        const point *pt = &b->points[k];
-        for (int build = 0; build < BUILD_COUNT; build++) {
-            if (build != b->self && !want_sibling)
-                continue;
-            if (!pt->have[build] || !result_well_formed(&pt->r[build])) {
-                fprintf(stderr, "vkm_bench --smoke: %s at %u threads, %s build: %s\n", pt->w->name,
-                        pt->threads, build_names[build],
-                        pt->have[build] ? "malformed result" : "missing");
-                ok = false;
-            }
-        }
-    }
-    char err[256];
-    vkm_json *root = vkm_json_parse(json, json_len, err, sizeof(err));
-    const vkm_json *points = root != NULL ? vkm_json_get(root, "points") : NULL;
-    if (points == NULL || points->type != VKM_JSON_ARRAY || points->count != b->point_count) {
-        fprintf(stderr, "vkm_bench --smoke: JSON output malformed: %s\n",
-                root == NULL ? err : "points");
-        ok = false;
-    }
-    vkm_json_free(root);
-    return ok;
-}
-
 /* ---- main --------------------------------------------------------------------------- */
 
 static int
@@ -896,7 +600,7 @@ main(int argc, char **argv)
     /* Before anything of ours runs: what else is loading the machine. */
     double load[1];
     b.load = getloadavg(load, 1) == 1 ? load[0] : -1.0;
-    if (!b.opt.machine && busy(&b))
+    if (!b.opt.machine && bench_report_busy(&b))
         fprintf(stderr,
                 "vkm_bench: load average %.2f on %ld CPUs: other processes are running, "
                 "the numbers will be noisy\n",
@@ -938,7 +642,7 @@ main(int argc, char **argv)
     choose_medians(&b);
     fflush(stderr);
     printf("\n");
-    print_table(&b);
+    bench_report_table(&b);
 
     char *json = NULL;
     size_t json_len = 0;
@@ -947,7 +651,7 @@ main(int argc, char **argv)
         perror("vkm_bench: open_memstream");
         return 1;
     }
-    write_json(mem, &b);
+    bench_report_json(mem, &b);
     fclose(mem);
     if (b.opt.json_path != NULL) {
         FILE *f = fopen(b.opt.json_path, "w");
@@ -957,7 +661,7 @@ main(int argc, char **argv)
         }
     }
     if (b.opt.smoke) {
-        if (smoke_check(&b, json, json_len)) {
+        if (bench_report_smoke_check(&b, json, json_len)) {
             printf("\nvkm_bench --smoke: output well formed\n");
         } else {
             rc = 1;

@@ -27,8 +27,10 @@
 /* Failed polls vkm_wl_backoff spins through before it starts yielding. */
 #define BACKOFF_SPIN_ROUNDS 16u
 
-const vkm_workload *const vkm_wl_all[] = {&vkm_wl_churn, &vkm_wl_frame, &vkm_wl_handoff,
-                                          &vkm_wl_pair, NULL};
+/* Allocator-only workloads first, then latency, then stream (driver calls), then pair. */
+const vkm_workload *const vkm_wl_all[] = {
+    &vkm_wl_churn,   &vkm_wl_frame,  &vkm_wl_handoff, &vkm_wl_virtual,
+    &vkm_wl_latency, &vkm_wl_stream, &vkm_wl_pair,    NULL};
 
 const vkm_workload *
 vkm_wl_find(const char *name)
@@ -440,6 +442,8 @@ fail_join:
         VmaTotalStatistics after;
         vmaCalculateStatistics(r->allocator, &after);
         out->failures += after.total.statistics.allocationCount;
+        if (w->report != NULL)
+            w->report(r->state, out);
     }
 fail_threads:
     free(tids);

@@ -81,7 +81,18 @@ typedef struct vkm_wl_result {
     /* Allocations that failed, plus allocations still live when the run ended (a leak);
      * a healthy run reports 0. */
     uint64_t failures;
+    /* Latency of single calls over all threads of the timed part, in ns (percentiles 50,
+     * 99 and 99.9 of vmaAllocateMemory and of vmaFreeMemory); 0 when the workload does not
+     * time single calls (only latency does). */
+    double alloc_ns[3];
+    double free_ns[3];
 } vkm_wl_result;
+
+/* The percentiles of vkm_wl_result's alloc_ns / free_ns, in that order. */
+#define VKM_WL_PERCENTILES \
+    {                      \
+        50.0, 99.0, 99.9   \
+    }
 
 typedef struct vkm_wl_runner vkm_wl_runner; /* the runner's; opaque */
 
@@ -105,14 +116,26 @@ typedef struct vkm_workload {
     VkResult (*setup)(const vkm_wl_params *p, void **state);
     /* The body each thread runs (see the top of this file). */
     void (*thread_main)(vkm_wl_thread *t);
+    /* Adds the workload's own figures (latency percentiles, say) to a successful run's
+     * result, after every thread returned and before teardown. Optional. */
+    void (*report)(void *state, vkm_wl_result *out);
     /* Frees the shared state after every thread returned. Optional. */
     void (*teardown)(void *state);
+    /* The workload creates driver objects (buffers, images) and writes memory: its
+     * throughput includes the driver's time, so reports keep it apart from the
+     * allocator-only workloads. */
+    bool driver_calls;
+    /* Runs at one thread count only, 1 (pair: the single-thread alloc+free figure). */
+    bool single_thread;
 } vkm_workload;
 
 extern const vkm_workload vkm_wl_churn;   /* wl_churn.c */
 extern const vkm_workload vkm_wl_frame;   /* wl_frame.c */
 extern const vkm_workload vkm_wl_handoff; /* wl_handoff.c */
 extern const vkm_workload vkm_wl_pair;    /* wl_pair.c */
+extern const vkm_workload vkm_wl_virtual; /* wl_virtual.c */
+extern const vkm_workload vkm_wl_latency; /* wl_latency.c */
+extern const vkm_workload vkm_wl_stream;  /* wl_stream.c */
 
 /* Every workload, NULL-terminated, in the order reports list them. */
 extern const vkm_workload *const vkm_wl_all[];
