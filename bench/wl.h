@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * wl.h - benchmark workloads as a small C API, so the driver here (bench_main.c) and a
- * later Google Benchmark shim run exactly the same code.
+ * wl.h - benchmark workloads as a small C API, so the driver (bench_main.c) and the
+ * Google Benchmark shim (gbench_shim.cc) run exactly the same code.
  *
  * A workload (vkm_workload) is a shared state plus a body that each of `threads` threads
  * runs. The runner (vkm_wl_run, wl.c) owns everything around it: a fresh allocator per

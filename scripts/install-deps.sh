@@ -22,9 +22,8 @@ PACKAGES=(
     libjemalloc-dev          # host metadata allocator (VKMALLOC_HOST_ALLOC=jemalloc)
     libbenchmark-dev         # Google Benchmark for bench/
     libvulkan-volk-dev       # volk (header + volk.c): tests/volk checks vmaImportVulkanFunctionsFromVolk
+    python3-matplotlib       # bench/plot_bench.py draws scripts/bench.sh's plot (no test needs it)
 )
-# Not needed yet; the benchmark issue will add one of them for plots:
-#   gnuplot-nox  or  python3-matplotlib
 
 export DEBIAN_FRONTEND=noninteractive
 
