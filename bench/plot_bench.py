@@ -34,6 +34,16 @@ def series(points, workload, build, key):
     return xs, ys
 
 
+def thread_axis(ax, points):
+    """Log2 thread axis labelled with the measured thread counts."""
+    counts = sorted({p["threads"] for p in points})
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(counts)
+    ax.set_xticklabels([str(c) for c in counts])
+    ax.minorticks_off()
+    ax.set_xlabel("threads")
+
+
 def main(argv):
     if len(argv) < 3:
         print("usage: plot_bench.py RESULTS.json OUT.png [OUT.svg ...]", file=sys.stderr)
@@ -74,9 +84,8 @@ def main(argv):
                 ax.plot(xs, [y / 1e6 for y in ys], marker=marker, color=color, label=label)
         driver = any(p.get("driver_calls") for p in points if p["workload"] == name)
         ax.set_title(name + (" (includes driver calls)" if driver else ""))
-        ax.set_xlabel("threads")
+        thread_axis(ax, points)
         ax.set_ylabel("M ops/s (alloc + free)")
-        ax.set_xscale("log", base=2)
         ax.set_ylim(bottom=0)
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize="small")
@@ -93,9 +102,8 @@ def main(argv):
             ax.plot(xs, ys, marker="o", label=name)
     ax.axhline(1.0, color="gray", linewidth=0.8)
     ax.set_title("default / single-mutex ops/s")
-    ax.set_xlabel("threads")
+    thread_axis(ax, points)
     ax.set_ylabel("ratio")
-    ax.set_xscale("log", base=2)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
 
@@ -114,10 +122,9 @@ def main(argv):
                 if xs:
                     ax.plot(xs, ys, dash, marker=marker, color=color, label=f"{label} {call}")
         ax.set_title("latency p99.9 of single calls")
-        ax.set_xlabel("threads")
-        ax.set_ylabel("ns")
-        ax.set_xscale("log", base=2)
         ax.set_yscale("log")
+        thread_axis(ax, points)
+        ax.set_ylabel("ns")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize="small")
 
