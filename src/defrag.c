@@ -24,10 +24,12 @@
  * bufferImageGranularity conflicts, which cannot arise here (the TLSF keeps each range's
  * kind and pads only between different kinds, and runs and arenas hold one kind each).
  *
- * Every move strictly raises the sum over blocks of (used bytes)^2 -- a move between
- * blocks goes to a block at least as used as its source -- or, inside a block, keeps it
- * and lowers the sum of offsets; both are bounded, so a program that loops until a pass
- * finds nothing ends. Slots and arena ranges leave their run or arena for a shared range;
+ * "Used" is a block's live bytes: its allocations' ranges, not the free slots of its
+ * runs and arenas, so a block of runs that are mostly free drains like a mostly free
+ * block. Every move strictly raises the sum over blocks of (live bytes)^2 -- a move
+ * between blocks goes to a block at least as used as its source -- or, inside a block,
+ * keeps it and lowers the sum of offsets; both are bounded, so a program that loops until
+ * a pass finds nothing ends. Slots and arena ranges leave their run or arena for a shared range;
  * a run or arena whose last allocation left goes back to its block by the usual path.
  */
 
@@ -45,7 +47,9 @@ typedef struct item {
 
 typedef struct blk {
     vkm_block *b;
-    VkDeviceSize used; /* capacity - free, kept up to date while the pass plans */
+    /* live bytes: ranges of allocations, not the free slots of runs or arenas; kept up
+     * to date while the pass plans */
+    VkDeviceSize used;
     VkDeviceSize largest_free;
     size_t first, count; /* its items */
 } blk;
@@ -108,6 +112,7 @@ collect_alloc(void *ctx, VmaAllocation alloc, VkDeviceSize offset, VkDeviceSize 
         sc->oom = true;
         return;
     }
+    bk->used += range_size;
     sc->items[sc->nitems++] = (item){
         .alloc = alloc,
         .offset = offset,
@@ -121,8 +126,14 @@ collect_range(void *ctx, uint64_t offset, uint64_t size, vkm_range_kind kind, vo
 {
     if (kind == VKM_RANGE_FREE)
         return;
-    if (!vkm_tcache_visit_allocs(user, collect_alloc, ctx))
-        collect_alloc(ctx, user, offset, size); /* a shared range: user is the allocation */
+    scan *sc = ctx;
+    if (vkm_tcache_visit_allocs(user, collect_alloc, ctx))
+        return;
+    /* A shared range: user is the allocation. One being made still counts as live. */
+    const size_t before = sc->nitems;
+    collect_alloc(ctx, user, offset, size);
+    if (sc->nitems == before && sc->nblocks != 0)
+        sc->blocks[sc->nblocks - 1].used += size;
 }
 
 static void
@@ -138,7 +149,7 @@ collect_block(vkm_block *b, void *ctx)
     }
     sc->blocks[sc->nblocks++] = (blk){
         .b = b,
-        .used = vkm_tlsf_capacity(b->tlsf) - vkm_tlsf_free_bytes(b->tlsf),
+        .used = 0,
         .largest_free = vkm_tlsf_largest_free_bound(b->tlsf),
         .first = sc->nitems,
     };
@@ -266,7 +277,6 @@ consider(VmaDefragmentationContext ctx, vkm_tcache *tc, vkm_block_list *l, scan 
         return VK_ERROR_OUT_OF_HOST_MEMORY;
 
     const bool fast = ctx->algorithm == VMA_DEFRAGMENTATION_FLAG_ALGORITHM_FAST_BIT;
-    const bool shared = it->alloc->u.b.cached == NULL;
     VmaAllocation dst = NULL;
     for (size_t d = 0; d < pos && dst == NULL; d++) {
         blk *db = &sc->blocks[d];
@@ -277,8 +287,7 @@ consider(VmaDefragmentationContext ctx, vkm_tcache *tc, vkm_block_list *l, scan 
             return res;
         if (res == VK_SUCCESS) {
             db->used += it->range_size;
-            if (shared)
-                s->used -= it->range_size; /* a slot's run stays until it empties */
+            s->used -= it->range_size;
         }
     }
     if (dst == NULL && !fast &&
@@ -290,8 +299,6 @@ consider(VmaDefragmentationContext ctx, vkm_tcache *tc, vkm_block_list *l, scan 
         if (res == VK_SUCCESS && dst->offset >= it->offset) {
             unreserve_dst(a, tc, l, dst); /* not lower: no gain */
             dst = NULL;
-        } else if (res == VK_SUCCESS && !shared) {
-            s->used += it->range_size;
         }
     }
     if (dst == NULL)

@@ -576,7 +576,7 @@ thread_alloc(void *p)
     }
     t->kept.n = 0;
     for (uint32_t i = 0; i < 256; i++) {
-        if (i % 16 == 5) {
+        if (i >= 160 && i % 12 == 5) { /* the runs of the first ones empty and go */
             t->kept.a[t->kept.n] = x[i];
             t->kept.size[t->kept.n] = 2048;
             t->kept.seed[t->kept.n] = t->index * 1000 + i;
@@ -607,7 +607,7 @@ TEST(defrag_moves_slots_of_exited_threads_runs)
     static live_set all;
     all.n = 0;
     for (uint32_t i = 0; i < T; i++) {
-        ASSERT_EQ(args[i].kept.n, 16u);
+        ASSERT_EQ(args[i].kept.n, 8u);
         for (uint32_t k = 0; k < args[i].kept.n; k++) {
             all.a[all.n] = args[i].kept.a[k];
             all.size[all.n] = args[i].kept.size[k];
