@@ -324,7 +324,8 @@ plan_list(VmaDefragmentationContext ctx, vkm_tcache *tc, vkm_block_list *l, bool
         res = VK_ERROR_OUT_OF_HOST_MEMORY;
         goto out;
     }
-    qsort(sc.blocks, sc.nblocks, sizeof(blk), blk_cmp);
+    if (sc.nblocks > 1)
+        qsort(sc.blocks, sc.nblocks, sizeof(blk), blk_cmp);
     for (size_t pos = sc.nblocks; pos-- > 0 && !*stop && res == VK_SUCCESS;) {
         const blk *s = &sc.blocks[pos];
         for (size_t k = s->count; k-- > 0 && !*stop && res == VK_SUCCESS;)
