@@ -31,6 +31,7 @@ vkm_allocation_new(VmaAllocator a)
     alloc->user_data = NULL;
     alloc->name = NULL;
     vkm_atomic_init_u32(&alloc->xmap_count, 0);
+    vkm_atomic_init_u32(&alloc->xready, 0);
     _Static_assert(offsetof(struct VmaAllocation_T, u.b.slot) < 64, "free reads one line");
     _Static_assert(sizeof(struct VmaAllocation_T) == 128, "jemalloc's 128-byte class");
     return alloc;

@@ -8,9 +8,9 @@
  *
  * Who touches what:
  *   allocator, type, memory_type, kind, pool, size, alignment   immutable after creation
- *   offset, block / memory                                     immutable (defragmentation,
- *                                                               later, swaps them under the
- *                                                               block list write lock)
+ *   offset, block, cached, slot    changed only by vmaEndDefragmentationPass, whose caller
+ *                                  promises not to use the allocation meanwhile (defrag.h)
+ *   xready                         any thread, atomic (see the member)
  *   user_data, name     written by vmaSetAllocationUserData/Name; VMA requires the caller
  *                       not to race those with reads of the same allocation
  *   xmap_count          any thread, atomic: vmaMapMemory references + 1 if persistent
@@ -81,7 +81,11 @@ struct VmaAllocation_T {
     VkDeviceSize alignment;
     void *user_data;
     char *name;
-    unsigned char pad[128 - 104];
+    /* 0 until the allocating thread has set every member (release store at the end of
+     * the allocation path, allocator.c); defragmentation (defrag.c) acquires it before it
+     * reads an allocation it found through a range or a run's back pointer */
+    vkm_atomic_u32 xready;
+    unsigned char pad[128 - 108];
 };
 
 

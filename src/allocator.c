@@ -358,6 +358,9 @@ alloc_pages(VmaAllocator a, vkm_tcache *tc, VmaPool pool, uint32_t type,
         vkm_tcache_count(tc, l, 1, (int64_t)out[i]->size);
         if (VKM_UNLIKELY(a->corruption.fill))
             vkm_corruption_fill(a, out[i], VKM_FILL_PATTERN_CREATED);
+        /* release: pairs with the acquire in defrag.c, which may find the allocation
+         * through its range before this thread has finished filling it in */
+        vkm_atomic_store_u32_release(&out[i]->xready, 1);
     }
     return VK_SUCCESS;
 }

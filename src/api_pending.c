@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * api_pending.c - VMA 3.3 entry points whose implementation lands in a later issue.
+ * api_pending.c - VMA 3.3 entry points this platform cannot implement.
  *
- * None of them pretends: each returns VK_ERROR_FEATURE_NOT_PRESENT (the code VMA itself
- * uses for a feature that is not available), writes null outputs, or does nothing for a
- * void function that can only receive handles this build never hands out. The README
- * lists them.
+ * vmaGetMemoryWin32Handle only: it returns VK_ERROR_FEATURE_NOT_PRESENT (the code VMA
+ * itself uses for a feature that is not available) and a null handle. The README lists
+ * it.
  */
 #include "api.h"
 
@@ -25,50 +24,3 @@ vmaGetMemoryWin32Handle(VmaAllocator allocator, VmaAllocation allocation, void *
         *pHandle = NULL;
     return VK_ERROR_FEATURE_NOT_PRESENT; /* no Win32 external memory on this platform */
 }
-
-/* --- defragmentation ---------------------------------------------------------------- */
-
-VMA_CALL_PRE VkResult VMA_CALL_POST
-vmaBeginDefragmentation(VmaAllocator allocator, const VmaDefragmentationInfo *pInfo,
-                        VmaDefragmentationContext *pContext)
-{
-    VKM_UNUSED(allocator);
-    VKM_UNUSED(pInfo);
-    if (pContext != NULL)
-        *pContext = VK_NULL_HANDLE;
-    return VK_ERROR_FEATURE_NOT_PRESENT;
-}
-
-VMA_CALL_PRE void VMA_CALL_POST
-vmaEndDefragmentation(VmaAllocator allocator, VmaDefragmentationContext context,
-                      VmaDefragmentationStats *pStats)
-{
-    VKM_UNUSED(allocator);
-    VKM_UNUSED(context);
-    if (pStats != NULL)
-        *pStats = (VmaDefragmentationStats){0};
-}
-
-VMA_CALL_PRE VkResult VMA_CALL_POST
-vmaBeginDefragmentationPass(VmaAllocator allocator, VmaDefragmentationContext context,
-                            VmaDefragmentationPassMoveInfo *pPassInfo)
-{
-    VKM_UNUSED(allocator);
-    VKM_UNUSED(context);
-    if (pPassInfo != NULL) {
-        pPassInfo->moveCount = 0;
-        pPassInfo->pMoves = NULL;
-    }
-    return VK_ERROR_FEATURE_NOT_PRESENT;
-}
-
-VMA_CALL_PRE VkResult VMA_CALL_POST
-vmaEndDefragmentationPass(VmaAllocator allocator, VmaDefragmentationContext context,
-                          VmaDefragmentationPassMoveInfo *pPassInfo)
-{
-    VKM_UNUSED(allocator);
-    VKM_UNUSED(context);
-    VKM_UNUSED(pPassInfo);
-    return VK_ERROR_FEATURE_NOT_PRESENT;
-}
-

@@ -48,8 +48,8 @@ vkm_arena_create(vkm_block_list *l, vkm_epoch_record *rec, VkDeviceSize size, Vk
 }
 
 VkResult
-vkm_arena_alloc(vkm_arena *ar, VkDeviceSize size, VkDeviceSize alignment, VkDeviceSize *out_offset,
-                VkDeviceSize *remote_freed)
+vkm_arena_alloc(vkm_arena *ar, VkDeviceSize size, VkDeviceSize alignment, void *user,
+                VkDeviceSize *out_offset, VkDeviceSize *remote_freed)
 {
     vkm_assert(alignment <= ar->align);
     const vkm_range_request req = {
@@ -57,6 +57,7 @@ vkm_arena_alloc(vkm_arena *ar, VkDeviceSize size, VkDeviceSize alignment, VkDevi
         .alignment = alignment,
         .kind = (vkm_range_kind)ar->kind,
         .strategy = VKM_RANGE_STRATEGY_DEFAULT,
+        .user = user,
     };
     uint64_t off = 0;
     vkm_mutex_lock(&ar->lock);

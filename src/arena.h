@@ -60,10 +60,11 @@ VkResult vkm_arena_create(vkm_block_list *l, vkm_epoch_record *rec, VkDeviceSize
                           VkDeviceSize align, vkm_range_kind kind, VmaAllocationCreateFlags flags,
                           void *owner, uintptr_t tag, vkm_arena **out);
 
-/* Owner: a range of `size` with `alignment` (<= arena->align). VK_SUCCESS with the
+/* Owner: a range of `size` with `alignment` (<= arena->align), stored with `user` (its
+ * VmaAllocation, which defragmentation finds through vkm_arena_visit). VK_SUCCESS with the
  * block offset, or VK_INCOMPLETE when the arena has no room. Either way *remote_freed
  * receives (and the arena forgets) the bytes other threads freed since the last call. */
-VkResult vkm_arena_alloc(vkm_arena *ar, VkDeviceSize size, VkDeviceSize alignment,
+VkResult vkm_arena_alloc(vkm_arena *ar, VkDeviceSize size, VkDeviceSize alignment, void *user,
                          VkDeviceSize *out_offset, VkDeviceSize *remote_freed);
 
 typedef enum vkm_arena_free_result {

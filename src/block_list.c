@@ -15,6 +15,15 @@
 /* Contended block-lock acquisitions of the calling thread, all allocators together. */
 static _Thread_local uint64_t thread_lock_waits;
 
+/* vkm_block_list_set_tally: the calling thread's block release counter, or NULL. */
+static _Thread_local vkm_block_list_tally *thread_tally;
+
+void
+vkm_block_list_set_tally(vkm_block_list_tally *t)
+{
+    thread_tally = t;
+}
+
 uint64_t
 vkm_block_list_thread_lock_waits(void)
 {
@@ -437,6 +446,13 @@ out:
     return res;
 }
 
+VkResult
+vkm_block_list_alloc_in_block(vkm_block_list *l, vkm_block *b, const vkm_block_list_request *req,
+                              VkDeviceSize *out_offset)
+{
+    return alloc_in_block(l, b, req, vkm_block_list_alignment(l, req->alignment), true, out_offset);
+}
+
 /* Under grow_lock: releases empty blocks beyond `keep`, never below min_block_count,
  * newest first (VMA's ordering holds them emptiest). */
 static void
@@ -482,6 +498,10 @@ release_empty_blocks(vkm_block_list *l, vkm_epoch_record *rec, uint32_t keep)
     vkm_atomic_fetch_sub_u32_relaxed(&l->xempty_blocks, (uint32_t)nv);
     publish(l, rec, next);
     for (size_t v = 0; v < nv; v++) {
+        if (thread_tally != NULL) {
+            thread_tally->blocks++;
+            thread_tally->bytes += victims[v]->size;
+        }
         release_memory(l, victims[v]);
         vkm_block_retire(victims[v], rec);
     }

@@ -108,6 +108,22 @@ VkResult vkm_block_list_alloc_range(vkm_block_list *l, vkm_epoch_record *rec,
 void vkm_block_list_free_range(vkm_block_list *l, vkm_epoch_record *rec, vkm_block *b,
                                VkDeviceSize offset);
 
+/* Defragmentation: one range in block `b` of this list, which the caller keeps alive
+ * (inside an epoch section), never a new block. VK_SUCCESS, or
+ * VK_ERROR_OUT_OF_DEVICE_MEMORY (no room, or the block was released) /
+ * VK_ERROR_OUT_OF_HOST_MEMORY. */
+VkResult vkm_block_list_alloc_in_block(vkm_block_list *l, vkm_block *b,
+                                       const vkm_block_list_request *req, VkDeviceSize *out_offset);
+
+/* Counts the blocks the calling thread releases, in any list, while it is installed:
+ * defragmentation reports the blocks its own frees emptied, whatever path released them
+ * (a range free, a run or an arena going back). One per thread; NULL uninstalls. */
+typedef struct vkm_block_list_tally {
+    uint32_t blocks;
+    VkDeviceSize bytes;
+} vkm_block_list_tally;
+void vkm_block_list_set_tally(vkm_block_list_tally *t);
+
 /* The effective alignment of a request in this list. */
 static inline VkDeviceSize
 vkm_block_list_alignment(const vkm_block_list *l, VkDeviceSize alignment)

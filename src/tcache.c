@@ -244,10 +244,24 @@ run_slot_size(const vkm_run *r, uint32_t i)
     return vkm_atomic_load_u32_relaxed(&r->xsize[i]);
 }
 
+/* Where the back pointers start: after xsize[], pointer-aligned (tcache.h). */
+static size_t
+run_allocs_offset(uint32_t nslots)
+{
+    const size_t end = sizeof(vkm_run) + nslots * sizeof(vkm_atomic_u32);
+    return (end + _Alignof(vkm_atomic_ptr) - 1) & ~(size_t)(_Alignof(vkm_atomic_ptr) - 1);
+}
+
+static vkm_atomic_ptr *
+run_allocs(const vkm_run *r)
+{
+    return (vkm_atomic_ptr *)(void *)((char *)(uintptr_t)r + run_allocs_offset(r->slab.nslots));
+}
+
 static size_t
 run_struct_size(uint32_t nslots)
 {
-    return sizeof(vkm_run) + nslots * sizeof(vkm_atomic_u32);
+    return run_allocs_offset(nslots) + nslots * sizeof(vkm_atomic_ptr);
 }
 
 static void
@@ -372,8 +386,10 @@ run_create(vkm_tcache *tc, vkm_bin *bin, const vkm_alloc_request *req, vkm_run *
     r->ha = ha;
     vkm_atomic_init_ptr(&r->xowner, tc);
     vkm_slab_init(&r->slab, nslots);
-    for (uint32_t i = 0; i < nslots; i++)
+    for (uint32_t i = 0; i < nslots; i++) {
         vkm_atomic_init_u32(&r->xsize[i], 0);
+        vkm_atomic_init_ptr(&run_allocs(r)[i], NULL);
+    }
     vkm_block_list_request lr = {
         .size = (VkDeviceSize)nslots * bin->slot_size,
         .alignment = vkm_size_class_pow2_factor(bin->slot_size),
@@ -601,7 +617,7 @@ arena_alloc(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req, VkD
     VkDeviceSize offset = 0, remote = 0;
     vkm_arena *found = NULL;
     if (ab->cur != NULL && arena_fits(ab->cur->size, req->size, alignment)) {
-        VkResult res = vkm_arena_alloc(ab->cur, req->size, alignment, &offset, &remote);
+        VkResult res = vkm_arena_alloc(ab->cur, req->size, alignment, alloc, &offset, &remote);
         arena_fold(tc, ab->cur, remote);
         if (res == VK_SUCCESS)
             found = ab->cur;
@@ -610,7 +626,7 @@ arena_alloc(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req, VkD
         if (ar == ab->cur || !arena_fits(ar->size, req->size, alignment) ||
             ar->owner_free < req->size)
             continue;
-        VkResult res = vkm_arena_alloc(ar, req->size, alignment, &offset, &remote);
+        VkResult res = vkm_arena_alloc(ar, req->size, alignment, alloc, &offset, &remote);
         arena_fold(tc, ar, remote);
         if (res == VK_SUCCESS)
             found = ar;
@@ -643,7 +659,7 @@ arena_alloc(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req, VkD
         owner_add(&tc->xrun_count, 1);
         set_arena_free(tc, tc->arena_free + ar->size);
         owner_add(&tc->xmisses, 1);
-        if (vkm_arena_alloc(ar, req->size, alignment, &offset, &remote) != VK_SUCCESS) {
+        if (vkm_arena_alloc(ar, req->size, alignment, alloc, &offset, &remote) != VK_SUCCESS) {
             arena_maybe_return(tc, ab, ar);
             return VK_INCOMPLETE;
         }
@@ -791,7 +807,10 @@ vkm_tcache_alloc(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req
         owner_add(&tc->xhits, 1);
     }
     set_cached(tc, tc->cached_bytes - r->slot_size);
-    vkm_atomic_store_u32_relaxed(&r->xsize[slot], (uint32_t)req->size);
+    vkm_atomic_store_ptr_relaxed(&run_allocs(r)[slot], alloc);
+    /* release: pairs with the acquire in vkm_tcache_visit_allocs, which then reads the
+     * pointer just stored (a plain store on x86, like the relaxed one it replaces) */
+    vkm_atomic_store_u32_release(&r->xsize[slot], (uint32_t)req->size);
     alloc->type = VKM_ALLOC_BLOCK;
     alloc->u.b.block = r->block;
     alloc->u.b.cached = r;
@@ -861,6 +880,7 @@ vkm_tcache_free(vkm_tcache *tc, VmaAllocation alloc)
         /* Only this thread ever stores itself as the owner, so the comparison is exact. */
         vkm_assert(!vkm_slab_is_free_local(&r->slab, slot));
         vkm_atomic_store_u32_relaxed(&r->xsize[slot], 0);
+        vkm_atomic_store_ptr_relaxed(&run_allocs(r)[slot], NULL);
         vkm_slab_free_local(&r->slab, slot);
         set_cached(tc, tc->cached_bytes + r->slot_size);
         if (r->slab.nfree == r->slab.nslots) {
@@ -949,6 +969,45 @@ vkm_tcache_visit_range(void *user, vkm_range_visit_fn fn, void *ctx)
         const uint32_t s = run_slot_size(r, i);
         fn(ctx, r->base + (VkDeviceSize)i * r->slot_size, s != 0 ? s : r->slot_size,
            s != 0 ? (vkm_range_kind)r->kind : VKM_RANGE_FREE, NULL);
+    }
+    return true;
+}
+
+/* Rebases arena ranges that carry their VmaAllocation for vkm_tcache_visit_allocs. */
+typedef struct alloc_visit {
+    vkm_tcache_alloc_fn *fn;
+    void *ctx;
+} alloc_visit;
+
+static void
+visit_arena_range(void *ctx, uint64_t offset, uint64_t size, vkm_range_kind kind, void *user)
+{
+    const alloc_visit *v = ctx;
+    if (kind != VKM_RANGE_FREE && user != NULL)
+        v->fn(v->ctx, user, offset, size);
+}
+
+bool
+vkm_tcache_visit_allocs(void *user, vkm_tcache_alloc_fn *fn, void *ctx)
+{
+    if ((uintptr_t)user & ARENA_TAG) {
+        alloc_visit v = {.fn = fn, .ctx = ctx};
+        vkm_arena_visit((vkm_arena *)((uintptr_t)user & ~TAG_MASK), visit_arena_range, &v);
+        return true;
+    }
+    if (!((uintptr_t)user & RUN_TAG))
+        return false;
+    const vkm_run *r = (const vkm_run *)((uintptr_t)user & ~TAG_MASK);
+    /* Alive for the same reason as in vkm_tcache_expand_range. The owner may be
+     * allocating and freeing slots meanwhile: the remote bit first (run_slot_size), then
+     * the size with acquire, which orders the pointer the owner stored before it. */
+    for (uint32_t i = 0; i < r->slab.nslots; i++) {
+        if (vkm_slab_is_free_remote(&r->slab, i))
+            continue;
+        const uint32_t s = vkm_atomic_load_u32_acquire(&r->xsize[i]);
+        VmaAllocation alloc = vkm_atomic_load_ptr_relaxed(&run_allocs(r)[i]);
+        if (s != 0 && alloc != NULL)
+            fn(ctx, alloc, r->base + (VkDeviceSize)i * r->slot_size, s);
     }
     return true;
 }

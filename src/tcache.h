@@ -53,6 +53,11 @@ typedef struct vkm_tcache vkm_tcache;
  *   slot i holds a live allocation of requested size xsize[i]  <=>  xsize[i] != 0 and
  *   slot i's remote-free bit is clear (a remote free leaves xsize; the owner zeroes it
  *   when it collects the slot, before it clears the bit)
+ * After xsize[] lies a second array, one vkm_atomic_ptr per slot (run_allocs() in
+ * tcache.c): the VmaAllocation of a live slot, written by the owner before its release
+ * store of xsize[i], so a reader that acquires a non-zero size reads the pointer of that
+ * allocation (defragmentation enumerates runs through it; vkm_tcache_visit_allocs). It
+ * lives in the owner's lines: the allocation fast path writes no shared line for it.
  */
 typedef struct vkm_run {
     vkm_block_list *list;        /* immutable */
@@ -200,6 +205,14 @@ bool vkm_tcache_expand_range(void *user, VkDeviceSize size, VmaDetailedStatistic
  * size. Returns false for a range that is neither (a shared-path allocation). Under the
  * block lock, like the statistics. */
 bool vkm_tcache_visit_range(void *user, vkm_range_visit_fn fn, void *ctx);
+
+/* Defragmentation (defrag.c), under the block lock: when `user` is a run's or an arena's
+ * range, calls fn for every allocation in it whose VmaAllocation is known (block offset,
+ * and the range's size, margin included) and returns true; false for a shared-path range.
+ * The pointer may be of an allocation still being made: check VmaAllocation::xready. */
+typedef void vkm_tcache_alloc_fn(void *ctx, VmaAllocation alloc, VkDeviceSize offset,
+                                 VkDeviceSize range_size);
+bool vkm_tcache_visit_allocs(void *user, vkm_tcache_alloc_fn *fn, void *ctx);
 
 /* vkmGetThreadCacheStatistics / vkmGetAllThreadCacheStatistics. */
 void vkm_tcache_stats(const vkm_tcache *tc, VkmThreadCacheStatistics *out);
