@@ -8,10 +8,11 @@
 #      functions (tests/unit/vma33_functions.txt) and the 3.4 additions (vma34_functions.txt)
 #      among its vma* symbols and nothing that
 #      does not start with vma or vkm;
-#   2. builds tests/package/sample.c with a CMake project using find_package(vkmalloc)
-#      (shared and static targets) and runs both;
-#   3. builds it with `cc sample.c $(pkg-config --cflags --libs vkmalloc) -lvulkan`, as C and
-#      (when a C++ compiler is found) as C++, with -Werror, and runs it.
+#   2. builds the VMA sample programs tests/package/sample.c (buffers, an image, mapping)
+#      and sample_defrag.c (a custom pool, defragmentation, the JSON dump) with a CMake
+#      project using find_package(vkmalloc) (shared and static targets) and runs them;
+#   3. builds them with `cc sample.c $(pkg-config --cflags --libs vkmalloc) -lvulkan`, as C
+#      and (when a C++ compiler is found) as C++, with -Werror, and runs them.
 # CFLAGS are the library's sanitizer flags: the consumer needs the same runtime.
 # Exit 0 passed, 1 failed, 77 skipped (the sample found no Vulkan device; every build and
 # symbol check still ran and passed).
@@ -140,6 +141,8 @@ if "$cmake" -S "$here/consumer" -B "$work/consumer" -DCMAKE_BUILD_TYPE=Release \
         fail "sample_shared does not load libvkmalloc.so from the install prefix"
     fi
     run_sample "find_package static" "$work/consumer/sample_static"
+    run_sample "find_package shared: sample_defrag" "$work/consumer/sample_defrag_shared"
+    run_sample "find_package static: sample_defrag" "$work/consumer/sample_defrag_static"
 else
     fail "CMake consumer did not configure or build"
 fi
@@ -149,12 +152,14 @@ export PKG_CONFIG_PATH=$libdir/pkgconfig
 pc_flags=$(pkg-config --cflags --libs vkmalloc) || { fail "pkg-config --cflags --libs vkmalloc"; pc_flags=; }
 echo "pkg-config: $pc_flags (version $(pkg-config --modversion vkmalloc || true))"
 warn="-Wall -Wextra -Werror -Wno-missing-field-initializers"
-# shellcheck disable=SC2086
-if "$cc" -std=c11 $warn $cflags "$here/sample.c" $pc_flags -lvulkan -o "$work/sample_pc"; then
-    LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} run_sample "pkg-config C" "$work/sample_pc"
-else
-    fail "pkg-config C build"
-fi
+for sample in sample sample_defrag; do
+    # shellcheck disable=SC2086
+    if "$cc" -std=c11 $warn $cflags "$here/$sample.c" $pc_flags -lvulkan -o "$work/${sample}_pc"; then
+        LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} run_sample "pkg-config C: $sample" "$work/${sample}_pc"
+    else
+        fail "pkg-config C build of $sample"
+    fi
+done
 
 # VMA programs are mostly C++: the header must compile and link (extern "C") from C++ too.
 ccname=$(basename "$cc")
@@ -171,12 +176,15 @@ if [ -n "$cxxname" ]; then
 fi
 if [ -n "$cxx" ]; then
     # shellcheck disable=SC2086
-    if "$cxx" -x c++ -std=c++14 $warn $cflags "$here/sample.c" -x none $pc_flags -lvulkan \
-            -o "$work/sample_pc_cxx"; then
-        LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} run_sample "pkg-config C++" "$work/sample_pc_cxx"
-    else
-        fail "pkg-config C++ build ($cxx)"
-    fi
+    for sample in sample sample_defrag; do
+        # shellcheck disable=SC2086
+        if "$cxx" -x c++ -std=c++14 $warn $cflags "$here/$sample.c" -x none $pc_flags -lvulkan \
+                -o "$work/${sample}_pc_cxx"; then
+            LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} run_sample "pkg-config C++: $sample" "$work/${sample}_pc_cxx"
+        else
+            fail "pkg-config C++ build of $sample ($cxx)"
+        fi
+    done
 else
     echo "no C++ compiler matching $cc: C++ consumer check not run"
 fi
