@@ -237,7 +237,15 @@ commit_move(VmaDefragmentationContext ctx, vkm_tcache *tc, vkm_block_list *l, co
         VkResult res = vkm_block_map(dst->u.b.block, a->device, &a->funcs.vk, 1, NULL);
         if (res != VK_SUCCESS)
             return res;
-        premapped = dst->u.b.block;
+        if (it->alloc->flags & VKM_ALLOC_FLAG_PERSISTENT_MAP) {
+            /* As in VMA, the temporary of a persistently mapped source is persistently
+             * mapped too (the program copies between the two pMappedData); that
+             * reference is the temporary's own, and plays the premap's part. */
+            dst->flags |= VKM_ALLOC_FLAG_PERSISTENT_MAP;
+            vkm_atomic_store_u32_relaxed(&dst->xmap_count, 1);
+        } else {
+            premapped = dst->u.b.block;
+        }
     }
     vkm_tcache_count(tc, l, 1, (int64_t)dst->size); /* a temporary is an allocation */
     ctx->moves[ctx->move_count] = (VmaDefragmentationMove){

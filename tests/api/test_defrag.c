@@ -116,8 +116,11 @@ defrag_memcpy(VmaAllocator a, VmaPool pool, VmaDefragmentationFlags flags, uint3
             EXPECT_EQ(si.memoryType, di.memoryType);
             EXPECT_EQ_U64(si.size, di.size);
             EXPECT_TRUE(si.deviceMemory != di.deviceMemory || si.offset != di.offset);
+            /* as in VMA, a persistently mapped source gets a mapped temporary */
+            EXPECT_TRUE(si.pMappedData != NULL && di.pMappedData != NULL);
             void *p = NULL;
             ASSERT_VK_OK(vmaMapMemory(a, pass.pMoves[i].dstTmpAllocation, &p));
+            EXPECT_TRUE(p == di.pMappedData);
             memcpy(p, si.pMappedData, (size_t)si.size);
             vmaUnmapMemory(a, pass.pMoves[i].dstTmpAllocation);
             moved++;
