@@ -26,11 +26,31 @@ parse_dump(const char *s)
     return root;
 }
 
+/* With VKM_JSON_DUMP_DIR set (tests/api/json_python_check.sh), every dump is also saved
+ * there as dump-N.json, for a second, independent parser. */
+static void
+save_text(const char *name, const char *text)
+{
+    const char *dir = getenv("VKM_JSON_DUMP_DIR");
+    if (dir == NULL || text == NULL)
+        return;
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    ASSERT_TRUE(f != NULL);
+    fputs(text, f);
+    fclose(f);
+}
+
 static vkm_json *
 dump(VmaAllocator a, bool detailed)
 {
+    static unsigned saved;
     char *s = NULL;
     vmaBuildStatsString(a, &s, detailed ? VK_TRUE : VK_FALSE);
+    char name[32];
+    snprintf(name, sizeof(name), "dump-%u.json", saved++);
+    save_text(name, s);
     vkm_json *root = parse_dump(s);
     vmaFreeStatsString(a, s);
     return root;
@@ -231,6 +251,15 @@ TEST(json_detailed_map_round_trips_names_and_tiles_blocks)
             api_alloc(a, i < 2 ? 1024 : 300 * API_KIB, 256, 1u << type, 0, &plain[i], NULL));
     VmaTotalStatistics ts;
     vmaCalculateStatistics(a, &ts);
+
+    /* what the dump must show, as hex lines, for the second parser */
+    char hex[4096] = "";
+    for (size_t i = 0; i < NAME_COUNT; i++) {
+        for (const unsigned char *c = (const unsigned char *)names[i].out; *c; c++)
+            snprintf(hex + strlen(hex), sizeof(hex) - strlen(hex), "%02x", *c);
+        snprintf(hex + strlen(hex), sizeof(hex) - strlen(hex), "\n");
+    }
+    save_text("names.hex", hex);
 
     vkm_json *root = dump(a, true);
     ASSERT_TRUE(root != NULL);
