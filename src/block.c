@@ -55,11 +55,14 @@ vkm_block_map(vkm_block *b, VkDevice device, const VmaVulkanFunctions *vk, uint3
 {
     VkResult res = VK_SUCCESS;
     vkm_mutex_lock(&b->map_lock);
-    if (b->map_count == 0) {
+    if (b->map_count == 0 && !b->map_pinned) {
         void *p = NULL;
         res = vk->vkMapMemory(device, b->memory, 0, VK_WHOLE_SIZE, 0, &p);
-        if (res == VK_SUCCESS)
+        if (res == VK_SUCCESS) {
             vkm_atomic_store_ptr_release(&b->xmapped, p);
+            /* mapped again after VKM_BLOCK_REMAP_LIMIT unmaps: keep it from now on */
+            b->map_pinned = b->map_cycles >= VKM_BLOCK_REMAP_LIMIT;
+        }
     }
     if (res == VK_SUCCESS)
         b->map_count += count;
@@ -76,9 +79,10 @@ vkm_block_unmap(vkm_block *b, VkDevice device, const VmaVulkanFunctions *vk, uin
     vkm_assert(b->map_count >= count);
     if (b->map_count >= count) {
         b->map_count -= count;
-        if (b->map_count == 0) {
+        if (b->map_count == 0 && !b->map_pinned) {
             vkm_atomic_store_ptr_release(&b->xmapped, NULL);
             vk->vkUnmapMemory(device, b->memory);
+            b->map_cycles++;
         }
     }
     vkm_mutex_unlock(&b->map_lock);

@@ -137,7 +137,7 @@ static void
 release_memory(vkm_block_list *l, vkm_block *b)
 {
     VmaAllocator a = l->allocator;
-    if (b->map_count > 0)
+    if (b->map_count > 0 || b->map_pinned)
         a->funcs.vk.vkUnmapMemory(a->device, b->memory);
     vkm_allocator_free_device_memory(a, b->memory_type, b->size, b->memory);
 }
