@@ -119,6 +119,7 @@ vkm_block_list_create(VmaAllocator a, const vkm_block_list_params *p, vkm_block_
     vkm_atomic_init_u64(&l->xshared_count, 0);
     vkm_atomic_init_u64(&l->xshared_bytes, 0);
     l->id = UINT32_MAX;
+    l->serial = 0;
     *out = l;
     return VK_SUCCESS;
 }
@@ -142,7 +143,7 @@ vkm_block_list_wait_frees(vkm_block_list *l)
 }
 
 void
-vkm_block_list_destroy(vkm_block_list *l)
+vkm_block_list_destroy(vkm_block_list *l, bool report)
 {
     if (l == NULL)
         return;
@@ -153,7 +154,7 @@ vkm_block_list_destroy(vkm_block_list *l)
     for (size_t i = 0; i < arr->count; i++) {
         vkm_block *b = arr->blocks[i];
         uint32_t live = vkm_block_range_alloc_count(b);
-        if (live != 0 && vkm_config_api_asserts)
+        if (report && live != 0 && vkm_config_api_asserts)
             fprintf(stderr,
                     "vkmalloc: %u allocation(s) in memory type %u were not freed before "
                     "their %s was destroyed\n",
