@@ -1202,8 +1202,13 @@ vkm_tcache_visit_range(void *user, vkm_range_visit_fn fn, void *ctx)
     /* Alive for the same reason as in vkm_tcache_expand_range. */
     for (uint32_t i = 0; i < r->slab.nslots; i++) {
         const uint32_t s = run_slot_size(r, i);
-        fn(ctx, r->base + (VkDeviceSize)i * r->slot_size, s != 0 ? s : r->slot_size,
-           s != 0 ? (vkm_range_kind)r->kind : VKM_RANGE_FREE, NULL);
+        const VkDeviceSize at = r->base + (VkDeviceSize)i * r->slot_size;
+        fn(ctx, at, s != 0 ? s : r->slot_size, s != 0 ? (vkm_range_kind)r->kind : VKM_RANGE_FREE,
+           NULL);
+        /* the rest of a slot its allocation does not fill: walks that tile the block (the
+         * JSON dump) must see every byte */
+        if (s != 0 && s < r->slot_size)
+            fn(ctx, at + s, r->slot_size - s, VKM_RANGE_FREE, NULL);
     }
     return true;
 }
