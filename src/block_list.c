@@ -285,14 +285,18 @@ alloc_in_block(vkm_block_list *l, vkm_block *b, const vkm_block_list_request *re
     };
     uint64_t offset = VKM_NO_OFFSET;
     vkm_range_status st = vkm_block_range_alloc(b, &rr, &offset);
-    if (st == VKM_RANGE_OK && was_empty)
-        vkm_atomic_fetch_sub_u32_relaxed(&l->xempty_blocks, 1);
+    if (st == VKM_RANGE_OK) {
+        if (was_empty)
+            vkm_atomic_fetch_sub_u32_relaxed(&l->xempty_blocks, 1);
+        /* Under the lock: a run or an arena keeps its offset here (*out_offset is its
+         * base), and a walk that finds it in the block under this lock reads it. */
+        *out_offset = offset;
+    }
     block_unlock(l, b);
     if (st == VKM_RANGE_NO_SPACE)
         return VK_ERROR_OUT_OF_DEVICE_MEMORY;
     if (st == VKM_RANGE_NO_HOST_MEMORY)
         return VK_ERROR_OUT_OF_HOST_MEMORY;
-    *out_offset = offset;
     return VK_SUCCESS;
 }
 
