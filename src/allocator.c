@@ -194,42 +194,60 @@ list_of(VmaAllocator a, VmaPool pool, uint32_t type)
     return pool ? pool->list : a->default_lists[type];
 }
 
+/* A range of the list's blocks themselves (the shared path). */
+static VkResult
+alloc_shared_range(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req,
+                   VmaAllocation alloc)
+{
+    vkm_block_list_request lr = {
+        .size = req->size,
+        .alignment = req->alignment,
+        .kind = req->kind,
+        .flags = req->flags,
+        .user = alloc,
+    };
+    vkm_block *b = NULL;
+    VkDeviceSize offset = 0;
+    VkResult res = vkm_block_list_alloc_range(l, tc->rec, &lr, &b, &offset);
+    if (res == VK_SUCCESS) {
+        alloc->type = VKM_ALLOC_BLOCK;
+        alloc->u.b.block = b;
+        alloc->u.b.cached = NULL;
+        alloc->offset = offset;
+        alloc->size = req->size;
+        alloc->alignment = vkm_block_list_alignment(l, req->alignment);
+        alloc->memory_type = l->p.memory_type;
+        alloc->pool = l->p.pool;
+    }
+    return res;
+}
+
 /* The range of a block allocation: a slot of the thread's cache when it qualifies
- * (design.md §3), else a range of the list's blocks. */
+ * (design.md §3: default pools and default-algorithm custom pools), else a range of the
+ * list's blocks. */
 static VkResult
 alloc_block_range(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req,
                   VmaAllocation alloc)
 {
     /* MIN_MEMORY and MIN_OFFSET ask for the tightest placement in the blocks themselves
-     * (VMA uses MIN_OFFSET for defragmentation): a slot of a run is neither. */
+     * (VMA uses MIN_OFFSET for defragmentation): a slot of a run is neither. A linear
+     * pool's placement is VMA's exactly, so it is never cached. */
     const VmaAllocationCreateFlags uncached = VMA_ALLOCATION_CREATE_STRATEGY_MIN_MEMORY_BIT |
                                               VMA_ALLOCATION_CREATE_STRATEGY_MIN_OFFSET_BIT |
                                               VMA_ALLOCATION_CREATE_UPPER_ADDRESS_BIT;
+    const bool cacheable = !(req->flags & uncached) && !l->p.linear;
     VkResult res = VK_INCOMPLETE;
-    if (req->pool == NULL && !(req->flags & uncached))
+    if (cacheable)
         res = vkm_tcache_alloc(tc, l, req, alloc);
-    if (res == VK_INCOMPLETE) {
-        vkm_block_list_request lr = {
-            .size = req->size,
-            .alignment = req->alignment,
-            .kind = req->kind,
-            .flags = req->flags,
-            .user = alloc,
-        };
-        vkm_block *b = NULL;
-        VkDeviceSize offset = 0;
-        res = vkm_block_list_alloc_range(l, tc->rec, &lr, &b, &offset);
-        if (res == VK_SUCCESS) {
-            alloc->type = VKM_ALLOC_BLOCK;
-            alloc->u.b.block = b;
-            alloc->u.b.cached = NULL;
-            alloc->offset = offset;
-            alloc->size = req->size;
-            alloc->alignment = vkm_block_list_alignment(l, req->alignment);
-            alloc->memory_type = l->p.memory_type;
-            alloc->pool = l->p.pool;
-        }
-    }
+    if (res != VK_INCOMPLETE)
+        return res;
+    res = alloc_shared_range(tc, l, req, alloc);
+    /* A pool that may not grow: the calling thread's own empty runs and arenas of it may
+     * be what is in the way (VMA would place the request in their bytes). Other threads'
+     * cached slots stay where they are (src/README.md: limits). */
+    if (res == VK_ERROR_OUT_OF_DEVICE_MEMORY && cacheable && l->p.pool != NULL &&
+        vkm_tcache_release_list(tc, l))
+        res = alloc_shared_range(tc, l, req, alloc);
     return res;
 }
 

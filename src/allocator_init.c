@@ -65,7 +65,7 @@ static void
 destroy_default_lists(VmaAllocator a)
 {
     for (uint32_t t = 0; t < a->mem_props.memoryTypeCount; t++) {
-        vkm_block_list_destroy(a->default_lists[t]);
+        vkm_block_list_destroy(a->default_lists[t], true);
         a->default_lists[t] = NULL;
         vkm_dedicated_list_finish(&a->dedicated[t]);
     }
@@ -189,8 +189,10 @@ vkm_allocator_destroy(VmaAllocator a)
     for (uint32_t t = 0; t < a->mem_props.memoryTypeCount; t++) {
         uint32_t n = vkm_dedicated_list_count(&a->dedicated[t]);
         if (n != 0 && vkm_config_api_asserts)
-            fprintf(stderr, "vkmalloc: %u dedicated allocation(s) of memory type %u were not "
-                            "freed before vmaDestroyAllocator\n", n, t);
+            fprintf(stderr,
+                    "vkmalloc: %u dedicated allocation(s) of memory type %u were not "
+                    "freed before vmaDestroyAllocator\n",
+                    n, t);
         vkm_dedicated_list_visit(&a->dedicated[t], free_leaked_dedicated, a);
     }
     /* Caches of threads still alive: their thread-exit hooks stop running for this

@@ -158,6 +158,15 @@ vkm_arena_drop(vkm_arena *ar)
     arena_free_struct(ar);
 }
 
+void
+vkm_arena_forget(vkm_arena *ar, vkm_epoch_record *rec)
+{
+    if (rec != NULL)
+        vkm_epoch_retire(rec, &ar->retire, arena_retired);
+    else
+        arena_free_struct(ar);
+}
+
 /* Statistics walk of an arena (under its lock). */
 typedef struct stats_walk {
     VmaDetailedStatistics *d;

@@ -94,6 +94,10 @@ void vkm_arena_return(vkm_arena *ar, vkm_epoch_record *rec);
  * any policy and the struct at once. */
 void vkm_arena_drop(vkm_arena *ar);
 
+/* Its list was destroyed (pool destruction, tcache.h): frees the struct without touching
+ * the block, which is gone; retired through `rec`, or at once when `rec` is NULL. */
+void vkm_arena_forget(vkm_arena *ar, vkm_epoch_record *rec);
+
 /* Statistics (under the block lock): the arena's allocations and free ranges. */
 void vkm_arena_add_stats(vkm_arena *ar, VmaDetailedStatistics *d);
 /* Calls fn for every range of the arena, allocated and free, with block offsets, under

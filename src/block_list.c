@@ -128,6 +128,7 @@ vkm_block_list_create(VmaAllocator a, const vkm_block_list_params *p, vkm_block_
     vkm_atomic_init_u64(&l->xshared_count, 0);
     vkm_atomic_init_u64(&l->xshared_bytes, 0);
     l->id = UINT32_MAX;
+    l->serial = 0;
     *out = l;
     return VK_SUCCESS;
 }
@@ -151,7 +152,7 @@ vkm_block_list_wait_frees(vkm_block_list *l)
 }
 
 void
-vkm_block_list_destroy(vkm_block_list *l)
+vkm_block_list_destroy(vkm_block_list *l, bool report)
 {
     if (l == NULL)
         return;
@@ -162,7 +163,7 @@ vkm_block_list_destroy(vkm_block_list *l)
     for (size_t i = 0; i < arr->count; i++) {
         vkm_block *b = arr->blocks[i];
         uint32_t live = vkm_block_range_alloc_count(b);
-        if (live != 0 && vkm_config_api_asserts)
+        if (report && live != 0 && vkm_config_api_asserts)
             fprintf(stderr,
                     "vkmalloc: %u allocation(s) in memory type %u were not freed before "
                     "their %s was destroyed\n",
@@ -293,14 +294,18 @@ alloc_in_block(vkm_block_list *l, vkm_block *b, const vkm_block_list_request *re
     };
     uint64_t offset = VKM_NO_OFFSET;
     vkm_range_status st = vkm_block_range_alloc(b, &rr, &offset);
-    if (st == VKM_RANGE_OK && was_empty)
-        vkm_atomic_fetch_sub_u32_relaxed(&l->xempty_blocks, 1);
+    if (st == VKM_RANGE_OK) {
+        if (was_empty)
+            vkm_atomic_fetch_sub_u32_relaxed(&l->xempty_blocks, 1);
+        /* Under the lock: a run or an arena keeps its offset here (*out_offset is its
+         * base), and a walk that finds it in the block under this lock reads it. */
+        *out_offset = offset;
+    }
     block_unlock(l, b);
     if (st == VKM_RANGE_NO_SPACE)
         return VK_ERROR_OUT_OF_DEVICE_MEMORY;
     if (st == VKM_RANGE_NO_HOST_MEMORY)
         return VK_ERROR_OUT_OF_HOST_MEMORY;
-    *out_offset = offset;
     return VK_SUCCESS;
 }
 

@@ -72,7 +72,8 @@ struct vkm_block_list {
     vkm_block_list_params p;  /* immutable */
     VkDeviceSize granularity; /* immutable: bufferImageGranularity */
 
-    uint32_t id; /* counter id (tcache.c), UINT32_MAX: none */
+    uint32_t id;     /* counter id (tcache.c), UINT32_MAX: none */
+    uint64_t serial; /* tcache.c: never reused by another list; 0: no id, not cached */
 
     vkm_atomic_ptr xarray; /* vkm_block_array *, see above */
     vkm_mutex grow_lock;
@@ -90,8 +91,10 @@ struct vkm_block_list {
 
 VkResult vkm_block_list_create(VmaAllocator a, const vkm_block_list_params *p,
                                vkm_block_list **out);
-/* Frees every block. Live allocations at this point are a caller bug (leaked). */
-void vkm_block_list_destroy(vkm_block_list *l);
+/* Frees every block. Live allocations at this point are a caller bug (leaked); with
+ * `report` each block's ranges are reported as such (pools count them themselves, since
+ * their blocks may hold other threads' runs: vkm_tcache_forget_list). */
+void vkm_block_list_destroy(vkm_block_list *l, bool report);
 
 /* Makes p.min_block_count blocks of the preferred size (pool creation). */
 VkResult vkm_block_list_create_min_blocks(vkm_block_list *l);

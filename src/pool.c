@@ -64,7 +64,7 @@ vkm_pool_create(VmaAllocator a, const VmaPoolCreateInfo *ci, VmaPool *out)
 
 fail_blocks:
     vkm_tcache_unregister_list(a, p->list);
-    vkm_block_list_destroy(p->list);
+    vkm_block_list_destroy(p->list, true);
 fail_list:
     vkm_dedicated_list_finish(&p->dedicated);
     vkm_host_delete(&a->ha, struct VmaPool_T, p);
@@ -94,12 +94,26 @@ vkm_pool_destroy(VmaAllocator a, VmaPool p)
     vkm_rwlock_unlock(&a->pools_lock);
 
     /* Frees that made the statistics read empty may still be giving their memory back
-     * (VMA #451): wait for them before looking for leftovers, then forget the pool's
-     * per-thread counters. */
+     * (VMA #451): wait for them before looking for leftovers. Leftovers are counted
+     * through the statistics walk, which sees into other threads' runs and arenas (a
+     * run with free slots is no leak), before those caches may bury them. Then every
+     * cache forgets the list (tcache.h: runs and arenas of other threads are never
+     * touched here) and its per-thread counters go. */
     vkm_block_list_wait_frees(p->list);
+    VmaDetailedStatistics left;
+    vkm_stats_clear_detailed(&left);
+    vkm_tcache *tc = vkm_tcache_enter_reader(a);
+    vkm_block_list_add_stats(p->list, tc->rec, vkm_tcache_expand_range, &left);
+    vkm_tcache_leave(a, tc);
+    if (left.statistics.allocationCount != 0 && vkm_config_api_asserts)
+        fprintf(stderr,
+                "vkmalloc: %u allocation(s) in memory type %u were not freed before their "
+                "pool was destroyed\n",
+                left.statistics.allocationCount, p->info.memoryTypeIndex);
+    vkm_tcache_forget_list(a, p->list);
     vkm_dedicated_list_visit(&p->dedicated, free_leaked_dedicated, a);
     vkm_tcache_unregister_list(a, p->list);
-    vkm_block_list_destroy(p->list);
+    vkm_block_list_destroy(p->list, false);
     vkm_dedicated_list_finish(&p->dedicated);
     vkm_host_alloc_free_str(&a->ha, p->name);
     p->magic = 0;
@@ -109,7 +123,7 @@ vkm_pool_destroy(VmaAllocator a, VmaPool p)
 void
 vkm_pool_add_stats(VmaPool p, vkm_epoch_record *rec, VmaDetailedStatistics *d)
 {
-    vkm_block_list_add_stats(p->list, rec, NULL, d);
+    vkm_block_list_add_stats(p->list, rec, vkm_tcache_expand_range, d);
     vkm_dedicated_list_add_stats(&p->dedicated, d);
 }
 

@@ -191,6 +191,9 @@ vkm_tcache_register_list(VmaAllocator a, vkm_block_list *l)
         if (s->lists[id] == NULL) {
             s->lists[id] = l;
             l->id = id;
+            l->serial = ++s->next_serial;
+            /* release: pairs with the acquire in list_alive */
+            vkm_atomic_store_u64_release(&s->xlist_serial[id], l->serial);
             if (id >= s->list_hint)
                 s->list_hint = id + 1;
             break;
@@ -226,8 +229,10 @@ vkm_tcache_unregister_list(VmaAllocator a, vkm_block_list *l)
     if (s->fallback != NULL)
         zero_slot(s->fallback, l->id);
     s->lists[l->id] = NULL;
+    vkm_atomic_store_u64_release(&s->xlist_serial[l->id], 0);
     vkm_mutex_unlock(&s->lock);
     l->id = UINT32_MAX;
+    l->serial = 0;
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -286,6 +291,20 @@ run_return(vkm_epoch_record *rec, vkm_run *r)
 }
 
 static vkm_bin *
+bin_init(vkm_bin *b, const vkm_block_list *l, uint32_t slot_size, uint8_t kind)
+{
+    memset(b, 0, sizeof(*b));
+    b->list = (vkm_block_list *)l;
+    b->serial = l->serial;
+    b->list_id = l->id;
+    b->pooled = l->p.pool != NULL;
+    b->keep_empty = l->p.pool == NULL;
+    b->slot_size = slot_size;
+    b->kind = kind;
+    return b;
+}
+
+static vkm_bin *
 bin_find(vkm_tcache *tc, const vkm_block_list *l, uint32_t slot_size, uint8_t kind, bool create)
 {
     /* Slot sizes are multiples of 256 and lists are cache-line aligned, so the key's low
@@ -296,20 +315,25 @@ bin_find(vkm_tcache *tc, const vkm_block_list *l, uint32_t slot_size, uint8_t ki
     h ^= h >> 33;
     h *= 0xc4ceb9fe1a85ec53ull;
     h ^= h >> 33;
+    vkm_bin *tomb = NULL;
     for (uint32_t i = 0; i < 16; i++) {
         vkm_bin *b = &tc->bins[(h + i) & (VKM_TCACHE_BINS - 1)];
-        if (b->list == l && b->slot_size == slot_size && b->kind == kind)
+        /* the serial tells this list from a destroyed one that had the same address */
+        if (b->list == l && b->serial == l->serial && b->slot_size == slot_size && b->kind == kind)
             return b;
+        if (b->list == VKM_TCACHE_TOMBSTONE) {
+            if (tomb == NULL)
+                tomb = b;
+            continue;
+        }
         if (b->list == NULL) {
             if (!create)
                 return NULL;
-            b->list = (vkm_block_list *)l;
-            b->slot_size = slot_size;
-            b->kind = kind;
-            return b;
+            return bin_init(tomb != NULL ? tomb : b, l, slot_size, kind);
         }
     }
-    return NULL; /* neighbourhood full: this key is not cached */
+    /* neighbourhood full: this key is not cached, unless a swept bin can take it */
+    return create && tomb != NULL ? bin_init(tomb, l, slot_size, kind) : NULL;
 }
 
 static void
@@ -395,10 +419,13 @@ run_create(vkm_tcache *tc, vkm_bin *bin, const vkm_alloc_request *req, vkm_run *
         .alignment = vkm_size_class_pow2_factor(bin->slot_size),
         .kind = (vkm_range_kind)bin->kind,
         /* placement-relevant bits only; a run is never dedicated */
-        .flags = req->flags & (VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT |
-                               VMA_ALLOCATION_CREATE_WITHIN_BUDGET_BIT |
-                               VMA_ALLOCATION_CREATE_HOST_ACCESS_SEQUENTIAL_WRITE_BIT |
-                               VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT),
+        .flags = (req->flags & (VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT |
+                                VMA_ALLOCATION_CREATE_WITHIN_BUDGET_BIT |
+                                VMA_ALLOCATION_CREATE_HOST_ACCESS_SEQUENTIAL_WRITE_BIT |
+                                VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT)) |
+                 /* a custom pool grows only where VMA's would: on the shared path, for
+                  * the request itself, never for a run larger than the request */
+                 (bin->pooled ? VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT : 0),
         .user = (void *)((uintptr_t)r | RUN_TAG),
     };
     VkResult res = vkm_block_list_alloc_range(l, tc->rec, &lr, &r->block, &r->base);
@@ -534,19 +561,33 @@ arena_fits(VkDeviceSize arena_size, VkDeviceSize size, VkDeviceSize alignment)
 static vkm_arena_bin *
 abin_find(vkm_tcache *tc, const vkm_block_list *l, uint8_t kind, bool create)
 {
+    vkm_arena_bin *tomb = NULL;
     for (uint32_t i = 0; i < VKM_TCACHE_ARENA_BINS; i++) {
         vkm_arena_bin *ab = &tc->abins[i];
-        if (ab->list == l && ab->kind == kind)
+        if (ab->list == l && ab->serial == l->serial && ab->kind == kind)
             return ab;
+        if (ab->list == VKM_TCACHE_TOMBSTONE) {
+            if (tomb == NULL)
+                tomb = ab;
+            continue;
+        }
         if (ab->list == NULL) {
             if (!create)
                 return NULL;
-            ab->list = (vkm_block_list *)l;
-            ab->kind = kind;
-            return ab;
+            tomb = tomb != NULL ? tomb : ab;
+            break;
         }
     }
-    return NULL; /* every bin taken: this key is not cached */
+    if (!create || tomb == NULL)
+        return NULL; /* every bin taken: this key is not cached */
+    memset(tomb, 0, sizeof(*tomb));
+    tomb->list = (vkm_block_list *)l;
+    tomb->serial = l->serial;
+    tomb->list_id = l->id;
+    tomb->pooled = l->p.pool != NULL;
+    tomb->keep_empty = l->p.pool == NULL;
+    tomb->kind = kind;
+    return tomb;
 }
 
 static void
@@ -595,6 +636,10 @@ arena_return(vkm_tcache *tc, vkm_arena_bin *ab, vkm_arena *ar)
 static void
 arena_maybe_return(vkm_tcache *tc, vkm_arena_bin *ab, vkm_arena *ar)
 {
+    if (!ab->keep_empty) { /* a custom pool: see maybe_return_empty */
+        arena_return(tc, ab, ar);
+        return;
+    }
     for (vkm_arena *o = ab->arenas; o != NULL; o = o->next) {
         if (o != ar && o->owner_free == o->size) { /* empty in the owner's view: empty */
             arena_return(tc, ab, o->size < ar->size ? o : ar);
@@ -643,10 +688,11 @@ arena_alloc(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req, VkD
             return VK_INCOMPLETE;
         }
         const VmaAllocationCreateFlags placement =
-            req->flags &
-            (VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT | VMA_ALLOCATION_CREATE_WITHIN_BUDGET_BIT |
-             VMA_ALLOCATION_CREATE_HOST_ACCESS_SEQUENTIAL_WRITE_BIT |
-             VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT);
+            (req->flags &
+             (VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT | VMA_ALLOCATION_CREATE_WITHIN_BUDGET_BIT |
+              VMA_ALLOCATION_CREATE_HOST_ACCESS_SEQUENTIAL_WRITE_BIT |
+              VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT)) |
+            (ab->pooled ? VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT : 0); /* see run_create */
         vkm_arena *ar = NULL;
         VkResult res = vkm_arena_create(l, tc->rec, size, arena_align_for(size),
                                         (vkm_range_kind)req->kind, placement, tc, ARENA_TAG, &ar);
@@ -677,7 +723,7 @@ arena_alloc(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req, VkD
     alloc->size = req->size;
     alloc->alignment = alignment;
     alloc->memory_type = l->p.memory_type;
-    alloc->pool = NULL;
+    alloc->pool = l->p.pool;
     return VK_SUCCESS;
 }
 
@@ -719,6 +765,144 @@ arena_free(vkm_tcache *tc, vkm_arena *ar, VmaAllocation alloc)
         reclaim_orphan(tc, ar);
 }
 
+/* ------------------------------------------------------------------------------------ */
+/* Lists that die under the caches (custom pools; tcache.h says how)                    */
+
+static bool
+bin_used(const vkm_block_list *l)
+{
+    return l != NULL && l != VKM_TCACHE_TOMBSTONE;
+}
+
+static bool
+list_alive(const vkm_tcache_shared *s, uint32_t id, uint64_t serial)
+{
+    /* acquire: pairs with the release stores of vkm_tcache_forget_list (and of
+     * registration, for a list made after the bin's) */
+    return vkm_atomic_load_u64_acquire(&s->xlist_serial[id]) == serial;
+}
+
+/* Owner: a bin whose list is gone. Its runs' structs go without a look at their blocks
+ * (the blocks went with the list) and the bin becomes a tombstone. `rec` NULL: freed at
+ * once (allocator destruction), else retired like returned runs. */
+static void
+bin_bury(vkm_tcache *tc, vkm_bin *bin, vkm_epoch_record *rec)
+{
+    while (bin->runs != NULL) {
+        vkm_run *r = bin->runs;
+        account_run_out(tc, r);
+        bin_unlink(bin, r);
+        if (rec != NULL)
+            vkm_epoch_retire(rec, &r->retire, run_retired);
+        else
+            run_free_struct(r);
+    }
+    memset(bin, 0, sizeof(*bin));
+    bin->list = VKM_TCACHE_TOMBSTONE;
+}
+
+static void
+abin_bury(vkm_tcache *tc, vkm_arena_bin *ab, vkm_epoch_record *rec)
+{
+    while (ab->arenas != NULL) {
+        vkm_arena *ar = ab->arenas;
+        arena_out(tc, ab, ar);
+        vkm_arena_forget(ar, rec);
+    }
+    memset(ab, 0, sizeof(*ab));
+    ab->list = VKM_TCACHE_TOMBSTONE;
+}
+
+/* Owner: buries the bins of lists destroyed since the last sweep (with `force`, every
+ * dead one). Reads no list: only the serials. */
+static void
+sweep_dead(vkm_tcache *tc, bool force, vkm_epoch_record *rec)
+{
+    vkm_tcache_shared *s = tc->allocator->tcs;
+    const uint64_t gen = vkm_atomic_load_u64_acquire(&s->xdead_gen);
+    if (VKM_LIKELY(gen == tc->dead_gen) && !force)
+        return;
+    tc->dead_gen = gen;
+    for (uint32_t i = 0; i < VKM_TCACHE_BINS; i++) {
+        vkm_bin *b = &tc->bins[i];
+        if (bin_used(b->list) && b->pooled && !list_alive(s, b->list_id, b->serial))
+            bin_bury(tc, b, rec);
+    }
+    for (uint32_t i = 0; i < VKM_TCACHE_ARENA_BINS; i++) {
+        vkm_arena_bin *ab = &tc->abins[i];
+        if (bin_used(ab->list) && ab->pooled && !list_alive(s, ab->list_id, ab->serial))
+            abin_bury(tc, ab, rec);
+    }
+}
+
+/* Owner, before it reaches a list's blocks through cached state alone (trimming, thread
+ * exit), with no allocation of the list in hand to keep it alive: opens the list's free
+ * bracket, which pool destruction waits for, and returns true; or returns false when the
+ * list is dead (the caller buries the bin). Under the registry lock, under which the
+ * destroyer zeroes the serial before it waits: either it sees our bracket or we see the
+ * zero. Default lists outlive every cache and need no bracket. */
+static bool
+bracket_open(vkm_tcache *tc, vkm_block_list *l, bool pooled, uint32_t id, uint64_t serial)
+{
+    if (!pooled)
+        return true;
+    vkm_tcache_shared *s = tc->allocator->tcs;
+    vkm_mutex_lock(&s->lock);
+    const bool alive = vkm_atomic_load_u64_relaxed(&s->xlist_serial[id]) == serial;
+    if (alive)
+        vkm_block_list_free_begin(l);
+    vkm_mutex_unlock(&s->lock);
+    return alive;
+}
+
+/* The last access to `l` of a bracketed operation. */
+static void
+bracket_close(vkm_block_list *l, bool pooled)
+{
+    if (pooled)
+        vkm_block_list_free_end(l);
+}
+
+void
+vkm_tcache_forget_list(VmaAllocator a, vkm_block_list *l)
+{
+    vkm_tcache_shared *s = a->tcs;
+    if (l->id >= VKM_TCACHE_MAX_LISTS)
+        return; /* never cached */
+    vkm_mutex_lock(&s->lock);
+    /* release (both): pair with list_alive and sweep_dead's acquire loads */
+    vkm_atomic_store_u64_release(&s->xlist_serial[l->id], 0);
+    vkm_atomic_store_u64_release(&s->xdead_gen, vkm_atomic_load_u64_relaxed(&s->xdead_gen) + 1);
+    vkm_mutex_unlock(&s->lock);
+    /* Trims and thread exits that saw the list alive, and frees (a completing freer of
+     * an abandoned run or an orphan arena among them), finish before anything goes. */
+    vkm_block_list_wait_frees(l);
+    /* Abandoned runs and orphan arenas of the list hold leaked allocations only (the
+     * last free of one reclaims it); their ranges go with the blocks. */
+    vkm_mutex_lock(&s->abandoned_lock);
+    vkm_run *next;
+    for (vkm_run *r = s->abandoned; r != NULL; r = next) {
+        next = r->next;
+        if (r->list != l)
+            continue;
+        DLIST_UNLINK(s->abandoned, r);
+        r->in_abandoned = false;
+        vkm_atomic_fetch_sub_u32_relaxed(&s->xabandoned, 1);
+        run_free_struct(r);
+    }
+    vkm_mutex_unlock(&s->abandoned_lock);
+    vkm_mutex_lock(&s->orphan_lock);
+    vkm_arena *anext;
+    for (vkm_arena *ar = s->orphans; ar != NULL; ar = anext) {
+        anext = ar->next;
+        if (ar->list != l)
+            continue;
+        DLIST_UNLINK(s->orphans, ar);
+        vkm_arena_forget(ar, NULL);
+    }
+    vkm_mutex_unlock(&s->orphan_lock);
+}
+
 /* Owner: returns empty arenas, keeping the largest of each key unless `all` or over the
  * budget. */
 static void
@@ -727,6 +911,14 @@ arena_trim(vkm_tcache *tc, bool all)
     const uint64_t limit = vkm_atomic_load_u64_relaxed(&tc->allocator->tcs->xlimit);
     for (uint32_t i = 0; i < VKM_TCACHE_ARENA_BINS; i++) {
         vkm_arena_bin *ab = &tc->abins[i];
+        if (ab->arenas == NULL)
+            continue;
+        vkm_block_list *l = ab->list;
+        const bool pooled = ab->pooled;
+        if (!bracket_open(tc, l, pooled, ab->list_id, ab->serial)) {
+            abin_bury(tc, ab, tc->rec);
+            continue;
+        }
         vkm_arena *keep = NULL, *next;
         for (vkm_arena *ar = ab->arenas; ar != NULL; ar = next) {
             next = ar->next;
@@ -744,8 +936,9 @@ arena_trim(vkm_tcache *tc, bool all)
                 arena_return(tc, ab, ar);
             }
         }
-        if (keep != NULL && (all || tc->cached_bytes + keep->size > limit))
+        if (keep != NULL && (all || !ab->keep_empty || tc->cached_bytes + keep->size > limit))
             arena_return(tc, ab, keep);
+        bracket_close(l, pooled);
     }
 }
 
@@ -757,6 +950,14 @@ arena_thread_exit(vkm_tcache *tc)
     vkm_tcache_shared *s = tc->allocator->tcs;
     for (uint32_t i = 0; i < VKM_TCACHE_ARENA_BINS; i++) {
         vkm_arena_bin *ab = &tc->abins[i];
+        if (ab->arenas == NULL)
+            continue;
+        vkm_block_list *l = ab->list;
+        const bool pooled = ab->pooled;
+        if (!bracket_open(tc, l, pooled, ab->list_id, ab->serial)) {
+            abin_bury(tc, ab, tc->rec);
+            continue;
+        }
         while (ab->arenas != NULL) {
             vkm_arena *ar = ab->arenas;
             arena_out(tc, ab, ar);
@@ -768,6 +969,7 @@ arena_thread_exit(vkm_tcache *tc)
             if (vkm_arena_orphan(ar))
                 reclaim_orphan(tc, ar);
         }
+        bracket_close(l, pooled);
     }
 }
 
@@ -775,8 +977,9 @@ VkResult
 vkm_tcache_alloc(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req,
                  VmaAllocation alloc)
 {
-    if (!tc->caching)
+    if (!tc->caching || l->serial == 0)
         return VK_INCOMPLETE;
+    sweep_dead(tc, false, tc->rec); /* a read-mostly line; work only after a pool died */
     const VkDeviceSize alignment = vkm_block_list_alignment(l, req->alignment);
     const uint64_t slot_size = vkm_size_class_slot(req->size, alignment);
     vkm_bin *bin =
@@ -819,7 +1022,7 @@ vkm_tcache_alloc(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req
     alloc->size = req->size;
     alloc->alignment = alignment;
     alloc->memory_type = l->p.memory_type;
-    alloc->pool = NULL;
+    alloc->pool = l->p.pool;
     return VK_SUCCESS;
 }
 
@@ -838,6 +1041,13 @@ static void
 maybe_return_empty(vkm_tcache *tc, vkm_bin *bin, vkm_run *r)
 {
     const uint64_t limit = vkm_atomic_load_u64_relaxed(&tc->allocator->tcs->xlimit);
+    if (!bin->keep_empty) {
+        /* A custom pool: an empty run kept here could make another thread's allocation
+         * fail that VMA would place (maxBlockCount), keep a block VMA would release, and
+         * show as slots where VMA shows one free range: it goes back at once. */
+        bin_return_run(tc, bin, r);
+        return;
+    }
     vkm_run *other = NULL;
     for (vkm_run *o = bin->runs; o != NULL && other == NULL; o = o->next)
         if (o != r && o->slab.nfree == o->slab.nslots)
@@ -909,8 +1119,14 @@ vkm_tcache_trim(vkm_tcache *tc, bool all)
     const uint64_t limit = vkm_atomic_load_u64_relaxed(&tc->allocator->tcs->xlimit);
     for (uint32_t i = 0; i < VKM_TCACHE_BINS; i++) {
         vkm_bin *bin = &tc->bins[i];
-        if (bin->list == NULL)
+        if (bin->runs == NULL)
             continue;
+        vkm_block_list *l = bin->list;
+        const bool pooled = bin->pooled;
+        if (!bracket_open(tc, l, pooled, bin->list_id, bin->serial)) {
+            bin_bury(tc, bin, tc->rec);
+            continue;
+        }
         vkm_run *keep = NULL; /* the bin's largest empty run */
         for (vkm_run *r = bin->runs; r != NULL; r = r->next) {
             uint32_t n = vkm_slab_collect_tags(&r->slab, r->xsize);
@@ -925,11 +1141,53 @@ vkm_tcache_trim(vkm_tcache *tc, bool all)
             if (r != keep && r->slab.nfree == r->slab.nslots)
                 bin_return_run(tc, bin, r);
         }
-        if (keep != NULL && (all || tc->cached_bytes > limit))
+        if (keep != NULL && (all || !bin->keep_empty || tc->cached_bytes > limit))
             bin_return_run(tc, bin, keep);
+        bracket_close(l, pooled);
     }
     arena_trim(tc, all);
     vkm_epoch_poll(tc->rec);
+}
+
+bool
+vkm_tcache_release_list(vkm_tcache *tc, vkm_block_list *l)
+{
+    /* The caller allocates in `l`, which keeps it alive: no bracket. */
+    bool any = false;
+    if (!tc->caching)
+        return false;
+    for (uint32_t i = 0; i < VKM_TCACHE_BINS; i++) {
+        vkm_bin *bin = &tc->bins[i];
+        if (bin->list != l || bin->serial != l->serial)
+            continue;
+        vkm_run *next;
+        for (vkm_run *r = bin->runs; r != NULL; r = next) {
+            next = r->next;
+            uint32_t n = vkm_slab_collect_tags(&r->slab, r->xsize);
+            set_cached(tc, tc->cached_bytes + (uint64_t)n * r->slot_size);
+            if (r->slab.nfree == r->slab.nslots) {
+                bin_return_run(tc, bin, r);
+                any = true;
+            }
+        }
+    }
+    for (uint32_t i = 0; i < VKM_TCACHE_ARENA_BINS; i++) {
+        vkm_arena_bin *ab = &tc->abins[i];
+        if (ab->list != l || ab->serial != l->serial)
+            continue;
+        vkm_arena *next;
+        for (vkm_arena *ar = ab->arenas; ar != NULL; ar = next) {
+            next = ar->next;
+            VkDeviceSize remote = 0;
+            const bool empty = vkm_arena_sync(ar, &remote);
+            arena_fold(tc, ar, remote);
+            if (empty) {
+                arena_return(tc, ab, ar);
+                any = true;
+            }
+        }
+    }
+    return any;
 }
 
 bool
@@ -967,8 +1225,13 @@ vkm_tcache_visit_range(void *user, vkm_range_visit_fn fn, void *ctx)
     /* Alive for the same reason as in vkm_tcache_expand_range. */
     for (uint32_t i = 0; i < r->slab.nslots; i++) {
         const uint32_t s = run_slot_size(r, i);
-        fn(ctx, r->base + (VkDeviceSize)i * r->slot_size, s != 0 ? s : r->slot_size,
-           s != 0 ? (vkm_range_kind)r->kind : VKM_RANGE_FREE, NULL);
+        const VkDeviceSize at = r->base + (VkDeviceSize)i * r->slot_size;
+        fn(ctx, at, s != 0 ? s : r->slot_size, s != 0 ? (vkm_range_kind)r->kind : VKM_RANGE_FREE,
+           NULL);
+        /* the rest of a slot its allocation does not fill: walks that tile the block (the
+         * JSON dump) must see every byte */
+        if (s != 0 && s < r->slot_size)
+            fn(ctx, at + s, r->slot_size - s, VKM_RANGE_FREE, NULL);
     }
     return true;
 }
@@ -1080,6 +1343,14 @@ tcache_thread_exit(void *data)
     vkm_tcache_shared *s = a->tcs;
     for (uint32_t i = 0; i < VKM_TCACHE_BINS; i++) {
         vkm_bin *bin = &tc->bins[i];
+        if (bin->runs == NULL)
+            continue;
+        vkm_block_list *l = bin->list;
+        const bool pooled = bin->pooled;
+        if (!bracket_open(tc, l, pooled, bin->list_id, bin->serial)) {
+            bin_bury(tc, bin, tc->rec);
+            continue;
+        }
         while (bin->runs != NULL) {
             vkm_run *r = bin->runs;
             vkm_slab_collect_tags(&r->slab, r->xsize);
@@ -1101,6 +1372,7 @@ tcache_thread_exit(void *data)
             if (complete)
                 reclaim_abandoned(tc, r);
         }
+        bracket_close(l, pooled);
     }
     arena_thread_exit(tc);
     vkm_mutex_lock(&s->lock);
@@ -1147,6 +1419,9 @@ vkm_tcache_shared_init(VmaAllocator a)
     vkm_mutex_init(&s->orphan_lock);
     vkm_atomic_init_u32(&s->xabandoned, 0);
     vkm_atomic_init_u64(&s->xlimit, VKM_DEFAULT_THREAD_CACHE_BYTES);
+    vkm_atomic_init_u64(&s->xdead_gen, 0);
+    for (uint32_t i = 0; i < VKM_TCACHE_MAX_LISTS; i++)
+        vkm_atomic_init_u64(&s->xlist_serial[i], 0);
     s->fallback = tcache_new(a, false);
     if (s->fallback == NULL) {
         vkm_mutex_destroy(&s->lock);
@@ -1190,6 +1465,8 @@ vkm_tcache_shared_finish(VmaAllocator a)
      * for it (the caller unregistered the generation first). */
     while (s->caches != NULL) {
         vkm_tcache *tc = s->caches;
+        /* runs and arenas of destroyed pools: their blocks are gone */
+        sweep_dead(tc, true, NULL);
         for (uint32_t i = 0; i < VKM_TCACHE_BINS; i++) {
             while (tc->bins[i].runs != NULL) {
                 vkm_run *r = tc->bins[i].runs;

@@ -21,8 +21,30 @@
  *                                                statistics (atomic)
  *   slab remote words                            any thread, atomic
  *   abandoned runs                               under VmaAllocator_T::abandoned_lock
+ *   xlist_serial[], xdead_gen                    written under the registry lock, read
+ *                                                by owners without it (atomic)
  * A cache is freed only by its thread's exit hook or by allocator destruction, both under
  * the registry lock, so a statistics reader holding that lock never sees it go.
+ *
+ * Custom pools (default algorithm) are cached like default pools, and a pool may be
+ * destroyed while other threads' caches still hold runs and arenas of it. Those caches
+ * are owner-only, so the destroyer never touches them; instead (vkm_tcache_forget_list):
+ *   - every bin and arena bin remembers its list's serial, which is unique and never
+ *     reused; xlist_serial[id] holds the serial of the live list with counter id `id`,
+ *     0 once it is destroyed, so an owner tells a dead bin without reading the list;
+ *   - the destroyer zeroes the serial and bumps xdead_gen under the registry lock; an
+ *     owner that sees xdead_gen change sweeps its dead bins: their runs' and arenas'
+ *     structs are freed without touching their blocks (which are gone);
+ *   - the owner paths that reach a pool's blocks through cached state rather than
+ *     through one of the pool's live allocations (trimming, thread exit) check the serial
+ *     and open the list's free bracket under the registry lock (live_bracket), so the
+ *     destroyer, which waits for the brackets after zeroing the serial, never frees the
+ *     blocks under them; the other owner paths act for an allocation of the list, which
+ *     the caller keeps alive (VMA's contract) or which is bracketed already (frees);
+ *   - abandoned runs and orphan arenas of the list are unlinked and freed by the
+ *     destroyer itself, after the brackets (a completing freer is bracketed too).
+ * Until its owner next allocates, trims or exits, a dead run's host struct stays in its
+ * cache (bounded by what the cache held); allocator destruction frees what is left.
  *
  * When a thread cannot have a cache (no thread slot left, host memory exhausted) it uses
  * the allocator's fallback cache, which has no runs, under the fallback lock.
@@ -79,8 +101,16 @@ typedef struct vkm_tcache_counter {
     vkm_atomic_u64 xbytes;
 } vkm_tcache_counter;
 
+/* A bin or arena bin whose list was destroyed and that its owner swept: never matches,
+ * reusable (open addressing needs the slot to stay non-empty). */
+#define VKM_TCACHE_TOMBSTONE ((vkm_block_list *)(uintptr_t)1)
+
 typedef struct vkm_bin {
-    vkm_block_list *list; /* NULL: unused */
+    vkm_block_list *list; /* NULL: unused; VKM_TCACHE_TOMBSTONE: swept */
+    uint64_t serial;      /* the list's serial (see above) */
+    uint32_t list_id;     /* the list's counter id */
+    bool pooled;          /* a custom pool's list: may die under the cache */
+    bool keep_empty;      /* an empty run may stay cached (default pools only) */
     uint32_t slot_size;
     uint8_t kind;
     uint32_t run_count;
@@ -91,7 +121,10 @@ typedef struct vkm_bin {
 
 /* The arenas of one (list, kind) key (arena.h). Owner only. */
 typedef struct vkm_arena_bin {
-    vkm_block_list *list; /* NULL: unused */
+    vkm_block_list *list; /* NULL: unused; VKM_TCACHE_TOMBSTONE: swept */
+    uint64_t serial;      /* as in vkm_bin */
+    uint32_t list_id;
+    bool pooled, keep_empty;
     uint8_t kind;
     uint32_t shift;    /* the next arena's size: ARENA_START_BYTES << shift */
     vkm_arena *cur;    /* where allocation looks first */
@@ -102,6 +135,7 @@ struct vkm_tcache {
     VmaAllocator allocator; /* immutable */
     vkm_epoch_record *rec;  /* immutable */
     bool caching;           /* immutable: runs are used */
+    uint64_t dead_gen;      /* owner: the xdead_gen it last swept for */
     vkm_tcache *reg_prev, *reg_next;
     uint64_t cached_bytes; /* owner; free slot bytes, mirrored into xcached_bytes */
     uint64_t arena_free;   /* owner; free arena bytes, mirrored into xarena_free */
@@ -127,6 +161,10 @@ struct vkm_tcache_shared {
     vkm_mutex orphan_lock;
     vkm_arena *orphans;    /* arenas of exited threads, under orphan_lock */
     vkm_atomic_u64 xlimit; /* byte budget of cached free slots per thread */
+    uint64_t next_serial;  /* under lock */
+    /* bumped (release, under lock) whenever a cached list dies; owners acquire it */
+    vkm_atomic_u64 xdead_gen;
+    vkm_atomic_u64 xlist_serial[VKM_TCACHE_MAX_LISTS]; /* see the header comment */
 };
 
 VkResult vkm_tcache_shared_init(VmaAllocator a);
@@ -139,6 +177,15 @@ void vkm_tcache_shared_finish(VmaAllocator a);
 void vkm_tcache_register_list(VmaAllocator a, vkm_block_list *l);
 /* Before a list is destroyed: forget its counters everywhere. */
 void vkm_tcache_unregister_list(VmaAllocator a, vkm_block_list *l);
+/* Pool destruction, before anything of `l` is freed and after the caller has counted
+ * what is left in it (run structs of dead lists may go from here on): marks the list
+ * dead for every cache, waits for the frees and cache operations still inside it, then
+ * frees its abandoned runs and orphan arenas (see the header comment). */
+void vkm_tcache_forget_list(VmaAllocator a, vkm_block_list *l);
+/* The calling thread's empty runs and arenas of `l` go back to its blocks (remote frees
+ * collected first). Returns true when anything went back: the caller may retry a
+ * placement that failed (a pool at maxBlockCount). */
+bool vkm_tcache_release_list(vkm_tcache *tc, vkm_block_list *l);
 
 vkm_tcache *vkm_tcache_enter_slow(VmaAllocator a);
 

@@ -658,6 +658,86 @@ TEST(fault_nth_bind_image_memory_fails_cleanly_everywhere)
     sweep_layouts(VKM_SIM_BIND_IMAGE_MEMORY);
 }
 
+/* vmaCreatePool with minBlockCount N where the k-th of its N vkAllocateMemory calls fails,
+ * k = 1..N, in both block-size modes: the pool's creation returns the driver's error and
+ * no pool, the k - 1 blocks it had made are freed again (callbacks and sim agree), the
+ * allocator's statistics are what they were, and both the allocator and a pool created
+ * right afterwards work. */
+TEST(fault_pool_min_block_count_creation_fails_at_each_block_without_leaks)
+{
+    enum {
+        N = 4
+    };
+    fx *f = fx_open("lavapipe");
+    for (uint32_t explicit_size = 0; explicit_size < 2; explicit_size++) {
+        for (uint32_t k = 1; k <= N; k++) {
+            static dm_track dm;
+            memset(&dm, 0, sizeof(dm));
+            pthread_mutex_init(&dm.lock, NULL);
+            VmaDeviceMemoryCallbacks cb = {dm_on_alloc, dm_on_free, &dm};
+            VmaAllocatorCreateInfo ci;
+            memset(&ci, 0, sizeof(ci));
+            vkm_sim_fill_allocator_info(f->sim, &ci);
+            ci.preferredLargeHeapBlockSize = 1 * MIB;
+            ci.pDeviceMemoryCallbacks = &cb;
+            VmaAllocator a;
+            ASSERT_VK_OK(vmaCreateAllocator(&ci, &a));
+            /* something already there, which must stay as it is */
+            VkMemoryRequirements req = {.size = 4 * KIB, .alignment = 256, .memoryTypeBits = 1};
+            VmaAllocationCreateInfo raw = {.usage = VMA_MEMORY_USAGE_UNKNOWN};
+            VmaAllocation kept = VK_NULL_HANDLE;
+            ASSERT_VK_OK(vmaAllocateMemory(a, &req, &raw, &kept, NULL));
+            VmaTotalStatistics before;
+            vmaCalculateStatistics(a, &before);
+            const uint32_t live_before = vkm_sim_live_memory_count(f->sim);
+
+            VmaPoolCreateInfo pci = {.memoryTypeIndex = 0,
+                                     .blockSize = explicit_size ? 256 * KIB : 0,
+                                     .minBlockCount = N};
+            const uint32_t calls = vkm_sim_call_count(f->sim, VKM_SIM_ALLOCATE_MEMORY);
+            vkm_sim_fail_nth(f->sim, VKM_SIM_ALLOCATE_MEMORY, k);
+            VmaPool p = BAD_POOL;
+            EXPECT_VK(VK_ERROR_OUT_OF_DEVICE_MEMORY, vmaCreatePool(a, &pci, &p));
+            vkm_sim_fail_nth(f->sim, VKM_SIM_ALLOCATE_MEMORY, 0);
+            EXPECT_TRUE(p == VK_NULL_HANDLE);
+            /* it stopped at the failure: k calls, k - 1 blocks made and freed again */
+            EXPECT_EQ(vkm_sim_call_count(f->sim, VKM_SIM_ALLOCATE_MEMORY) - calls, k);
+            EXPECT_EQ(vkm_sim_live_memory_count(f->sim), live_before);
+            EXPECT_EQ(dm.count, 1u); /* the held allocation's block */
+            EXPECT_EQ(dm.allocs - 1u, k - 1u);
+            EXPECT_EQ(dm.frees, k - 1u);
+            EXPECT_EQ(dm.unknown_frees, 0u);
+            VmaTotalStatistics after;
+            vmaCalculateStatistics(a, &after);
+            EXPECT_EQ(after.total.statistics.blockCount, before.total.statistics.blockCount);
+            EXPECT_EQ_U64(after.total.statistics.blockBytes, before.total.statistics.blockBytes);
+            EXPECT_EQ(after.total.statistics.allocationCount, 1u);
+            VmaBudget budgets[VK_MAX_MEMORY_HEAPS];
+            vmaGetHeapBudgets(a, budgets);
+            EXPECT_EQ_U64(budgets[0].statistics.blockBytes, before.total.statistics.blockBytes);
+
+            /* the same creation succeeds now, and the pool works */
+            ASSERT_VK_OK(vmaCreatePool(a, &pci, &p));
+            VmaStatistics ps;
+            vmaGetPoolStatistics(a, p, &ps);
+            EXPECT_EQ(ps.blockCount, (uint32_t)N);
+            VmaAllocationCreateInfo in_pool = {.pool = p};
+            VmaAllocation x = VK_NULL_HANDLE;
+            EXPECT_VK(VK_SUCCESS, vmaAllocateMemory(a, &req, &in_pool, &x, NULL));
+            vmaFreeMemory(a, x);
+            vmaDestroyPool(a, p);
+            vmaFreeMemory(a, kept);
+            vmaDestroyAllocator(a);
+            EXPECT_EQ(dm.count, 0u);
+            EXPECT_EQ(dm.allocs, dm.frees);
+            pthread_mutex_destroy(&dm.lock);
+            if (vkm_test_case_failed())
+                break;
+        }
+    }
+    fx_close(f);
+}
+
 /* Every vkAllocateMemory failing: nothing can be created, nothing is left behind. */
 TEST(fault_every_allocate_memory_failing_leaves_nothing)
 {
