@@ -46,7 +46,8 @@ TEST(map_returns_the_allocation_pointer_and_data_survives_remapping)
     VmaAllocationInfo pi;
     vmaGetAllocationInfo(a, pad, &pi);
     if (pi.deviceMemory == info.deviceMemory)
-        EXPECT_EQ((long long)((char *)q - (char *)r), (long long)info.offset - (long long)pi.offset);
+        EXPECT_EQ((long long)((char *)q - (char *)r),
+                  (long long)info.offset - (long long)pi.offset);
     vmaUnmapMemory(a, pad);
     vmaUnmapMemory(a, x);
     vmaFreeMemory(a, x);
@@ -88,8 +89,8 @@ TEST(map_is_reference_counted_per_allocation_and_per_block)
 
     /* Dedicated memory counts the same way. */
     VmaAllocation d = VK_NULL_HANDLE;
-    ASSERT_VK_OK(api_alloc(a, 4096, 256, 1u << hv, VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT, &d,
-                           NULL));
+    ASSERT_VK_OK(
+        api_alloc(a, 4096, 256, 1u << hv, VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT, &d, NULL));
     ASSERT_VK_OK(vmaMapMemory(a, d, &p1));
     ASSERT_VK_OK(vmaMapMemory(a, d, &p2));
     EXPECT_TRUE(p1 == p2);
@@ -125,8 +126,7 @@ TEST(map_cycles_end_in_a_kept_mapping)
     EXPECT_EQ(f->rec.map_calls, 1u);
     EXPECT_EQ(f->rec.unmap_calls, 1u); /* unmapped on the last unmapping */
     for (uint32_t i = 0; i < 20; i++) {
-        ASSERT_VK_OK(api_alloc(a, 4096, 256, 1u << hv, VMA_ALLOCATION_CREATE_MAPPED_BIT, &x,
-                               NULL));
+        ASSERT_VK_OK(api_alloc(a, 4096, 256, 1u << hv, VMA_ALLOCATION_CREATE_MAPPED_BIT, &x, NULL));
         VmaAllocationInfo xi;
         vmaGetAllocationInfo(a, x, &xi);
         ASSERT_TRUE(xi.pMappedData != NULL);
@@ -250,8 +250,8 @@ TEST(mapped_bit_gives_a_persistent_pointer)
 
 TEST(mapped_bit_is_ignored_and_map_fails_on_memory_that_is_not_host_visible)
 {
-    api_fixture *f = api_fixture_setup(&(api_setup){.use_sim = true,
-                                                    .sim_layout = "amd-discrete-bar256"});
+    api_fixture *f =
+        api_fixture_setup(&(api_setup){.use_sim = true, .sim_layout = "amd-discrete-bar256"});
     VmaAllocator a = f->allocator;
     VkMemoryPropertyFlags fl = 0;
     vmaGetMemoryTypeProperties(a, 0, &fl);
@@ -276,9 +276,8 @@ TEST(mapped_bit_is_ignored_and_map_fails_on_memory_that_is_not_host_visible)
 
 TEST(map_failures_fail_cleanly_and_leave_counts_intact)
 {
-    api_fixture *f = api_fixture_setup(&(api_setup){.use_sim = true, .sim_layout = NULL,
-                                                    .preferred_large_heap_block_size =
-                                                        4 * API_MIB});
+    api_fixture *f = api_fixture_setup(&(api_setup){
+        .use_sim = true, .sim_layout = NULL, .preferred_large_heap_block_size = 4 * API_MIB});
     VmaAllocator a = f->allocator;
     const uint32_t hv = api_find_type(a, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT);
     ASSERT_NE(hv, UINT32_MAX);
@@ -315,8 +314,8 @@ TEST(map_failures_fail_cleanly_and_leave_counts_intact)
     /* vmaMapMemory failing, then succeeding: the reference count is right. */
     VmaAllocation y = VK_NULL_HANDLE, z = VK_NULL_HANDLE;
     ASSERT_VK_OK(api_alloc(a, 4096, 256, 1u << hv, 0, &y, NULL));
-    ASSERT_VK_OK(api_alloc(a, 4096, 256, 1u << hv, VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT, &z,
-                           NULL));
+    ASSERT_VK_OK(
+        api_alloc(a, 4096, 256, 1u << hv, VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT, &z, NULL));
     VmaAllocation both[2] = {y, z};
     for (int i = 0; i < 2; i++) {
         vkm_sim_fail_nth(f->sim, VKM_SIM_MAP_MEMORY, 1);
@@ -397,11 +396,11 @@ TEST(flush_and_invalidate_do_nothing_on_coherent_memory)
 static api_fixture *
 setup_non_coherent(void)
 {
-    api_fixture *f = api_fixture_setup(&(api_setup){.use_sim = true,
-                                                    .sim_layout = "intel-igpu-nonllc",
-                                                    .record = true,
-                                                    .preferred_large_heap_block_size =
-                                                        4 * API_MIB});
+    api_fixture *f =
+        api_fixture_setup(&(api_setup){.use_sim = true,
+                                       .sim_layout = "intel-igpu-nonllc",
+                                       .record = true,
+                                       .preferred_large_heap_block_size = 4 * API_MIB});
     VkMemoryPropertyFlags fl = 0;
     vmaGetMemoryTypeProperties(f->allocator, NC_TYPE, &fl);
     ASSERT_TRUE(fl & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT);
@@ -429,7 +428,9 @@ TEST(flush_moves_host_writes_of_non_coherent_memory_in_whole_atoms)
 {
     api_fixture *f = setup_non_coherent();
     VmaAllocator a = f->allocator;
-    enum { N = 5 };
+    enum {
+        N = 5
+    };
     VmaAllocation x[N];
     VmaAllocationInfo info[N];
     for (int i = 0; i < N; i++) {
@@ -456,8 +457,8 @@ TEST(flush_moves_host_writes_of_non_coherent_memory_in_whole_atoms)
         EXPECT_LE_U64(r->offset + r->size, info[i].offset + 960);
         expect_ranges_valid(r, 1, api_info2(a, x[i]).blockSize);
         unsigned char dev[890];
-        ASSERT_VK_OK(vkm_sim_peek(f->sim, info[i].deviceMemory, info[i].offset + 10, dev,
-                                  sizeof dev));
+        ASSERT_VK_OK(
+            vkm_sim_peek(f->sim, info[i].deviceMemory, info[i].offset + 10, dev, sizeof dev));
         EXPECT_EQ_U64(api_check_pattern(dev, sizeof dev, 100u + (uint32_t)i), SIZE_MAX);
     }
     /* vmaFlushAllocations: NULL offsets and sizes mean whole allocations. */
@@ -481,8 +482,8 @@ TEST(flush_moves_host_writes_of_non_coherent_memory_in_whole_atoms)
     expect_ranges_valid(f->rec.last_flush, f->rec.last_flush_count, api_info2(a, x[0]).blockSize);
     for (int i = 0; i < N; i++) {
         unsigned char dev[200];
-        ASSERT_VK_OK(vkm_sim_peek(f->sim, info[i].deviceMemory, info[i].offset + offs[i], dev,
-                                  sizeof dev));
+        ASSERT_VK_OK(
+            vkm_sim_peek(f->sim, info[i].deviceMemory, info[i].offset + offs[i], dev, sizeof dev));
         EXPECT_EQ_U64(api_check_pattern(dev, sizeof dev, 300u + (uint32_t)i), SIZE_MAX);
     }
     EXPECT_EQ(vkm_sim_flush_violation_count(f->sim), 0u);
@@ -543,10 +544,9 @@ TEST(flush_ranges_are_clamped_to_the_end_of_the_memory)
     /* Dedicated memory of 100 bytes: the rounded range must stop at 100. */
     VmaAllocation d = VK_NULL_HANDLE;
     VmaAllocationInfo di;
-    ASSERT_VK_OK(api_alloc(a, 100, 1, 1u << NC_TYPE,
-                           VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT |
-                               VMA_ALLOCATION_CREATE_MAPPED_BIT,
-                           &d, &di));
+    ASSERT_VK_OK(api_alloc(
+        a, 100, 1, 1u << NC_TYPE,
+        VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT | VMA_ALLOCATION_CREATE_MAPPED_BIT, &d, &di));
     api_fill_pattern(di.pMappedData, 100, 9);
     ASSERT_VK_OK(vmaFlushAllocation(a, d, 0, VK_WHOLE_SIZE));
     expect_ranges_valid(f->rec.last_flush, 1, 100);
@@ -657,7 +657,11 @@ TEST(copy_functions_flush_and_invalidate_non_coherent_memory)
 
 /* ---- many threads mapping one block ----------------------------------------------------- */
 
-enum { MAP_THREADS = 4, MAP_PER_THREAD = 4, MAP_ROUNDS = 100 };
+enum {
+    MAP_THREADS = 4,
+    MAP_PER_THREAD = 4,
+    MAP_ROUNDS = 100
+};
 
 typedef struct map_thread {
     VmaAllocator allocator;
@@ -694,9 +698,8 @@ map_worker(void *arg)
 
 TEST(map_from_many_threads_on_one_block_is_safe)
 {
-    api_fixture *f = api_fixture_setup(&(api_setup){.record = true,
-                                                    .preferred_large_heap_block_size =
-                                                        4 * API_MIB});
+    api_fixture *f = api_fixture_setup(
+        &(api_setup){.record = true, .preferred_large_heap_block_size = 4 * API_MIB});
     VmaAllocator a = f->allocator;
     const uint32_t hv = api_find_type(a, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
                                              VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);

@@ -50,8 +50,7 @@ mapped_data(VmaAllocator allocator, VmaAllocation allocation)
 
 /* The pass loop of VMA's documentation, with memcpy as the copy (host-visible memory). */
 static void
-defragment(VmaAllocator allocator, VkDevice device, VmaPool pool,
-           VmaDefragmentationStats *stats)
+defragment(VmaAllocator allocator, VkDevice device, VmaPool pool, VmaDefragmentationStats *stats)
 {
     VmaDefragmentationInfo defragInfo;
     memset(&defragInfo, 0, sizeof(defragInfo));
