@@ -497,6 +497,44 @@ alloc_impl(VmaAllocator a, const VmaAllocationCreateInfo *ci, const VkMemoryRequ
         vkm_api_assert(false, "pVkMemoryRequirements->alignment must be a power of two");
         return VK_ERROR_VALIDATION_FAILED_EXT;
     }
+    /* A shape the fast path can serve: one allocation without a custom pool, a chain or
+     * a dedicated preference (see vkm_memo). */
+    const bool memoable = count == 1 && ci->pool == VK_NULL_HANDLE && next == NULL &&
+                          !dedicated_required && !dedicated_preferred;
+    vkm_memo_key key;
+    if (memoable) {
+        key = (vkm_memo_key){
+            .flags = ci->flags,
+            .usage = ci->usage,
+            .required = ci->requiredFlags,
+            .preferred = ci->preferredFlags,
+            .ci_type_bits = ci->memoryTypeBits,
+            .mr_type_bits = mr->memoryTypeBits,
+            .resource_usage = buffer_image_usage,
+            .kind = (uint32_t)kind | (dedicated_buffer != VK_NULL_HANDLE ? 0x100u : 0u) |
+                    (dedicated_image != VK_NULL_HANDLE ? 0x200u : 0u),
+        };
+        memcpy(&key.priority_bits, &ci->priority, sizeof(key.priority_bits));
+        vkm_tcache *tc = vkm_tcache_peek(a);
+        vkm_memo *m = tc != NULL ? vkm_tcache_memo_find(tc, &key) : NULL;
+        if (m != NULL && mr->size - 1 < m->max_size) {
+            VmaAllocation alloc = vkm_allocation_new(a);
+            if (alloc != NULL) {
+                if (vkm_tcache_alloc_fast(tc, m, mr->size, mr->alignment ? mr->alignment : 1, kind,
+                                          alloc)) {
+                    alloc->kind = (uint8_t)kind;
+                    alloc->flags = m->alloc_flags;
+                    alloc->user_data = ci->pUserData;
+                    /* release: as in alloc_pages */
+                    vkm_atomic_store_u32_release(&alloc->xready, 1);
+                    out[0] = alloc;
+                    return VK_SUCCESS;
+                }
+                vkm_allocation_delete(a, alloc);
+            }
+        }
+    }
+
     /* VMA_MEMORY_USAGE_AUTO* decides from the resource's usage flags, which only
      * vmaCreateBuffer/Image (and vmaFindMemoryTypeIndexFor*Info) know. */
     const bool resource_known = buffer_image_usage != 0;
@@ -569,6 +607,11 @@ alloc_impl(VmaAllocator a, const VmaAllocationCreateInfo *ci, const VkMemoryRequ
     vkm_tcache *tc = vkm_tcache_enter(a);
     for (uint32_t i = 0; i < n; i++) {
         res = alloc_of_type(a, tc, NULL, types->types[i], &req, count, out);
+        if (res == VK_SUCCESS && i == 0 && memoable &&
+            !(ci->flags & (VMA_ALLOCATION_CREATE_MAPPED_BIT |
+                           VMA_ALLOCATION_CREATE_USER_DATA_COPY_STRING_BIT)) &&
+            a->corruption.margin == 0 && !a->corruption.fill)
+            vkm_tcache_memo_record(tc, &key, list_of(a, NULL, types->types[0]), out[0]);
         if (res == VK_SUCCESS || res == VK_ERROR_OUT_OF_HOST_MEMORY)
             break;
         if (first_error == VK_SUCCESS && res != VK_ERROR_OUT_OF_DEVICE_MEMORY)

@@ -1026,6 +1026,96 @@ vkm_tcache_alloc(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req
     return VK_SUCCESS;
 }
 
+/* ------------------------------------------------------------------------------------ */
+/* Fast path (see vkm_memo)                                                              */
+
+/* The memo's index of a slot size (vkm_size_class_slot's values: a power of two, or
+ * 2^k * q / 4 with q in 5..7, from VKM_SIZE_CLASS_MIN to VKM_SIZE_CLASS_MAX). */
+static inline uint32_t
+memo_class(uint64_t slot_size)
+{
+    const uint32_t e = 63u - (uint32_t)__builtin_clzll(slot_size);
+    return (e - 8u) * 4u + (uint32_t)(slot_size >> (e - 2u)) - 4u;
+}
+_Static_assert(VKM_SIZE_CLASS_MIN == 1u << 8 && VKM_SIZE_CLASS_MAX == 1u << 18 &&
+                   VKM_MEMO_CLASSES == (18u - 8u) * 4u + 4u,
+               "memo_class covers the slot sizes");
+
+void
+vkm_tcache_memo_record(vkm_tcache *tc, const vkm_memo_key *key, vkm_block_list *l,
+                       VmaAllocation alloc)
+{
+    if (!tc->caching || l->p.pool != NULL || alloc->type != VKM_ALLOC_BLOCK ||
+        alloc->u.b.cached == NULL || ((uintptr_t)alloc->u.b.cached & TAG_MASK) != 0 ||
+        vkm_tcache_memo_find(tc, key) != NULL)
+        return;
+    vkm_memo *m = &tc->memo[tc->memo_next];
+    tc->memo_next = (tc->memo_next + 1u) % VKM_MEMO_ENTRIES;
+    memset(m, 0, sizeof(*m));
+    m->key = *key;
+    m->list = l;
+    m->counter = counter_of(tc, l);
+    if (m->counter == NULL) {
+        m->list = NULL; /* counted in the list's shared atomics: slow path only */
+        return;
+    }
+    /* the slow path prefers dedicated memory above half a block */
+    const VkDeviceSize half = l->p.preferred_block_size / 2;
+    m->max_size = half < VKM_SIZE_CLASS_MAX ? half : VKM_SIZE_CLASS_MAX;
+    m->alloc_flags = alloc->flags;
+}
+
+bool
+vkm_tcache_alloc_fast(vkm_tcache *tc, vkm_memo *m, VkDeviceSize size, VkDeviceSize alignment,
+                      vkm_range_kind kind, VmaAllocation alloc)
+{
+    sweep_dead(tc, false, tc->rec); /* as vkm_tcache_alloc: the header's promise */
+    vkm_block_list *l = m->list;
+    alignment = vkm_block_list_alignment(l, alignment);
+    const uint64_t slot_size = vkm_size_class_slot(size, alignment);
+    if (slot_size == 0)
+        return false;
+    vkm_bin **bp = &m->bins[memo_class(slot_size)];
+    vkm_bin *bin = *bp;
+    if (VKM_UNLIKELY(bin == NULL || bin->list != l || bin->slot_size != slot_size ||
+                     bin->kind != (uint8_t)kind)) {
+        bin = bin_find(tc, l, (uint32_t)slot_size, (uint8_t)kind, false);
+        if (bin == NULL)
+            return false;
+        *bp = bin;
+    }
+    vkm_run *r = bin->cur;
+    uint32_t slot = r != NULL ? vkm_slab_alloc(&r->slab) : VKM_SLAB_NONE;
+    if (slot == VKM_SLAB_NONE) {
+        /* The current run is used up: another run of the bin with free slots, collected
+         * ones first, as bin_refill does; adopting or making a run is the slow path's. */
+        r = bin_pick(tc, bin, false);
+        if (r == NULL)
+            r = bin_pick(tc, bin, true);
+        if (r == NULL)
+            return false;
+        bin->cur = r;
+        slot = vkm_slab_alloc(&r->slab);
+    }
+    owner_add(&tc->xhits, 1);
+    set_cached(tc, tc->cached_bytes - r->slot_size);
+    vkm_atomic_store_ptr_relaxed(&run_allocs(r)[slot], alloc);
+    /* release: as in vkm_tcache_alloc */
+    vkm_atomic_store_u32_release(&r->xsize[slot], (uint32_t)size);
+    alloc->type = VKM_ALLOC_BLOCK;
+    alloc->u.b.block = r->block;
+    alloc->u.b.cached = r;
+    alloc->u.b.slot = slot;
+    alloc->offset = r->base + (VkDeviceSize)slot * r->slot_size;
+    alloc->size = size;
+    alloc->alignment = alignment;
+    alloc->memory_type = l->p.memory_type;
+    alloc->pool = NULL;
+    owner_add(&m->counter->xcount, 1);
+    owner_add(&m->counter->xbytes, size);
+    return true;
+}
+
 static void
 bin_return_run(vkm_tcache *tc, vkm_bin *bin, vkm_run *r)
 {

@@ -61,6 +61,8 @@
 #include "slab.h"
 #include "thread.h"
 
+#include <string.h>
+
 #define VKM_TCACHE_BINS 256u      /* open-addressed, power of two */
 #define VKM_TCACHE_ARENA_BINS 16u /* (list, kind) keys with arenas, linear search */
 #define VKM_TCACHE_CTR_PER_CHUNK 64u
@@ -131,6 +133,43 @@ typedef struct vkm_arena_bin {
     vkm_arena *arenas; /* every arena of the key */
 } vkm_arena_bin;
 
+/*
+ * The allocation fast path (allocator.c, vkm_tcache_alloc_fast). Resolving a request to a
+ * bin is most of the cost of an allocation the cache serves: the create info is
+ * checked, a memory type chosen, the placement and dedicated rules applied, a size class
+ * and a bin found (about 600 instructions before the slot is taken). A memo remembers
+ * that resolution for one request shape without a custom pool, keyed by everything that
+ * resolution reads: the create info's fields but pUserData, the requirements' type bits,
+ * the resource's usage and kind. Its list is a default list, which lives as long as the
+ * allocator, and the rest depends only on the allocator's fixed properties, so a memo
+ * never goes stale. It is made only after the slow path served the shape from a run of
+ * its first candidate type; a miss of any kind (no memo, size out of range, no free slot
+ * in the bin's current run) takes the slow path, which then does what it always did.
+ * Owner only.
+ */
+#define VKM_MEMO_ENTRIES 4u
+#define VKM_MEMO_CLASSES 44u /* slot sizes 2^e * q / 4, e in [8, 18], q in 4..7 */
+
+typedef struct vkm_memo_key {
+    VmaAllocationCreateFlags flags;
+    VmaMemoryUsage usage;
+    VkMemoryPropertyFlags required, preferred;
+    uint32_t ci_type_bits;
+    uint32_t mr_type_bits;
+    VkFlags resource_usage; /* buffer or image usage, 0 for vmaAllocateMemory */
+    uint32_t priority_bits; /* the float's bits */
+    uint32_t kind;          /* vkm_range_kind, + 0x100 with a dedicated buffer, 0x200 image */
+} vkm_memo_key;
+
+typedef struct vkm_memo {
+    vkm_memo_key key;
+    vkm_block_list *list; /* NULL: unused entry */
+    vkm_tcache_counter *counter;
+    VkDeviceSize max_size;           /* larger requests: slow path (dedicated, arenas, shared) */
+    uint16_t alloc_flags;            /* VKM_ALLOC_FLAG_* every allocation of the shape gets */
+    vkm_bin *bins[VKM_MEMO_CLASSES]; /* by slot class; NULL: not looked up yet */
+} vkm_memo;
+
 struct vkm_tcache {
     VmaAllocator allocator; /* immutable */
     vkm_epoch_record *rec;  /* immutable */
@@ -144,6 +183,8 @@ struct vkm_tcache {
     vkm_atomic_ptr xchunks[VKM_TCACHE_CTR_CHUNKS]; /* vkm_tcache_counter[64] */
     vkm_bin bins[VKM_TCACHE_BINS];
     vkm_arena_bin abins[VKM_TCACHE_ARENA_BINS];
+    vkm_memo memo[VKM_MEMO_ENTRIES];
+    uint32_t memo_next; /* the entry the next new shape replaces */
 };
 
 /* Allocator-wide state (VmaAllocator_T::tcs). */
@@ -238,6 +279,28 @@ void vkm_tcache_heap_totals(VmaAllocator a, uint64_t count[VK_MAX_MEMORY_HEAPS],
  * cacheable, or no new run could be made): the caller takes the shared path. */
 VkResult vkm_tcache_alloc(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req,
                           VmaAllocation alloc);
+/* The memo for `key`, or NULL. */
+static inline vkm_memo *
+vkm_tcache_memo_find(vkm_tcache *tc, const vkm_memo_key *key)
+{
+    for (uint32_t i = 0; i < VKM_MEMO_ENTRIES; i++) {
+        vkm_memo *m = &tc->memo[i];
+        if (m->list != NULL && memcmp(&m->key, key, sizeof(*key)) == 0)
+            return m;
+    }
+    return NULL;
+}
+/* Remembers that `key` resolved to list `l` when the slow path has just served it with
+ * `alloc` from a run of `l`, a default list (else nothing happens); every allocation of
+ * the shape gets alloc's flags. */
+void vkm_tcache_memo_record(vkm_tcache *tc, const vkm_memo_key *key, vkm_block_list *l,
+                            VmaAllocation alloc);
+/* The fast path: a free slot of the current run of the memo's bin for (size, alignment)
+ * goes to `alloc` (every placement member set, as vkm_tcache_alloc does) and is counted;
+ * false when there is none (nothing changed: take the slow path). */
+bool vkm_tcache_alloc_fast(vkm_tcache *tc, vkm_memo *m, VkDeviceSize size, VkDeviceSize alignment,
+                           vkm_range_kind kind, VmaAllocation alloc);
+
 /* Returns a slot (alloc->u.b.run != NULL), by the owner or remotely. */
 void vkm_tcache_free(vkm_tcache *tc, VmaAllocation alloc);
 
