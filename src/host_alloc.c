@@ -76,6 +76,9 @@ static _Thread_local int thread_flags;
 #define MAG_DEPTH (2u * MAG_BATCH)
 #define DEPOT_SHARDS 16u
 #define SHARD_BATCHES 4u
+#ifndef MAG_PREFETCH_AHEAD
+#define MAG_PREFETCH_AHEAD 1u
+#endif
 
 typedef struct magazine {
     uint32_t count;
@@ -208,8 +211,8 @@ static inline void *
 mag_pop(magazine *m)
 {
     void *p = m->blocks[--m->count];
-    if (m->count > 0) {
-        const char *next = m->blocks[m->count - 1];
+    if (m->count >= MAG_PREFETCH_AHEAD) {
+        const char *next = m->blocks[m->count - MAG_PREFETCH_AHEAD];
         prefetch_write(next);
         if ((mag_class(m) + 2u) * 16u > 64u) /* two lines, when aligned as jemalloc does */
             prefetch_write(next + 64);

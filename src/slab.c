@@ -2,6 +2,7 @@
 #include "slab.h"
 #include "debug.h"
 
+#include <sched.h>
 #include <string.h>
 
 /* W reaches ABANDONED exactly when an abandoned slab completes. Abandoned values lie in
@@ -56,19 +57,49 @@ vkm_slab_collect_tags(vkm_slab *s, vkm_atomic_u32 *tags)
     return n;
 }
 
+/* The completer of an abandoned slab (W just reached ABANDONED): every remote freer has
+ * counted itself, but the last ones may not have published their bit yet, and each
+ * bit is its freer's last access to the slab. Waits for every slot the abandoning owner
+ * had out (clear in local_free, which it released with its RMW) to show its bit; the
+ * acquire loads order those freers' accesses before the caller reclaims the slab. A
+ * freer is two instructions from its OR, so this waits only if one was preempted there. */
+static void
+wait_for_bits(vkm_slab *s)
+{
+    for (uint32_t w = 0; w * 64u < s->nslots; w++) {
+        const uint32_t n = s->nslots - w * 64u;
+        const uint64_t all = n >= 64u ? ~0ull : (1ull << n) - 1u;
+        for (uint32_t spins = 0;
+             ((s->local_free[w] | vkm_atomic_load_u64_acquire(&s->xremote[w])) & all) != all;
+             spins++) {
+            if (spins < 64u)
+                vkm_cpu_relax();
+            else
+                sched_yield();
+        }
+    }
+}
+
 bool
 vkm_slab_free_remote(vkm_slab *s, uint32_t i)
 {
-    /* release: pairs with the acquire in vkm_slab_collect_tags */
+    /* Counted first, published second: the owner cannot collect the bit before the
+     * count includes it, and the OR is the last access to the slab, so once the owner
+     * has collected the bit it may free the slab without waiting for this thread (no
+     * epoch section needed: the slab is alive until the OR because the slot is out).
+     * acq_rel: orders this free after the abandoning owner's RMW (we may be the one
+     * that completes the slab, and then read its owner fields) and publishes the
+     * counts before us to whoever completes it. */
+    const uint64_t now = vkm_atomic_fetch_add_u64_acq_rel(&s->xremote_count, 1) + 1;
+    /* release: pairs with the acquire in vkm_slab_collect_tags and wait_for_bits */
     const uint64_t bit = 1ull << (i % 64u);
     const uint64_t old = vkm_atomic_fetch_or_u64_release(&s->xremote[i / 64u], bit);
     vkm_assert(!(old & bit)); /* the slot was freed twice */
     (void)old;
-    /* acq_rel: orders this free after the abandoning owner's RMW (we may be the one
-     * that completes the slab, and then read its owner fields) and publishes it to
-     * whoever completes it after us */
-    uint64_t now = vkm_atomic_fetch_add_u64_acq_rel(&s->xremote_count, 1) + 1;
-    return now == ABANDONED;
+    if (now != ABANDONED)
+        return false; /* not ours: `s` may be gone already */
+    wait_for_bits(s);
+    return true;
 }
 
 bool
@@ -80,7 +111,10 @@ vkm_slab_abandon(vkm_slab *s)
      * frees counted before us in case we complete the slab ourselves */
     uint64_t now = vkm_atomic_fetch_add_u64_acq_rel(&s->xremote_count, ABANDONED - target) +
                    (ABANDONED - target);
-    return now == ABANDONED;
+    if (now != ABANDONED)
+        return false;
+    wait_for_bits(s);
+    return true;
 }
 
 bool

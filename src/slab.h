@@ -24,6 +24,13 @@
  * atomic step makes W equal FLAG (the abandoning owner when nothing was outstanding,
  * else the last remote freer) owns the empty slab and reclaims it. An adopter subtracts
  * FLAG - T again (a CAS, refused once W reached FLAG) and carries on as the owner.
+ *
+ * Order of a remote free: count (W) first, bit second. The bit is the freer's last
+ * access, and the owner can only collect it after the count, so an owner that has
+ * collected every slot may free the slab at once: no freer is still inside it, and
+ * freeing needs no epoch section (a fence and two stores per free). The price falls on
+ * completion: W can reach FLAG while the last freers' bits are still on their way, so
+ * the completer waits for every outstanding slot's bit before it reclaims the slab.
  */
 #ifndef VKM_SLAB_H
 #define VKM_SLAB_H

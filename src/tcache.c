@@ -481,20 +481,29 @@ run_before(const vkm_run *a, const vkm_run *b)
 
 /* The lowest run of the bin with a free slot in the owner's view (oldest block, lowest
  * offset, which keeps memory compact), or NULL. With `collect`, remote frees are
- * collected first. */
+ * collected first, and a collection that finds less than a quarter of the bin's slots
+ * free marks the bin starved: its runs hold barely more than what other threads keep
+ * live, so collections would come every few allocations, each pulling the freeing
+ * threads' lines of every run back (handoff: one run switch in six allocations cost
+ * more than the allocations themselves). The next refill makes a run instead. */
 static vkm_run *
 bin_pick(vkm_tcache *tc, vkm_bin *bin, bool collect)
 {
     vkm_run *best = NULL;
+    uint32_t free_slots = 0, slots = 0;
     for (vkm_run *r = bin->runs; r != NULL; r = r->next) {
         if (collect) {
             uint32_t n = vkm_slab_collect_tags(&r->slab, r->xsize);
             if (n != 0)
                 set_cached(tc, tc->cached_bytes + (uint64_t)n * r->slot_size);
+            free_slots += r->slab.nfree;
+            slots += r->slab.nslots;
         }
         if (r->slab.nfree != 0 && (best == NULL || run_before(r, best)))
             best = r;
     }
+    if (collect && free_slots * 4u < slots)
+        bin->starved = true;
     return best;
 }
 
@@ -508,6 +517,13 @@ bin_refill(vkm_tcache *tc, vkm_bin *bin, const vkm_alloc_request *req, vkm_run *
     vkm_run *best = bin_pick(tc, bin, false);
     if (best == NULL)
         best = bin_pick(tc, bin, true);
+    if (bin->starved) {
+        bin->starved = false;
+        if (run_create(tc, bin, req, out) == VK_SUCCESS) {
+            owner_add(&tc->xmisses, 1);
+            return VK_SUCCESS;
+        }
+    }
     if (best != NULL) {
         *out = best;
         return VK_SUCCESS;
@@ -1092,7 +1108,7 @@ vkm_tcache_alloc_fast(vkm_tcache *tc, vkm_memo *m, VkDeviceSize size, VkDeviceSi
         r = bin_pick(tc, bin, false);
         if (r == NULL)
             r = bin_pick(tc, bin, true);
-        if (r == NULL)
+        if (r == NULL || bin->starved)
             return false;
         bin->cur = r;
         slot = vkm_slab_alloc(&r->slab);
@@ -1191,14 +1207,12 @@ vkm_tcache_free(vkm_tcache *tc, VmaAllocation alloc)
         }
         return;
     }
-    /* Remote: one atomic publication; the run stays readable while we are inside the
-     * section even if its owner collects our slot and returns the run at once. The
+    /* Remote: one count and one atomic publication, which is our last access to the run
+     * (slab.h: the owner may return it as soon as it has collected the slot). The
      * slot's xsize stays: the owner clears it when it collects (the xsize lines are the
      * owner's, a write here would bounce them on every free). */
     owner_add(&tc->xremote_frees, 1);
-    vkm_epoch_begin(tc->rec);
     const bool completed = vkm_slab_free_remote(&r->slab, slot);
-    vkm_epoch_end(tc->rec);
     if (completed)
         reclaim_abandoned(tc, r);
 }

@@ -117,6 +117,7 @@ typedef struct vkm_bin {
     uint8_t kind;
     uint32_t run_count;
     uint32_t shift; /* the next run's size: RUN_START_BYTES << shift */
+    bool starved;   /* the last collection was thin: the next refill makes a run */
     vkm_run *cur;   /* where allocation looks first */
     vkm_run *runs;  /* every run of the bin */
 } vkm_bin;
