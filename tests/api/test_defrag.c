@@ -601,12 +601,14 @@ TEST(defrag_moves_slots_of_exited_threads_runs)
     };
     static thread_arg args[T];
     pthread_t th[T];
+    /* One thread after the other: the layout, and with it what defragmentation can give
+     * back, must not depend on how the threads interleave (concurrent threads made this
+     * fail now and then: a later thread adopts an earlier one's abandoned runs or not). */
     for (uint32_t i = 0; i < T; i++) {
         args[i] = (thread_arg){.a = a, .type = type, .index = i + 1};
         ASSERT_EQ(pthread_create(&th[i], NULL, thread_alloc, &args[i]), 0);
-    }
-    for (uint32_t i = 0; i < T; i++)
         pthread_join(th[i], NULL);
+    }
     static live_set all;
     all.n = 0;
     for (uint32_t i = 0; i < T; i++) {
