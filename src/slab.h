@@ -7,69 +7,77 @@
  * what a slot is: tcache.c maps slot i to [base + i * size, ...) of a device block.
  *
  * Who touches what:
- *   local_free, nfree     the owner thread only
- *   xremote               any thread, atomic; two cache lines away from the owner's fields
- *                         so remote frees never bounce them
+ *   local_free, nfree, collected, abandon_target     the owner thread only
+ *   xremote[], xremote_count                        any thread, atomic; on a cache line
+ *                                                   of their own so remote frees never
+ *                                                   bounce the owner's fields
  * Ownership moves only through vkm_slab_abandon / vkm_slab_adopt; the caller makes sure
  * one thread at a time considers itself the owner.
  *
- * One word. Bit i of xremote (i < nslots) is set by the remote free of slot i and
- * cleared when the owner collects it; bit VKM_SLAB_ABANDONED is set while the slab has
- * no owner. A slot is free when its local bit or its remote bit is set, and never both.
- * That is why a slab has at most 63 slots: a remote free is then a single fetch_or
- * that also tells its caller whether it completed an abandoned slab.
+ * Counting protocol. xremote_count (W) counts remote frees; the owner counts the remote
+ * frees it has collected (C); U is the number of remote bits not yet collected. Once
+ * every free in flight has finished, W == C + U. On abandonment the owner knows T, the
+ * number of remote frees the slab will have received in all once every slot it handed
+ * out is back:  T = C + (nslots - nfree)  (slots out = live + freed-not-collected).
+ * It adds FLAG - T to W in one atomic step. From then on W only grows, by one per remote
+ * free, and equals FLAG exactly when the last outstanding slot has come back: whoever's
+ * atomic step makes W equal FLAG (the abandoning owner when nothing was outstanding,
+ * else the last remote freer) owns the empty slab and reclaims it. An adopter subtracts
+ * FLAG - T again (a CAS, refused once W reached FLAG) and carries on as the owner.
  *
- * Hand-over. The abandoning owner ORs its local free bits and the flag into xremote in
- * one step; from then on the word holds every free slot, and it reads "all slots and the
- * flag" exactly once: at the step that returns the last outstanding slot (the
- * abandoning OR itself when nothing was out, else the last remote free). Whoever makes
- * that step owns the empty slab and reclaims it. An adopter clears the flag and the
- * abandoner's local bits again (a CAS, refused once the word is complete) and carries
- * on as the owner with the abandoner's local_free, as if it had never left.
- *
- * A remote free's OR is its only access to the slab, so once the owner has collected
- * every slot nobody else is inside it: the owner may free it at once.
+ * Order of a remote free: count (W) first, bit second. The bit is the freer's last
+ * access, and the owner can only collect it after the count, so an owner that has
+ * collected every slot may free the slab at once: no freer is still inside it, and
+ * freeing needs no epoch section (a fence and two stores per free). The price falls on
+ * completion: W can reach FLAG while the last freers' bits are still on their way, so
+ * the completer waits for every outstanding slot's bit before it reclaims the slab.
  */
 #ifndef VKM_SLAB_H
 #define VKM_SLAB_H
 
 #include "atomics.h"
 
-#define VKM_SLAB_MAX_SLOTS 63u
-#define VKM_SLAB_ABANDONED 63u /* the flag's bit in xremote */
+#define VKM_SLAB_MAX_SLOTS 256u
+#define VKM_SLAB_WORDS (VKM_SLAB_MAX_SLOTS / 64u)
 #define VKM_SLAB_NONE UINT32_MAX
 
 typedef struct vkm_slab {
     /* owner thread */
-    uint64_t local_free; /* bit set = slot free */
-    uint32_t nslots;     /* immutable */
-    uint32_t nfree;      /* popcount(local_free) */
+    uint64_t local_free[VKM_SLAB_WORDS]; /* bit set = slot free */
+    uint32_t nslots;                     /* immutable */
+    uint32_t nfree;                      /* popcount(local_free) */
+    uint64_t collected;                  /* C above */
+    uint64_t abandon_target;             /* T above; written before the abandoning RMW */
     /* any thread: two lines away from the owner's fields, so that the adjacent-line
      * prefetch of x86 cores (which pulls lines in pairs) does not make remote frees and
      * owner operations bounce one pair between cores */
-    _Alignas(2 * VKM_CACHE_LINE) vkm_atomic_u64 xremote;
+    _Alignas(2 * VKM_CACHE_LINE) vkm_atomic_u64 xremote[VKM_SLAB_WORDS];
+    vkm_atomic_u64 xremote_count; /* W above */
 } vkm_slab;
 
 void vkm_slab_init(vkm_slab *s, uint32_t nslots);
 
-/* Owner: takes the lowest free slot, or returns VKM_SLAB_NONE (collect remote frees
- * first). */
+/* Owner: takes a free slot, or returns VKM_SLAB_NONE (collect remote frees first). */
 static inline uint32_t
 vkm_slab_alloc(vkm_slab *s)
 {
-    const uint64_t bits = s->local_free;
-    if (bits == 0)
-        return VKM_SLAB_NONE;
-    s->local_free = bits & (bits - 1);
-    s->nfree--;
-    return (uint32_t)__builtin_ctzll(bits);
+    for (uint32_t w = 0; w < VKM_SLAB_WORDS; w++) {
+        uint64_t bits = s->local_free[w];
+        if (bits != 0) {
+            uint32_t b = (uint32_t)__builtin_ctzll(bits);
+            s->local_free[w] = bits & (bits - 1);
+            s->nfree--;
+            return w * 64u + b;
+        }
+    }
+    return VKM_SLAB_NONE;
 }
 
 /* Owner: returns slot i. */
 static inline void
 vkm_slab_free_local(vkm_slab *s, uint32_t i)
 {
-    s->local_free |= 1ull << i;
+    s->local_free[i / 64u] |= 1ull << (i % 64u);
     s->nfree++;
 }
 
@@ -77,7 +85,7 @@ vkm_slab_free_local(vkm_slab *s, uint32_t i)
 static inline bool
 vkm_slab_is_free_local(const vkm_slab *s, uint32_t i)
 {
-    return (s->local_free >> i) & 1u;
+    return (s->local_free[i / 64u] >> (i % 64u)) & 1u;
 }
 
 /* Owner: moves remote frees into the local bits; returns how many. With `tags` (one per
@@ -91,17 +99,16 @@ vkm_slab_collect(vkm_slab *s)
     return vkm_slab_collect_tags(s, NULL);
 }
 
-/* Any thread: true when slot i was freed remotely and not collected yet, or lies free
- * in an abandoned slab. Read it before the slot's tag (see vkm_slab_collect_tags). */
+/* Any thread: true when slot i was freed remotely and not collected yet. Read it before
+ * the slot's tag (see vkm_slab_collect_tags). */
 static inline bool
 vkm_slab_is_free_remote(const vkm_slab *s, uint32_t i)
 {
-    return (vkm_atomic_load_u64_acquire((vkm_atomic_u64 *)&s->xremote) >> i) & 1u;
+    return (vkm_atomic_load_u64_acquire((vkm_atomic_u64 *)&s->xremote[i / 64u]) >> (i % 64u)) & 1u;
 }
 
 /* Any thread but the owner: publishes the free of slot i. Returns true when this free
- * completed an abandoned slab: the caller now owns it (every slot free) and reclaims it.
- * When it returns false the slab may be gone already. */
+ * completed an abandoned slab: the caller now owns it (every slot free) and reclaims it. */
 bool vkm_slab_free_remote(vkm_slab *s, uint32_t i);
 
 /* Owner: gives the slab up. Returns true when no slot is outstanding: the caller stays
@@ -112,16 +119,6 @@ bool vkm_slab_abandon(vkm_slab *s);
  * the slab alive: becomes the owner (true), or learns that the last outstanding slot came
  * back meanwhile and the freer that returned it reclaims the slab (false). */
 bool vkm_slab_adopt(vkm_slab *s);
-
-/* The owner of a completed slab (the caller of a free or abandon that returned true):
- * true when every slot is free, which completion guarantees (checks and tests). */
-static inline bool
-vkm_slab_all_free(const vkm_slab *s)
-{
-    const uint64_t all = (1ull << s->nslots) - 1u;
-    const uint64_t remote = vkm_atomic_load_u64_acquire((vkm_atomic_u64 *)&s->xremote);
-    return ((s->local_free | remote) & all) == all;
-}
 
 static inline uint32_t
 vkm_slab_used(const vkm_slab *s)

@@ -2,8 +2,7 @@
 /*
  * test_slab.c - slot bookkeeping of one run (src/slab.h): initial free bits, lowest-first
  * allocation, local and remote frees, collect, and the abandon/adopt/complete protocol
- * ("whoever's step makes the word hold every slot and the flag reclaims"), single-threaded
- * step by step and
+ * ("whoever's atomic step makes W equal FLAG reclaims"), single-threaded step by step and
  * under real concurrency: an owner handing slots to remote freers and abandoning at a
  * random point, and an adopter racing the last remote frees. The concurrent cases check
  * that every round is reclaimed exactly once and that the reclaimer finds every slot free.
@@ -32,7 +31,7 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-static const uint32_t slot_counts[] = {1, 2, 62, 63};
+static const uint32_t slot_counts[] = {1, 63, 64, 65, 256};
 
 /* ------------------------------------------------------------------------------------ */
 /* single-threaded protocol                                                              */
@@ -71,12 +70,12 @@ TEST(slab_init_marks_exactly_nslots_free)
 
 TEST(slab_init_resets_a_used_slab)
 {
-    vkm_slab_init(&slab_a, 63);
+    vkm_slab_init(&slab_a, 64);
     alloc_n(&slab_a, 10, 0);
     EXPECT_FALSE(vkm_slab_free_remote(&slab_a, 3));
     EXPECT_FALSE(vkm_slab_abandon(&slab_a));
-    vkm_slab_init(&slab_a, 40);
-    EXPECT_EQ(slab_a.nfree, 40);
+    vkm_slab_init(&slab_a, 65);
+    EXPECT_EQ(slab_a.nfree, 65);
     EXPECT_EQ(vkm_slab_collect(&slab_a), 0);
     EXPECT_TRUE(vkm_slab_abandon(&slab_a)); /* a fresh count, nothing outstanding */
 }
@@ -104,32 +103,32 @@ TEST(slab_alloc_returns_lowest_free_slot_then_none_when_full)
 
 TEST(slab_free_local_then_alloc_round_trips_lowest_first)
 {
-    vkm_slab_init(&slab_a, 63);
-    alloc_n(&slab_a, 63, 0);
-    /* freed out of order, they come back in ascending order */
-    const uint32_t freed[] = {50, 32, 5, 62, 31, 40};
+    vkm_slab_init(&slab_a, 256);
+    alloc_n(&slab_a, 256, 0);
+    /* one slot in each word, freed out of order, come back in ascending order */
+    const uint32_t freed[] = {200, 64, 5, 255, 127, 128};
     for (size_t i = 0; i < ARRAY_LEN(freed); i++) {
         vkm_slab_free_local(&slab_a, freed[i]);
         EXPECT_TRUE(vkm_slab_is_free_local(&slab_a, freed[i]));
     }
     EXPECT_EQ(slab_a.nfree, ARRAY_LEN(freed));
-    const uint32_t expect[] = {5, 31, 32, 40, 50, 62};
+    const uint32_t expect[] = {5, 64, 127, 128, 200, 255};
     for (size_t i = 0; i < ARRAY_LEN(expect); i++)
         EXPECT_EQ(vkm_slab_alloc(&slab_a), expect[i]);
     EXPECT_EQ_U64(vkm_slab_alloc(&slab_a), VKM_SLAB_NONE);
     /* a freed slot is the next one handed out, again and again */
     for (int round = 0; round < 3; round++) {
-        vkm_slab_free_local(&slab_a, 17);
-        EXPECT_EQ(vkm_slab_alloc(&slab_a), 17);
+        vkm_slab_free_local(&slab_a, 77);
+        EXPECT_EQ(vkm_slab_alloc(&slab_a), 77);
     }
-    EXPECT_EQ(vkm_slab_used(&slab_a), 63);
+    EXPECT_EQ(vkm_slab_used(&slab_a), 256);
 }
 
 TEST(slab_remote_frees_are_invisible_until_collect)
 {
-    vkm_slab_init(&slab_a, 63);
-    alloc_n(&slab_a, 63, 0);
-    const uint32_t remote[] = {62, 0, 33, 31};
+    vkm_slab_init(&slab_a, 65);
+    alloc_n(&slab_a, 65, 0);
+    const uint32_t remote[] = {64, 0, 63, 31};
     for (size_t i = 0; i < ARRAY_LEN(remote); i++)
         EXPECT_FALSE(vkm_slab_free_remote(&slab_a, remote[i])); /* not abandoned */
     /* the owner's view has not changed */
@@ -139,9 +138,10 @@ TEST(slab_remote_frees_are_invisible_until_collect)
 
     EXPECT_EQ(vkm_slab_collect(&slab_a), ARRAY_LEN(remote));
     EXPECT_EQ(slab_a.nfree, ARRAY_LEN(remote));
+    EXPECT_EQ_U64(slab_a.collected, ARRAY_LEN(remote));
     EXPECT_EQ(vkm_slab_collect(&slab_a), 0); /* nothing collected twice */
-    EXPECT_EQ(slab_a.nfree, ARRAY_LEN(remote));
-    const uint32_t expect[] = {0, 31, 33, 62};
+    EXPECT_EQ_U64(slab_a.collected, ARRAY_LEN(remote));
+    const uint32_t expect[] = {0, 31, 63, 64};
     for (size_t i = 0; i < ARRAY_LEN(expect); i++)
         EXPECT_EQ(vkm_slab_alloc(&slab_a), expect[i]);
     EXPECT_EQ_U64(vkm_slab_alloc(&slab_a), VKM_SLAB_NONE);
@@ -152,36 +152,36 @@ TEST(slab_remote_frees_are_invisible_until_collect)
     EXPECT_EQ(vkm_slab_collect(&slab_a), 1);
     EXPECT_EQ(vkm_slab_alloc(&slab_a), 10);
     EXPECT_EQ(vkm_slab_alloc(&slab_a), 20);
-    EXPECT_EQ(slab_a.nfree, 0);
+    EXPECT_EQ_U64(slab_a.collected, ARRAY_LEN(remote) + 1);
 }
 
 TEST(slab_abandon_with_nothing_outstanding_reclaims)
 {
     /* never used */
-    vkm_slab_init(&slab_a, 63);
+    vkm_slab_init(&slab_a, 64);
     EXPECT_TRUE(vkm_slab_abandon(&slab_a));
 
     /* every slot given back locally */
-    vkm_slab_init(&slab_a, 63);
-    alloc_n(&slab_a, 63, 0);
-    for (uint32_t i = 0; i < 63; i++)
+    vkm_slab_init(&slab_a, 64);
+    alloc_n(&slab_a, 64, 0);
+    for (uint32_t i = 0; i < 64; i++)
         vkm_slab_free_local(&slab_a, i);
     EXPECT_TRUE(vkm_slab_abandon(&slab_a));
 
     /* every slot given back remotely and collected */
-    vkm_slab_init(&slab_a, 62);
-    alloc_n(&slab_a, 62, 0);
-    for (uint32_t i = 0; i < 62; i++)
+    vkm_slab_init(&slab_a, 65);
+    alloc_n(&slab_a, 65, 0);
+    for (uint32_t i = 0; i < 65; i++)
         EXPECT_FALSE(vkm_slab_free_remote(&slab_a, i));
-    EXPECT_EQ(vkm_slab_collect(&slab_a), 62);
+    EXPECT_EQ(vkm_slab_collect(&slab_a), 65);
     EXPECT_TRUE(vkm_slab_abandon(&slab_a));
 }
 
 TEST(slab_abandon_with_remote_frees_not_yet_collected_reclaims)
 {
-    /* Returned remotely but still only in the remote bits: they are free slots of the
-     * word already, so nothing is outstanding. */
-    vkm_slab_init(&slab_a, 63);
+    /* Returned remotely but still only in the remote bits: T counts them as out, W has
+     * counted their frees, so nothing is outstanding. */
+    vkm_slab_init(&slab_a, 256);
     alloc_n(&slab_a, 8, 0);
     for (uint32_t i = 0; i < 3; i++)
         EXPECT_FALSE(vkm_slab_free_remote(&slab_a, i));
@@ -189,23 +189,24 @@ TEST(slab_abandon_with_remote_frees_not_yet_collected_reclaims)
     for (uint32_t i = 3; i < 8; i++)
         EXPECT_FALSE(vkm_slab_free_remote(&slab_a, i));
     EXPECT_TRUE(vkm_slab_abandon(&slab_a));
-    /* the reclaimer finds every slot free */
-    EXPECT_TRUE(vkm_slab_all_free(&slab_a));
+    /* the reclaimer finds every slot free once it collects */
+    EXPECT_EQ(vkm_slab_collect(&slab_a), 5);
+    EXPECT_EQ(vkm_slab_used(&slab_a), 0);
 }
 
 TEST(slab_abandon_with_outstanding_slots_completes_on_exactly_the_last_remote_free)
 {
-    vkm_slab_init(&slab_a, 63);
-    alloc_n(&slab_a, 60, 0);
-    vkm_slab_free_local(&slab_a, 59); /* local frees are not outstanding */
+    vkm_slab_init(&slab_a, 256);
+    alloc_n(&slab_a, 100, 0);
+    vkm_slab_free_local(&slab_a, 99); /* local frees are not outstanding */
     EXPECT_FALSE(vkm_slab_free_remote(&slab_a, 0));
     EXPECT_FALSE(vkm_slab_free_remote(&slab_a, 1));
-    EXPECT_EQ(vkm_slab_collect(&slab_a), 2);
-    EXPECT_FALSE(vkm_slab_free_remote(&slab_a, 2)); /* not collected */
-    EXPECT_FALSE(vkm_slab_abandon(&slab_a));        /* 56 slots still out: 3..58 */
+    EXPECT_EQ(vkm_slab_collect(&slab_a), 2); /* C = 2 */
+    EXPECT_FALSE(vkm_slab_free_remote(&slab_a, 2)); /* U = 1 */
+    EXPECT_FALSE(vkm_slab_abandon(&slab_a)); /* 96 slots still out: 3..98 */
     /* every free but the last one reports nothing, whatever the order */
     uint32_t trues = 0;
-    for (uint32_t i = 58; i >= 4; i--) {
+    for (uint32_t i = 98; i >= 4; i--) {
         if (vkm_slab_free_remote(&slab_a, i)) {
             vkm_test_fail(__FILE__, __LINE__, "free of slot %u completed the slab early", i);
             trues++;
@@ -213,10 +214,11 @@ TEST(slab_abandon_with_outstanding_slots_completes_on_exactly_the_last_remote_fr
     }
     EXPECT_TRUE(vkm_slab_free_remote(&slab_a, 3));
     EXPECT_EQ(trues, 0);
-    /* the completer owns an empty slab */
-    EXPECT_TRUE(vkm_slab_all_free(&slab_a));
-    for (uint32_t i = 0; i < 63; i++)
-        if (!vkm_slab_is_free_local(&slab_a, i) && !vkm_slab_is_free_remote(&slab_a, i))
+    /* the completer owns an empty slab: slot 2 and the 96 outstanding ones to collect */
+    EXPECT_EQ(vkm_slab_collect(&slab_a), 97);
+    EXPECT_EQ(vkm_slab_used(&slab_a), 0);
+    for (uint32_t i = 0; i < 256; i++)
+        if (!vkm_slab_is_free_local(&slab_a, i))
             vkm_test_fail(__FILE__, __LINE__, "slot %u not free after completion", i);
 }
 
@@ -232,7 +234,7 @@ TEST(slab_abandon_with_one_slot_out_completes_on_its_free)
 
 TEST(slab_adopt_after_abandon_takes_over_outstanding_slots)
 {
-    vkm_slab_init(&slab_a, 63);
+    vkm_slab_init(&slab_a, 64);
     alloc_n(&slab_a, 4, 0);
     EXPECT_FALSE(vkm_slab_abandon(&slab_a));
     EXPECT_TRUE(vkm_slab_adopt(&slab_a));
@@ -251,7 +253,7 @@ TEST(slab_adopt_after_abandon_takes_over_outstanding_slots)
 
 TEST(slab_adopter_reabandon_completes_exactly_once)
 {
-    vkm_slab_init(&slab_a, 63);
+    vkm_slab_init(&slab_a, 256);
     alloc_n(&slab_a, 6, 0);                         /* out: 0..5 */
     EXPECT_FALSE(vkm_slab_free_remote(&slab_a, 0)); /* before abandon, uncollected */
     EXPECT_FALSE(vkm_slab_abandon(&slab_a));
@@ -277,7 +279,8 @@ TEST(slab_adopter_reabandon_completes_exactly_once)
         EXPECT_FALSE(vkm_slab_free_remote(&slab_a, rest[i]));
     EXPECT_TRUE(vkm_slab_free_remote(&slab_a, 1));
     EXPECT_FALSE(vkm_slab_adopt(&slab_a)); /* complete: the last freer reclaims */
-    EXPECT_TRUE(vkm_slab_all_free(&slab_a));
+    vkm_slab_collect(&slab_a);
+    EXPECT_EQ(vkm_slab_used(&slab_a), 0);
 }
 
 TEST(slab_adopt_after_completion_fails)
@@ -377,17 +380,17 @@ typedef struct rig {
     /* slot handed out and not yet given back: set before the push, cleared by the freer
      * before its free_remote (whose release OR orders it before the owner's collect) */
     _Atomic unsigned char busy[VKM_SLAB_MAX_SLOTS];
-    _Atomic bool pushing_done;    /* no more slots will be pushed this round */
-    _Atomic bool abandoned;       /* the owner has abandoned (adopter case) */
-    _Atomic bool adopter_owns;    /* the adopter is the owner (adopter case) */
+    _Atomic bool pushing_done;   /* no more slots will be pushed this round */
+    _Atomic bool abandoned;      /* the owner has abandoned (adopter case) */
+    _Atomic bool adopter_owns;   /* the adopter is the owner (adopter case) */
     _Atomic uint32_t completions; /* completion reports this round */
-    _Atomic uint32_t violations;  /* invariant violations seen off the main thread */
-    _Atomic uint32_t adopted;     /* rounds whose adopt succeeded */
+    _Atomic uint32_t violations; /* invariant violations seen off the main thread */
+    _Atomic uint32_t adopted;    /* rounds whose adopt succeeded */
     _Atomic uint32_t adopt_refused;
     pthread_barrier_t start, end;
-    bool stop;      /* written before `start` by the main thread */
-    uint64_t seed;  /* immutable */
-    uint32_t round; /* written before `start` by the main thread */
+    bool stop;                   /* written before `start` by the main thread */
+    uint64_t seed;               /* immutable */
+    uint32_t round;              /* written before `start` by the main thread */
 } rig;
 
 static rig the_rig;
@@ -407,7 +410,8 @@ reclaim(rig *g, const char *who)
     atomic_fetch_add_explicit(&g->completions, 1, memory_order_relaxed);
     if (atomic_load_explicit(&g->adopter_owns, memory_order_relaxed))
         violation(g, who, VKM_SLAB_NONE);
-    if (!vkm_slab_all_free(&g->slab))
+    vkm_slab_collect(&g->slab);
+    if (vkm_slab_used(&g->slab) != 0)
         violation(g, "reclaimed slab has slots in use", vkm_slab_used(&g->slab));
 }
 
@@ -571,8 +575,8 @@ owner_round(rig *g, uint64_t *rng)
         }
     }
     if (rng_below(rng, 8) == 0) {
-        /* Wait until the freers have cleared every handed-out slot: their ORs may still
-         * be in flight, so the abandon races the last of them. */
+        /* Wait until the freers have cleared every handed-out slot: their fetch_adds may
+         * still be in flight, so the abandon races the last of them. */
         for (uint32_t i = 0; i < nslots; i++)
             while (atomic_load_explicit(&g->busy[i], memory_order_relaxed) != 0)
                 sched_yield();
@@ -592,7 +596,7 @@ owner_round(rig *g, uint64_t *rng)
     return mine;
 }
 
-static const uint32_t mt_slot_counts[] = {1, 2, 7, 31, 62, 63};
+static const uint32_t mt_slot_counts[] = {1, 2, 7, 63, 64, 65, 128, 200, 256};
 
 static void
 run_concurrent(bool with_adopter)
