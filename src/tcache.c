@@ -433,6 +433,7 @@ run_create(vkm_tcache *tc, vkm_bin *bin, const vkm_alloc_request *req, vkm_run *
         vkm_host_alloc_free_aligned(ha, r, run_struct_size(nslots), _Alignof(vkm_run));
         return res;
     }
+    r->block_id = r->block->id;
     if (bin->runs != NULL && bin->shift < RUN_GROWTH_STEPS)
         bin->shift++; /* the bin's runs are all full: the next one is twice the size */
     bin_link(bin, r);
@@ -476,7 +477,7 @@ adopt(vkm_tcache *tc, vkm_bin *bin)
 static bool
 run_before(const vkm_run *a, const vkm_run *b)
 {
-    return a->block->id != b->block->id ? a->block->id < b->block->id : a->base < b->base;
+    return a->block_id != b->block_id ? a->block_id < b->block_id : a->base < b->base;
 }
 
 /* The lowest run of the bin with a free slot in the owner's view (oldest block, lowest

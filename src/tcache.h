@@ -88,6 +88,8 @@ typedef struct vkm_run {
     vkm_block *block;            /* immutable */
     VkDeviceSize base;           /* immutable */
     uint32_t slot_size;          /* immutable */
+    uint32_t block_id;           /* immutable: block->id, kept here because the block's
+                                  * first line holds its lock, which other threads write */
     uint8_t kind;                /* immutable: vkm_range_kind */
     bool in_abandoned;           /* under abandoned_lock */
     vkm_atomic_ptr xowner;       /* vkm_tcache *; NULL while abandoned */
