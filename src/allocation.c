@@ -9,8 +9,7 @@ vkm_allocation_new(VmaAllocator a)
     /* Not zero-filled by the host allocator (MALLOCX_ZERO ends in a memset call, and a
      * zeroing initialiser in `rep stos`, both slower than these few stores). Every member
      * is set; the union through its largest member. */
-    VmaAllocation alloc = vkm_host_alloc_alloc(&a->ha, sizeof(struct VmaAllocation_T),
-                                               _Alignof(struct VmaAllocation_T));
+    VmaAllocation alloc = vkm_host_alloc_obj(&a->ha);
     if (alloc == NULL)
         return NULL;
     alloc->magic = VKM_ALLOCATION_MAGIC;
@@ -33,7 +32,9 @@ vkm_allocation_new(VmaAllocator a)
     vkm_atomic_init_u32(&alloc->xmap_count, 0);
     vkm_atomic_init_u32(&alloc->xready, 0);
     _Static_assert(offsetof(struct VmaAllocation_T, u.b.slot) < 64, "free reads one line");
-    _Static_assert(sizeof(struct VmaAllocation_T) == 128, "jemalloc's 128-byte class");
+    _Static_assert(sizeof(struct VmaAllocation_T) == VKM_HOST_OBJ_SIZE &&
+                       _Alignof(struct VmaAllocation_T) <= 16,
+                   "jemalloc's 128-byte class, through vkm_host_alloc_obj");
     return alloc;
 }
 
@@ -45,7 +46,7 @@ vkm_allocation_delete(VmaAllocator a, VmaAllocation alloc)
     if (alloc->flags & VKM_ALLOC_FLAG_NAMED)
         vkm_host_alloc_free_str(&a->ha, alloc->name);
     alloc->magic = VKM_ALLOCATION_DEAD; /* a handle used after its free is refused */
-    vkm_host_delete(&a->ha, struct VmaAllocation_T, alloc);
+    vkm_host_free_obj(&a->ha, alloc);
 }
 
 void

@@ -319,8 +319,11 @@ free_block_one(VmaAllocator a, vkm_tcache *tc, vkm_block_list *l, VmaAllocation 
         maps = vkm_atomic_exchange_u32_acq_rel(&alloc->xmap_count, 0);
     if (maps != 0)
         vkm_block_unmap(alloc->u.b.block, a->device, &a->funcs.vk, maps);
-    /* The range allocators account the range, margin included (alloc_block_one). */
-    alloc->size = vkm_corruption_range_size(&a->corruption, alloc->size);
+    /* The range allocators account the range, margin included (alloc_block_one). Written
+     * only with a margin: a free from another thread otherwise leaves the object's line
+     * unmodified until the magic goes. */
+    if (a->corruption.margin != 0)
+        alloc->size = vkm_corruption_range_size(&a->corruption, alloc->size);
     free_block_range(tc, l, alloc);
 }
 

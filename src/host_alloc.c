@@ -312,6 +312,31 @@ jemalloc_flags(size_t align)
 }
 #endif
 
+void *
+vkm_host_alloc_obj(const vkm_host_alloc *ha)
+{
+#if VKM_HOST_ALLOC_JEMALLOC
+    magazine *m = &mags[(VKM_HOST_OBJ_SIZE - 1) / 16 - 1];
+    if (VKM_LIKELY(!ha->has_callbacks && m->count > 0))
+        return mag_pop(m);
+#endif
+    return vkm_host_alloc_alloc(ha, VKM_HOST_OBJ_SIZE, 16);
+}
+
+void
+vkm_host_free_obj(const vkm_host_alloc *ha, void *ptr)
+{
+#if VKM_HOST_ALLOC_JEMALLOC
+    magazine *m = &mags[(VKM_HOST_OBJ_SIZE - 1) / 16 - 1];
+    if (VKM_LIKELY(!ha->has_callbacks && thread_flags != 0 && m->count < MAG_DEPTH &&
+                   ptr != NULL)) {
+        m->blocks[m->count++] = ptr;
+        return;
+    }
+#endif
+    vkm_host_alloc_free_aligned(ha, ptr, VKM_HOST_OBJ_SIZE, 16);
+}
+
 VkResult
 vkm_host_alloc_init(vkm_host_alloc *ha, const VkAllocationCallbacks *cb)
 {

@@ -47,8 +47,8 @@ void vkm_host_alloc_free(const vkm_host_alloc *ha, void *ptr, size_t size);
 void vkm_host_alloc_free_aligned(const vkm_host_alloc *ha, void *ptr, size_t size, size_t align);
 
 /* Resizes, keeping min(old, new) bytes. Returns NULL (old block untouched) on failure. */
-void *vkm_host_alloc_realloc(const vkm_host_alloc *ha, void *ptr, size_t old_size,
-                             size_t new_size, size_t align);
+void *vkm_host_alloc_realloc(const vkm_host_alloc *ha, void *ptr, size_t old_size, size_t new_size,
+                             size_t align);
 
 /* Copies a NUL-terminated string (NULL gives NULL); free with vkm_host_alloc_free_str. */
 char *vkm_host_alloc_strdup(const vkm_host_alloc *ha, const char *s);
@@ -56,6 +56,13 @@ void vkm_host_alloc_free_str(const vkm_host_alloc *ha, char *s);
 
 /* Typed helpers. */
 #define vkm_host_new(ha, T) ((T *)vkm_host_alloc_calloc((ha), sizeof(T), _Alignof(T)))
+/* The VmaAllocation object's size class (allocation.c): the magazine of that one class
+ * without the generic path's checks, which cost as much as the pop or push itself. Same
+ * blocks as vkm_host_alloc_alloc(ha, VKM_HOST_OBJ_SIZE, 16) and its sized free. */
+#define VKM_HOST_OBJ_SIZE 128u
+void *vkm_host_alloc_obj(const vkm_host_alloc *ha);
+void vkm_host_free_obj(const vkm_host_alloc *ha, void *ptr);
+
 #define vkm_host_delete(ha, T, p) vkm_host_alloc_free_aligned((ha), (p), sizeof(T), _Alignof(T))
 #define vkm_host_new_array(ha, T, n) \
     ((T *)vkm_host_alloc_calloc((ha), sizeof(T) * (size_t)(n), _Alignof(T)))
