@@ -25,7 +25,24 @@ typedef struct vkm_rwlock {
     pthread_rwlock_t l;
 } vkm_rwlock;
 
-static inline int vkm_mutex_init(vkm_mutex *m) { return pthread_mutex_init(&m->m, NULL); }
+/* Adaptive where glibc has it: a contended lock spins briefly before it sleeps. Our
+ * critical sections are short (a TLSF operation, a list splice), and a plain mutex
+ * sends every contended locker to futex_wait and every unlock of a contended lock to
+ * futex_wake: on 16 cores, churn spent 15 % of its samples in those paths. */
+static inline int
+vkm_mutex_init(vkm_mutex *m)
+{
+#if defined(PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP)
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+    const int res = pthread_mutex_init(&m->m, &attr);
+    pthread_mutexattr_destroy(&attr);
+    return res;
+#else
+    return pthread_mutex_init(&m->m, NULL);
+#endif
+}
 static inline void vkm_mutex_destroy(vkm_mutex *m) { pthread_mutex_destroy(&m->m); }
 static inline void vkm_mutex_lock(vkm_mutex *m) { pthread_mutex_lock(&m->m); }
 static inline bool vkm_mutex_trylock(vkm_mutex *m) { return pthread_mutex_trylock(&m->m) == 0; }
