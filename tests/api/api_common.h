@@ -734,6 +734,16 @@ api_ranges_overlap(VkDeviceSize o1, VkDeviceSize s1, VkDeviceSize o2, VkDeviceSi
     return o1 < o2 + s2 && o2 < o1 + s1;
 }
 
+/* The calling thread's cache statistics (vkm extension), checked to succeed. */
+static VkmThreadCacheStatistics
+api_my_cache(VmaAllocator a)
+{
+    VkmThreadCacheStatistics s;
+    memset(&s, 0xcd, sizeof(s));
+    EXPECT_VK(VK_SUCCESS, vkmGetThreadCacheStatistics(a, &s));
+    return s;
+}
+
 /* The whole-allocator totals in one call. */
 static VmaTotalStatistics
 api_stats(VmaAllocator a)

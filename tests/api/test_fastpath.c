@@ -22,15 +22,6 @@
 #include "api_common.h"
 
 
-static VkmThreadCacheStatistics
-my_cache(VmaAllocator a)
-{
-    VkmThreadCacheStatistics s;
-    memset(&s, 0xcd, sizeof(s));
-    EXPECT_VK(VK_SUCCESS, vkmGetThreadCacheStatistics(a, &s));
-    return s;
-}
-
 /* A priority no other call of a case uses: the request is a shape of its own (a memo
  * miss), resolved by the slow path. Distinct floats for i < 2^20. */
 static float
@@ -146,7 +137,7 @@ TEST(fastpath_repeated_shape_places_each_request_right)
     VkmThreadCacheStatistics before = {0};
     for (uint32_t r = 0; r <= ROUNDS; r++) {
         if (r == 1)
-            before = my_cache(a); /* round 0 warmed every class up */
+            before = api_my_cache(a); /* round 0 warmed every class up */
         for (uint32_t s = 0; s < NS; s++) {
             for (uint32_t k = 0; k < NA; k++) {
                 const VkMemoryRequirements req = api_mem_req(sizes[s], aligns[k], bits);
@@ -174,7 +165,7 @@ TEST(fastpath_repeated_shape_places_each_request_right)
             }
         }
     }
-    const VkmThreadCacheStatistics after = my_cache(a);
+    const VkmThreadCacheStatistics after = api_my_cache(a);
     if (vkmIsSingleMutexBuild())
         EXPECT_EQ_U64(after.hits, 0);
     else
@@ -256,7 +247,7 @@ TEST(fastpath_shapes_that_resolve_differently_are_not_confused)
     ASSERT_LE(ns, (uint32_t)MAX);
 
     static VmaAllocation x[MAX];
-    const uint64_t hits0 = my_cache(a).hits;
+    const uint64_t hits0 = api_my_cache(a).hits;
     for (uint32_t i = 0; i < ns; i++) {
         const shape *s = &shapes[sched[i]];
         const VkMemoryRequirements req =
@@ -276,7 +267,7 @@ TEST(fastpath_shapes_that_resolve_differently_are_not_confused)
         EXPECT_EQ_U64(info.offset % 256, 0);
     }
     if (!vkmIsSingleMutexBuild())
-        EXPECT_GE(my_cache(a).hits - hits0, (uint64_t)ns / 2);
+        EXPECT_GE(api_my_cache(a).hits - hits0, (uint64_t)ns / 2);
     expect_disjoint(a, x, ns);
     for (uint32_t i = 0; i < ns; i++)
         vmaFreeMemory(a, x[i]);
@@ -614,7 +605,7 @@ TEST(fastpath_create_buffer_binds_each_buffer_at_its_allocation)
     VkmThreadCacheStatistics before = {0};
     for (uint32_t i = 0; i < WARM + N; i++) {
         if (i == WARM)
-            before = my_cache(a);
+            before = api_my_cache(a);
         VmaAllocationInfo info;
         const uint32_t binds = f->rec.bind_buffer_calls;
         ASSERT_VK_OK(vmaCreateBuffer(a, &bci, &aci, &b[n], &x[n], &info));
@@ -631,9 +622,9 @@ TEST(fastpath_create_buffer_binds_each_buffer_at_its_allocation)
         n++;
     }
     if (vkmIsSingleMutexBuild())
-        EXPECT_EQ_U64(my_cache(a).hits, 0);
+        EXPECT_EQ_U64(api_my_cache(a).hits, 0);
     else
-        EXPECT_GE(my_cache(a).hits - before.hits, (uint64_t)N * 3 / 4);
+        EXPECT_GE(api_my_cache(a).hits - before.hits, (uint64_t)N * 3 / 4);
 
     /* A driver that prefers dedicated memory for some buffers of the shape: those go
      * dedicated (naming their buffer), the others stay on the fast path. */
@@ -731,14 +722,14 @@ TEST(fastpath_custom_pool_requests_never_use_the_default_memo)
         EXPECT_EQ_U64(ps.allocationBytes, 0);
         vmaDestroyPool(a, pool);
         /* The default shape goes on after the pool is gone. */
-        const uint64_t hits0 = my_cache(a).hits;
+        const uint64_t hits0 = api_my_cache(a).hits;
         for (uint32_t i = 0; i < nd; i++) {
             vmaFreeMemory(a, dx[i]);
             const VkMemoryRequirements req = api_mem_req(1024, 256, all);
             ASSERT_VK_OK(vmaAllocateMemory(a, &req, &ci, &dx[i], NULL));
         }
         if (!vkmIsSingleMutexBuild())
-            EXPECT_GE(my_cache(a).hits - hits0, (uint64_t)nd / 2);
+            EXPECT_GE(api_my_cache(a).hits - hits0, (uint64_t)nd / 2);
         expect_live(a, nd, 1024 * (VkDeviceSize)nd);
         expect_disjoint(a, dx, nd);
         for (uint32_t i = 0; i < nd; i++)
@@ -772,7 +763,7 @@ alloc_and_exit(void *arg)
         if (h->res != VK_SUCCESS)
             break;
     }
-    h->hits = my_cache(h->a).hits;
+    h->hits = api_my_cache(h->a).hits;
     return NULL;
 }
 

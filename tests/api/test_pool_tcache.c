@@ -14,15 +14,6 @@
 #define KIB API_KIB
 #define MIB API_MIB
 
-static VkmThreadCacheStatistics
-my_cache(VmaAllocator a)
-{
-    VkmThreadCacheStatistics s;
-    memset(&s, 0xcd, sizeof(s));
-    EXPECT_VK(VK_SUCCESS, vkmGetThreadCacheStatistics(a, &s));
-    return s;
-}
-
 static VkResult
 pool_alloc(VmaAllocator a, VmaPool pool, VkDeviceSize size, VkDeviceSize alignment,
            VmaAllocationCreateFlags flags, VmaAllocation *out)
@@ -112,7 +103,7 @@ TEST(pool_tcache_default_algorithm_pool_requests_come_from_runs_and_arenas)
     };
     static VmaAllocation small[N], aligned[N];
     VkDeviceSize bytes = 0;
-    const VkmThreadCacheStatistics s0 = my_cache(a);
+    const VkmThreadCacheStatistics s0 = api_my_cache(a);
     for (uint32_t i = 0; i < N; i++) {
         ASSERT_VK_OK(pool_alloc(a, pool, 1000 + i % 24, 256, 0, &small[i]));
         ASSERT_VK_OK(pool_alloc(a, pool, 900, 64 * KIB, 0, &aligned[i])); /* arena */
@@ -126,7 +117,7 @@ TEST(pool_tcache_default_algorithm_pool_requests_come_from_runs_and_arenas)
     EXPECT_EQ(t.total.statistics.allocationCount, 2u * N);
     EXPECT_EQ(t.total.statistics.blockCount, pool_basic(a, pool).blockCount);
     if (!vkmIsSingleMutexBuild()) {
-        const VkmThreadCacheStatistics s1 = my_cache(a);
+        const VkmThreadCacheStatistics s1 = api_my_cache(a);
         /* warm-up aside, every request was a hit */
         EXPECT_GE(s1.hits - s0.hits, (uint64_t)2 * N * 9 / 10);
         EXPECT_GT(s1.runCount, 0u);
@@ -139,7 +130,7 @@ TEST(pool_tcache_default_algorithm_pool_requests_come_from_runs_and_arenas)
     /* freed by their owner: runs and arenas of a pool went back at once */
     expect_pool_empty(a, pool);
     if (!vkmIsSingleMutexBuild()) {
-        const VkmThreadCacheStatistics s2 = my_cache(a);
+        const VkmThreadCacheStatistics s2 = api_my_cache(a);
         EXPECT_EQ(s2.runCount, 0u);
         EXPECT_EQ_U64(s2.runBytes, 0);
         EXPECT_EQ_U64(s2.cachedBytes, 0);
@@ -162,7 +153,7 @@ TEST(pool_tcache_linear_pools_and_min_memory_requests_are_not_cached)
         N = 64
     };
     static VmaAllocation x[2 * N];
-    const VkmThreadCacheStatistics s0 = my_cache(a);
+    const VkmThreadCacheStatistics s0 = api_my_cache(a);
     VkDeviceSize prev_end = 0;
     for (uint32_t i = 0; i < N; i++) {
         VmaAllocationInfo info;
@@ -174,7 +165,7 @@ TEST(pool_tcache_linear_pools_and_min_memory_requests_are_not_cached)
         ASSERT_VK_OK(pool_alloc(a, pool, 1024, 256, VMA_ALLOCATION_CREATE_STRATEGY_MIN_MEMORY_BIT,
                                 &x[N + i]));
     }
-    const VkmThreadCacheStatistics s1 = my_cache(a);
+    const VkmThreadCacheStatistics s1 = api_my_cache(a);
     EXPECT_EQ_U64(s1.hits, s0.hits);
     EXPECT_EQ_U64(s1.misses, s0.misses);
     EXPECT_EQ(s1.runCount, s0.runCount);

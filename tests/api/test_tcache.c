@@ -8,15 +8,6 @@
  */
 #include "api_common.h"
 
-static VkmThreadCacheStatistics
-my_cache(VmaAllocator a)
-{
-    VkmThreadCacheStatistics s;
-    memset(&s, 0xcd, sizeof(s));
-    EXPECT_VK(VK_SUCCESS, vkmGetThreadCacheStatistics(a, &s));
-    return s;
-}
-
 /* The allocations hold pairwise disjoint ranges that meet `alignment`. */
 static void
 expect_disjoint_aligned(VmaAllocator a, const VmaAllocation *x, uint32_t n, VkDeviceSize alignment)
@@ -58,7 +49,7 @@ TEST(tcache_many_size_classes_of_one_type_are_all_cached)
         }
     }
     expect_disjoint_aligned(a, x, n, 256);
-    const VkmThreadCacheStatistics s = my_cache(a);
+    const VkmThreadCacheStatistics s = api_my_cache(a);
     if (vkmIsSingleMutexBuild()) {
         EXPECT_EQ_U64(s.hits, 0); /* no runs, no arenas */
         EXPECT_EQ_U64(s.misses, 0);
@@ -109,7 +100,7 @@ TEST(tcache_aligned_and_large_requests_come_from_arenas)
     EXPECT_EQ_U64(t.total.statistics.allocationBytes, bytes);
     EXPECT_GE(t.total.statistics.blockBytes, bytes);
     if (!vkmIsSingleMutexBuild()) {
-        const VkmThreadCacheStatistics s = my_cache(a);
+        const VkmThreadCacheStatistics s = api_my_cache(a);
         /* The first large requests may go around while the arenas grow to fit them. */
         EXPECT_GE(s.hits, (uint64_t)N);
         EXPECT_LE(s.bypasses, 16u);
@@ -134,7 +125,7 @@ TEST(tcache_aligned_and_large_requests_come_from_arenas)
     EXPECT_EQ(t.total.statistics.allocationCount, 0u);
     EXPECT_LE(t.total.statistics.blockCount, 1u); /* one empty block may stay */
     if (!vkmIsSingleMutexBuild()) {
-        const VkmThreadCacheStatistics s = my_cache(a);
+        const VkmThreadCacheStatistics s = api_my_cache(a);
         EXPECT_EQ_U64(s.cachedBytes, 0);
         EXPECT_EQ_U64(s.runBytes, 0);
         EXPECT_EQ(s.runCount, 0u);
