@@ -64,7 +64,7 @@ struct VmaAllocation_T {
     union {
         struct {
             vkm_block *block;
-            /* tcache.c's handle: a run (with `slot`) or an arena, told apart by a tag
+            /* the thread cache's handle: a run (with `slot`) or an arena, told apart by a tag
              * bit; NULL: a range of the block's TLSF (shared path) */
             void *cached;
             uint32_t slot; /* slot of a run */

@@ -72,15 +72,15 @@ struct vkm_block_list {
     vkm_block_list_params p;  /* immutable */
     VkDeviceSize granularity; /* immutable: bufferImageGranularity */
 
-    uint32_t id;     /* counter id (tcache.c), UINT32_MAX: none */
-    uint64_t serial; /* tcache.c: never reused by another list; 0: no id, not cached */
+    uint32_t id;     /* counter id (tcache_count.c), UINT32_MAX: none */
+    uint64_t serial; /* tcache_count.c: never reused by another list; 0: no id, not cached */
 
     vkm_atomic_ptr xarray; /* vkm_block_array *, see above */
     vkm_mutex grow_lock;
     uint32_t next_block_id;       /* under grow_lock */
     vkm_atomic_u32 xempty_blocks; /* see above */
     vkm_atomic_u64 xlock_waits;   /* times an allocation had to wait for a block lock */
-    /* allocation counters of threads without per-thread ones (tcache.c) and of exited
+    /* allocation counters of threads without per-thread ones (tcache_count.c) and of exited
      * threads, any thread, atomic */
     vkm_atomic_u64 xshared_count;
     vkm_atomic_u64 xshared_bytes;

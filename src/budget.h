@@ -5,7 +5,7 @@
  * Owns, for every memory heap: the number and bytes of VkDeviceMemory objects the
  * allocator holds (blocks and dedicated allocations) and the last budget/usage numbers
  * read from the driver. Allocation counts are not here: they are per-thread counters
- * (tcache.c), summed by whoever reports them.
+ * (tcache_count.c), summed by whoever reports them.
  *
  * Identity (exact at any quiescent point):
  *   block_bytes[h]      = sum of sizes of live VkDeviceMemory of heap h made by us
@@ -36,9 +36,9 @@ typedef struct vkm_budget {
 
     /* VK_EXT_memory_budget figures; under fetch_lock */
     vkm_mutex fetch_lock;
-    bool use_ext;                                 /* immutable */
-    uint32_t heap_count;                          /* immutable */
-    VkDeviceSize heap_size[VK_MAX_MEMORY_HEAPS];  /* immutable, after pHeapSizeLimit */
+    bool use_ext;                                /* immutable */
+    uint32_t heap_count;                         /* immutable */
+    VkDeviceSize heap_size[VK_MAX_MEMORY_HEAPS]; /* immutable, after pHeapSizeLimit */
     VkDeviceSize vk_usage[VK_MAX_MEMORY_HEAPS];
     VkDeviceSize vk_budget[VK_MAX_MEMORY_HEAPS];
     VkDeviceSize block_bytes_at_fetch[VK_MAX_MEMORY_HEAPS];
@@ -70,8 +70,7 @@ vkm_budget_is_over(vkm_budget *b, uint32_t heap)
 /* Reserves `size` bytes of heap `heap` for a new VkDeviceMemory. With `limit` != 0 the
  * reservation fails (returns false, nothing changed) when block bytes would pass it:
  * that is how pHeapSizeLimit is enforced without a lock. */
-bool vkm_budget_reserve_block(vkm_budget *b, uint32_t heap, VkDeviceSize size,
-                              VkDeviceSize limit);
+bool vkm_budget_reserve_block(vkm_budget *b, uint32_t heap, VkDeviceSize size, VkDeviceSize limit);
 /* After vkAllocateMemory: commit_block counts the new block; cancel_block gives a failed
  * reservation back. Block bytes include reservations in flight (that is what keeps
  * pHeapSizeLimit exact); the block count only memory that exists. */

@@ -37,7 +37,7 @@
  *     structs are freed without touching their blocks (which are gone);
  *   - the owner paths that reach a pool's blocks through cached state rather than
  *     through one of the pool's live allocations (trimming, thread exit) check the serial
- *     and open the list's free bracket under the registry lock (live_bracket), so the
+ *     and open the list's free bracket under the registry lock (tc_bracket_open), so the
  *     destroyer, which waits for the brackets after zeroing the serial, never frees the
  *     blocks under them; the other owner paths act for an allocation of the list, which
  *     the caller keeps alive (VMA's contract) or which is bracketed already (frees);
