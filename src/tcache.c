@@ -325,7 +325,9 @@ vkm_tcache_alloc(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req
         return res;
     }
     vkm_run *r = bin->cur;
-    uint32_t slot = r != NULL ? vkm_slab_alloc(&r->slab) : VKM_SLAB_NONE;
+    /* A starved bin (bin_pick) refills even if its current run has a slot: the fast path
+     * may have collected one there before it gave up on the thin collection. */
+    uint32_t slot = r != NULL && !bin->starved ? vkm_slab_alloc(&r->slab) : VKM_SLAB_NONE;
     if (slot == VKM_SLAB_NONE) {
         const uint64_t misses_before = vkm_atomic_load_u64_relaxed(&tc->xmisses);
         VkResult res = bin_refill(tc, bin, req, &r);

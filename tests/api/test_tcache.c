@@ -86,7 +86,7 @@ TEST(tcache_aligned_and_large_requests_come_from_arenas)
     static VkDeviceSize sizes[N];
     VkDeviceSize bytes = 0;
     for (uint32_t i = 0; i < N; i++) {
-        const VkDeviceSize s = 512 + 97 * (VkDeviceSize)i; /* far below its alignment */
+        const VkDeviceSize s = 512 + 97 * (VkDeviceSize)i;             /* far below its alignment */
         const VkDeviceSize l = 300 * API_KIB + 2053 * (VkDeviceSize)i; /* <= 512 KiB */
         ASSERT_VK_OK(api_alloc(a, s, 64 * API_KIB, bits, 0, &small[i], NULL));
         ASSERT_VK_OK(api_alloc(a, l, 4096, bits, 0, &large[i], NULL));
@@ -198,6 +198,76 @@ TEST(tcache_allocations_outlive_their_thread_and_are_freed_elsewhere)
     EXPECT_EQ(t0.total.statistics.allocationCount, 0u);
     EXPECT_EQ_U64(t0.total.statistics.allocationBytes, 0);
     EXPECT_LE(t0.total.statistics.blockCount, 1u);
+    api_fixture_teardown(f);
+}
+
+/* Frees `n` allocations from a thread of its own (remote frees for their owner). */
+typedef struct remote_batch {
+    VmaAllocator a;
+    VmaAllocation *x;
+    uint32_t n;
+} remote_batch;
+
+static void *
+free_batch(void *arg)
+{
+    remote_batch *b = arg;
+    for (uint32_t i = 0; i < b->n; i++)
+        vmaFreeMemory(b->a, b->x[i]);
+    return NULL;
+}
+
+static void
+free_remotely(VmaAllocator a, VmaAllocation *x, uint32_t n)
+{
+    remote_batch b = {.a = a, .x = x, .n = n};
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, free_batch, &b), 0);
+    ASSERT_EQ(pthread_join(t, NULL), 0);
+}
+
+/* Slots that come back from other threads a few at a time: a collection that finds less
+ * than a quarter of a class's slots free gives the class a new run instead of living off
+ * those few (every collection reads every run's remote line); one that finds more reuses
+ * them. */
+TEST(tcache_thin_collections_grow_the_class)
+{
+    api_fixture *f = api_fixture_setup(NULL);
+    VmaAllocator a = f->allocator;
+    const uint32_t bits = api_all_types(a);
+    const VkDeviceSize size = 4 * API_KIB; /* a first run of 32 KiB holds 8 */
+    enum {
+        N = 8
+    };
+    VmaAllocation x[N + 2];
+    for (uint32_t i = 0; i < N; i++)
+        ASSERT_VK_OK(api_alloc(a, size, 256, bits, 0, &x[i], NULL));
+    const bool cached = !vkmIsSingleMutexBuild();
+    const uint32_t runs0 = api_my_cache(a).runCount;
+    if (cached)
+        EXPECT_EQ(runs0, 1u);
+
+    /* half of the run back: the next allocations reuse those slots */
+    free_remotely(a, x, N / 2);
+    for (uint32_t i = 0; i < N / 2; i++)
+        ASSERT_VK_OK(api_alloc(a, size, 256, bits, 0, &x[i], NULL));
+    if (cached)
+        EXPECT_EQ(api_my_cache(a).runCount, runs0);
+    expect_disjoint_aligned(a, x, N, 256);
+
+    /* one slot of eight back: the class grows a run and allocates from it */
+    free_remotely(a, x, 1);
+    ASSERT_VK_OK(api_alloc(a, size, 256, bits, 0, &x[0], NULL));
+    if (cached)
+        EXPECT_EQ(api_my_cache(a).runCount, runs0 + 1);
+    /* the slot that came back is still there for later */
+    ASSERT_VK_OK(api_alloc(a, size, 256, bits, 0, &x[N], NULL));
+    ASSERT_VK_OK(api_alloc(a, size, 256, bits, 0, &x[N + 1], NULL));
+    expect_disjoint_aligned(a, x, N + 2, 256);
+    EXPECT_EQ(api_stats(a).total.statistics.allocationCount, N + 2u);
+    for (uint32_t i = 0; i < N + 2; i++)
+        vmaFreeMemory(a, x[i]);
+    EXPECT_EQ(api_stats(a).total.statistics.allocationCount, 0u);
     api_fixture_teardown(f);
 }
 
