@@ -515,12 +515,14 @@ TEST(badinput_null_handles_to_destroy_and_free_are_no_ops)
     EXPECT_EQ(alloc_count(f->a), 1);
     vmaDestroyBuffer(f->a, VK_NULL_HANDLE, x);
     EXPECT_EQ(alloc_count(f->a), 0);
-    VkImageCreateInfo ici = image_info(16, 16);
-    VkImage img;
-    ASSERT_VK_OK(vmaCreateImage(f->a, &ici, &aci, &img, &x, NULL));
-    vmaDestroyImage(f->a, img, VK_NULL_HANDLE);
-    vmaDestroyImage(f->a, VK_NULL_HANDLE, x);
-    EXPECT_EQ(alloc_count(f->a), 0);
+    if (vkm_sim_backs_optimal_images(f->sim)) { /* vk_sim.h: not on every driver */
+        VkImageCreateInfo ici = image_info(16, 16);
+        VkImage img;
+        ASSERT_VK_OK(vmaCreateImage(f->a, &ici, &aci, &img, &x, NULL));
+        vmaDestroyImage(f->a, img, VK_NULL_HANDLE);
+        vmaDestroyImage(f->a, VK_NULL_HANDLE, x);
+        EXPECT_EQ(alloc_count(f->a), 0);
+    }
     EXPECT_NO_ASSERT();
     fx_close(f);
 }

@@ -65,6 +65,11 @@ typedef struct vkm_sim vkm_sim;
  * names the reason; or a sim already exists for ctx->device), VK_ERROR_FEATURE_NOT_PRESENT
  * (no real type can back a simulated one), VK_ERROR_OUT_OF_HOST_MEMORY. */
 VkResult vkm_sim_create(const vkm_test_vk *ctx, const char *layout, vkm_sim **out);
+/* False when no simulated type can hold an optimal-tiling image on the real driver: a
+ * simulated host-visible type needs a host-visible real one, and some drivers (NVIDIA)
+ * put optimal images in device-local memory only. Tests skip their image steps then;
+ * on Lavapipe, where CI runs, every layout backs images. */
+bool vkm_sim_backs_optimal_images(const vkm_sim *sim);
 /* Unregisters and frees the sim. Memory still allocated through it is reported on
  * stderr and left to vkDestroyDevice. NULL-safe. */
 void vkm_sim_destroy(vkm_sim *sim);
