@@ -768,19 +768,9 @@ api_buffer_info(VkDeviceSize size, VkBufferUsageFlags usage)
 static VkImageCreateInfo
 api_image_info(uint32_t width, uint32_t height, VkImageTiling tiling, VkImageUsageFlags usage)
 {
-    return (VkImageCreateInfo){
-        .sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-        .imageType = VK_IMAGE_TYPE_2D,
-        .format = VK_FORMAT_R8G8B8A8_UNORM,
-        .extent = {width, height, 1},
-        .mipLevels = 1,
-        .arrayLayers = 1,
-        .samples = VK_SAMPLE_COUNT_1_BIT,
-        .tiling = tiling,
-        .usage = usage,
-        .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-        .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
-    };
+    VkImageCreateInfo ici = vkm_test_image_info(width, height, tiling, usage);
+    ici.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED; /* as the API tests always made them */
+    return ici;
 }
 
 static void

@@ -705,3 +705,22 @@ fail_pool:
     vkDestroyCommandPool(ctx->device, pool, NULL); /* frees cmd */
     return r;
 }
+
+VkImageCreateInfo
+vkm_test_image_info(uint32_t w, uint32_t h, VkImageTiling tiling, VkImageUsageFlags usage)
+{
+    return (VkImageCreateInfo){
+        .sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
+        .imageType = VK_IMAGE_TYPE_2D,
+        .format = VK_FORMAT_R8G8B8A8_UNORM,
+        .extent = {w, h, 1},
+        .mipLevels = 1,
+        .arrayLayers = 1,
+        .samples = VK_SAMPLE_COUNT_1_BIT,
+        .tiling = tiling,
+        .usage = usage,
+        .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
+        .initialLayout = tiling == VK_IMAGE_TILING_LINEAR ? VK_IMAGE_LAYOUT_PREINITIALIZED
+                                                          : VK_IMAGE_LAYOUT_UNDEFINED,
+    };
+}

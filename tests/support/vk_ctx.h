@@ -105,6 +105,11 @@ VkResult vkm_test_vk_copy_buffer(const vkm_test_vk *ctx, VkBuffer src, VkBuffer 
 
 /* Index of the first real memory type in `type_bits` that has all of `required`, or
  * UINT32_MAX. A convenience for tests that allocate raw memory. */
+/* A 2D R8G8B8A8_UNORM image of w x h, one mip and layer, exclusive, the layout a linear
+ * image is filled in when `tiling` is linear: what the tests create. */
+VkImageCreateInfo vkm_test_image_info(uint32_t w, uint32_t h, VkImageTiling tiling,
+                                      VkImageUsageFlags usage);
+
 uint32_t vkm_test_vk_find_memory_type(const VkPhysicalDeviceMemoryProperties *props,
                                       uint32_t type_bits, VkMemoryPropertyFlags required);
 

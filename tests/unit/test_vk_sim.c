@@ -101,20 +101,8 @@ create_buffer(fixture *f, VkDeviceSize size, VkBufferUsageFlags usage, VkBuffer 
 static VkResult
 create_image(fixture *f, VkImageTiling tiling, VkImage *img)
 {
-    VkImageCreateInfo ici = {
-        .sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-        .imageType = VK_IMAGE_TYPE_2D,
-        .format = VK_FORMAT_R8G8B8A8_UNORM,
-        .extent = {64, 64, 1},
-        .mipLevels = 1,
-        .arrayLayers = 1,
-        .samples = VK_SAMPLE_COUNT_1_BIT,
-        .tiling = tiling,
-        .usage = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT,
-        .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-        .initialLayout = tiling == VK_IMAGE_TILING_LINEAR ? VK_IMAGE_LAYOUT_PREINITIALIZED
-                                                          : VK_IMAGE_LAYOUT_UNDEFINED,
-    };
+    const VkImageCreateInfo ici = vkm_test_image_info(
+        64, 64, tiling, VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT);
     return f->fn.vkCreateImage(f->ctx.device, &ici, NULL, img);
 }
 
