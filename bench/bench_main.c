@@ -10,7 +10,8 @@
  *   vkm_bench --machine ...     this build only, one line per run (what --compare reads)
  *
  * LIST: comma-separated, ranges allowed ("1,2,4", "1-16"); workloads: churn, frame,
- * handoff, virtual, latency, stream, pair, or all. Default: --compare, threads 1,2,4, all workloads (pair runs on
+ * handoff, transient, virtual, latency, stream, pair, or all. Default: --compare, threads
+ * 1,2,4, all workloads (pair runs on
  * one thread only: the single-thread alloc+free latency), each point run R = 3 times for
  * S = 0.3 s per build and reported by its median run (the machine may be shared).
  *

@@ -52,7 +52,7 @@ cell(bool have, double v, int width, int precision)
 
 /* The sections of the table, each a kind of workload. */
 enum section {
-    SECTION_ALLOCATOR, /* allocator-only throughput: churn, frame, handoff, virtual */
+    SECTION_ALLOCATOR, /* allocator-only throughput: churn, frame, handoff, transient, virtual */
     SECTION_LATENCY,   /* percentiles of single calls */
     SECTION_DRIVER,    /* throughput including driver calls: stream */
 };

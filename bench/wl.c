@@ -28,9 +28,9 @@
 #define BACKOFF_SPIN_ROUNDS 16u
 
 /* Allocator-only workloads first, then latency, then stream (driver calls), then pair. */
-const vkm_workload *const vkm_wl_all[] = {
-    &vkm_wl_churn,   &vkm_wl_frame,  &vkm_wl_handoff, &vkm_wl_virtual,
-    &vkm_wl_latency, &vkm_wl_stream, &vkm_wl_pair,    NULL};
+const vkm_workload *const vkm_wl_all[] = {&vkm_wl_churn,     &vkm_wl_frame,   &vkm_wl_handoff,
+                                          &vkm_wl_transient, &vkm_wl_virtual, &vkm_wl_latency,
+                                          &vkm_wl_stream,    &vkm_wl_pair,    NULL};
 
 const vkm_workload *
 vkm_wl_find(const char *name)

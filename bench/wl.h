@@ -129,13 +129,14 @@ typedef struct vkm_workload {
     bool single_thread;
 } vkm_workload;
 
-extern const vkm_workload vkm_wl_churn;   /* wl_churn.c */
-extern const vkm_workload vkm_wl_frame;   /* wl_frame.c */
-extern const vkm_workload vkm_wl_handoff; /* wl_handoff.c */
-extern const vkm_workload vkm_wl_pair;    /* wl_pair.c */
-extern const vkm_workload vkm_wl_virtual; /* wl_virtual.c */
-extern const vkm_workload vkm_wl_latency; /* wl_latency.c */
-extern const vkm_workload vkm_wl_stream;  /* wl_stream.c */
+extern const vkm_workload vkm_wl_churn;     /* wl_churn.c */
+extern const vkm_workload vkm_wl_frame;     /* wl_frame.c */
+extern const vkm_workload vkm_wl_handoff;   /* wl_handoff.c */
+extern const vkm_workload vkm_wl_transient; /* wl_transient.c */
+extern const vkm_workload vkm_wl_pair;      /* wl_pair.c */
+extern const vkm_workload vkm_wl_virtual;   /* wl_virtual.c */
+extern const vkm_workload vkm_wl_latency;   /* wl_latency.c */
+extern const vkm_workload vkm_wl_stream;    /* wl_stream.c */
 
 /* Every workload, NULL-terminated, in the order reports list them. */
 extern const vkm_workload *const vkm_wl_all[];

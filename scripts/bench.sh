@@ -6,7 +6,7 @@
 #
 #   build/demo/bench/vkm_bench --compare --json OUT/bench.json "$@"
 #
-# which measures churn, frame, handoff, virtual, latency, stream and the alloc+free pair
+# which measures churn, frame, handoff, transient, virtual, latency, stream and the alloc+free pair
 # at 1, 2 and 4 threads for the default build and, in the same run, the single-mutex
 # build, prints one table, writes the JSON and draws OUT/bench.png (and .svg) with
 # bench/plot_bench.py when python3-matplotlib is installed.
