@@ -110,8 +110,14 @@ VKM_API void vkmFlushThreadCache(VmaAllocator allocator);
  * returns it when it does not fit the budget. Takes effect
  * for every thread at its next allocation; vmaSetCurrentFrameIndex and
  * vkmFlushThreadCache trim to it. Returns VK_ERROR_VALIDATION_FAILED_EXT for a null
- * allocator. */
-#define VKM_DEFAULT_THREAD_CACHE_BYTES (8ull * 1024 * 1024)
+ * allocator.
+ *
+ * The default has room for the runs of a frame's worth of transient allocations: a thread
+ * that makes 256 allocations of 1 - 64 KiB per frame and frees them at frame end holds
+ * about 4 MiB live but about 10 MiB of runs (one per size class, sized for its peak). A
+ * budget under that returns runs at every frame end and makes them again at the next
+ * frame start, through the blocks' locks, on every thread at once. */
+#define VKM_DEFAULT_THREAD_CACHE_BYTES (16ull * 1024 * 1024)
 VKM_API VkResult vkmSetThreadCacheLimit(VmaAllocator allocator, VkDeviceSize maxCachedBytes);
 VKM_API VkDeviceSize vkmGetThreadCacheLimit(VmaAllocator allocator);
 
