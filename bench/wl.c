@@ -482,6 +482,30 @@ vkm_wl_free(vkm_wl_thread *t, VmaAllocation a)
     vmaFreeMemory(t->allocator, a);
 }
 
+void
+vkm_wl_batches(vkm_wl_thread *t, VmaAllocation *batch, uint32_t n, VkDeviceSize lo, VkDeviceSize hi,
+               VkDeviceSize alignment)
+{
+    uint64_t ops = 0;
+    vkm_wl_start(t);
+    for (uint64_t b = 0;; b++) {
+        for (uint32_t i = 0; i < n; i++)
+            (void)vkm_wl_alloc(t, vkm_wl_size_log(t, lo, hi), alignment, &batch[i]);
+        const bool last = !vkm_wl_running(t, b * n);
+        if (last)
+            vkm_wl_quiesce(t);
+        for (uint32_t i = 0; i < n; i++) {
+            if (batch[i] != VK_NULL_HANDLE) {
+                vkm_wl_free(t, batch[i]);
+                ops += last ? 0 : 1;
+            }
+        }
+        if (last)
+            break;
+    }
+    t->ops = ops;
+}
+
 uint64_t
 vkm_wl_rand(vkm_wl_thread *t)
 {

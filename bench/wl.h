@@ -165,6 +165,13 @@ VkResult vkm_wl_alloc(vkm_wl_thread *t, VkDeviceSize size, VkDeviceSize alignmen
                       VmaAllocation *out);
 void vkm_wl_free(vkm_wl_thread *t, VmaAllocation a);
 
+/* A thread body of batches freed by the thread that made them, from vkm_wl_start to
+ * t->ops: `n` allocations (vkm_wl_size_log(lo, hi), `alignment`) into `batch`, then their
+ * frees, until the run stops. The last batch is live at quiesce (the steady state the
+ * statistics see); its frees are neither timed nor counted. One op = one allocation freed. */
+void vkm_wl_batches(vkm_wl_thread *t, VmaAllocation *batch, uint32_t n, VkDeviceSize lo,
+                    VkDeviceSize hi, VkDeviceSize alignment);
+
 /* 64 random bits (xorshift64*, Vigna 2016); per thread, reproducible from the seed. */
 uint64_t vkm_wl_rand(vkm_wl_thread *t);
 /* A size in [lo, hi) that is uniform over octaves (log-uniform by powers of two), then

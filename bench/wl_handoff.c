@@ -144,24 +144,7 @@ static void
 solo_thread(vkm_wl_thread *t)
 {
     VmaAllocation batch[SOLO_BATCH];
-    uint64_t ops = 0;
-    vkm_wl_start(t);
-    for (uint64_t b = 0;; b++) {
-        for (uint32_t i = 0; i < SOLO_BATCH; i++)
-            (void)handoff_alloc(t, &batch[i]);
-        const bool last = !vkm_wl_running(t, b * SOLO_BATCH);
-        if (last)
-            vkm_wl_quiesce(t);
-        for (uint32_t i = 0; i < SOLO_BATCH; i++) {
-            if (batch[i] != VK_NULL_HANDLE) {
-                vkm_wl_free(t, batch[i]);
-                ops += last ? 0 : 1;
-            }
-        }
-        if (last)
-            break;
-    }
-    t->ops = ops;
+    vkm_wl_batches(t, batch, SOLO_BATCH, HANDOFF_MIN, HANDOFF_MAX, HANDOFF_ALIGN);
 }
 
 static void

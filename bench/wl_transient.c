@@ -6,14 +6,13 @@
  * share nothing but the allocator: no barrier, no hand-over.
  *
  * This is the pattern in which a thread's whole working set empties at the end of every
- * frame, so what the thread cache keeps between frames decides the cost: runs given back
- * at the end of one frame are made again at the start of the next, through the shared
- * blocks' locks, by every thread at once. frame frees on another thread (the owner
+ * frame, so what the thread cache keeps between frames decides the cost: runs it gives
+ * back at the end of one frame must be made again at the start of the next, through the
+ * shared blocks' locks, by every thread at once. frame frees on another thread (the owner
  * collects, nothing empties) and churn keeps a steady window, so neither shows it.
  *
- * Stopping: asked once per frame. In the last frame the thread quiesces with the frame's
- * allocations live (the steady state the statistics see); their frees are not timed or
- * counted. One op = one allocation freed.
+ * Stopping and counting: vkm_wl_batches (the last frame is live at quiesce). One op = one
+ * allocation freed.
  */
 #include "wl.h"
 
@@ -23,25 +22,7 @@ static void
 transient_thread(vkm_wl_thread *t)
 {
     VmaAllocation batch[TRANSIENT_ALLOCS];
-    uint64_t ops = 0;
-
-    vkm_wl_start(t);
-    for (uint64_t frame = 0;; frame++) {
-        for (uint32_t i = 0; i < TRANSIENT_ALLOCS; i++)
-            (void)vkm_wl_alloc(t, vkm_wl_size_log(t, 1u << 10, 64u << 10), 256, &batch[i]);
-        const bool last = !vkm_wl_running(t, frame * TRANSIENT_ALLOCS);
-        if (last)
-            vkm_wl_quiesce(t);
-        for (uint32_t i = 0; i < TRANSIENT_ALLOCS; i++) {
-            if (batch[i] != VK_NULL_HANDLE) {
-                vkm_wl_free(t, batch[i]);
-                ops += last ? 0 : 1;
-            }
-        }
-        if (last)
-            break;
-    }
-    t->ops = ops;
+    vkm_wl_batches(t, batch, TRANSIENT_ALLOCS, 1u << 10, 64u << 10, 256);
 }
 
 const vkm_workload vkm_wl_transient = {
