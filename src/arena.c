@@ -153,7 +153,7 @@ vkm_arena_drop(vkm_arena *ar)
                 ar->live);
     vkm_block *b = ar->block;
     vkm_mutex_lock(&b->lock);
-    vkm_tlsf_free(b->tlsf, ar->base);
+    vkm_block_range_free(b, ar->base);
     vkm_mutex_unlock(&b->lock);
     arena_free_struct(ar);
 }

@@ -23,6 +23,8 @@ vkm_block_create(const vkm_host_alloc *ha, vkm_block_list *list, VkDeviceMemory 
                                        : vkm_tlsf_create(ha, size, granularity, &b->tlsf);
     if (st != VKM_RANGE_OK)
         goto fail_ranges;
+    vkm_atomic_init_u64(&b->xfit, 0);
+    vkm_block_publish_fit(b);
     vkm_mutex_init(&b->lock);
     vkm_mutex_init(&b->map_lock);
     *out = b;

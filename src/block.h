@@ -21,6 +21,8 @@
  *   memory, size, memory_type, id, list   immutable after creation
  *   tlsf/linear (which one: immutable)    under `lock`
  *   dead                                  under `lock`
+ *   xfit                                  written under `lock` after every change of the
+ *                                         ranges, read by anyone (a hint, see below)
  *   map_count, map_cycles, map_pinned     under `map_lock`
  *   xmapped                               written under `map_lock`, read by anyone (exact
  *                                         while the reader holds a map reference)
@@ -66,6 +68,15 @@ typedef struct vkm_block {
     vkm_atomic_ptr xmapped; /* see above */
 
     vkm_epoch_entry retire; /* epoch retirement of the struct */
+
+    /* Upper bound on the largest free range (vkm_tlsf_largest_free_bound), republished
+     * under `lock` by every change of the ranges. Threads looking for room read it
+     * without the lock and skip a block that cannot fit their request: a failed attempt
+     * costs a lock round trip, whose line every thread in the list fights over. On a line
+     * of its own, so reading it does not take the lock's line away from its holder. A
+     * reader may see a value one change old; the growth path, which must not make a
+     * block while another has room, reads the ranges under the locks instead. */
+    _Alignas(VKM_CACHE_LINE) vkm_atomic_u64 xfit;
 } vkm_block;
 
 /* Wraps an already allocated VkDeviceMemory; `linear` picks the linear algorithm for its
@@ -99,11 +110,34 @@ vkm_block_mapped_ptr(vkm_block *b)
  * arenas of the thread caches exist only in TLSF blocks (custom pools never use the
  * caches), so their code keeps calling tlsf.h directly.
  */
+
+/* Under the lock, after a change of the ranges: republishes xfit (stored only when it
+ * moved, so an unchanged bound costs readers nothing). */
+static inline void
+vkm_block_publish_fit(vkm_block *b)
+{
+    const uint64_t fit = b->linear ? vkm_linear_largest_free_bound(b->linear)
+                                   : vkm_tlsf_largest_free_bound(b->tlsf);
+    if (vkm_atomic_load_u64_relaxed(&b->xfit) != fit)
+        vkm_atomic_store_u64_relaxed(&b->xfit, fit);
+}
+
+/* Anyone, without the lock: false when the block surely has no room for `size` bytes
+ * (as of its last change, see xfit). */
+static inline bool
+vkm_block_may_fit(const vkm_block *b, uint64_t size)
+{
+    return size <= vkm_atomic_load_u64_relaxed((vkm_atomic_u64 *)&b->xfit);
+}
+
 static inline vkm_range_status
 vkm_block_range_alloc(vkm_block *b, const vkm_range_request *req, uint64_t *out_offset)
 {
-    return b->linear ? vkm_linear_alloc(b->linear, req, out_offset)
-                     : vkm_tlsf_alloc(b->tlsf, req, out_offset);
+    const vkm_range_status st = b->linear ? vkm_linear_alloc(b->linear, req, out_offset)
+                                          : vkm_tlsf_alloc(b->tlsf, req, out_offset);
+    if (st == VKM_RANGE_OK)
+        vkm_block_publish_fit(b);
+    return st;
 }
 
 static inline void
@@ -113,6 +147,7 @@ vkm_block_range_free(vkm_block *b, uint64_t offset)
         vkm_linear_free(b->linear, offset);
     else
         vkm_tlsf_free(b->tlsf, offset);
+    vkm_block_publish_fit(b);
 }
 
 static inline bool

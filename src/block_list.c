@@ -313,11 +313,14 @@ alloc_in_block(vkm_block_list *l, vkm_block *b, const vkm_block_list_request *re
  * first to blocks that are already mapped, others first to blocks that are not, so few
  * blocks stay mapped; MIN_TIME scans newest (emptiest) first. Otherwise each thread
  * starts at its own block (`start`), so threads spread over the blocks' locks instead of
- * all trying the first one. */
+ * all trying the first one. With `hinted`, blocks whose published
+ * bound (vkm_block_may_fit) says the request cannot fit are skipped without their lock:
+ * in a list whose blocks are mostly full, most attempts used to be such failures (churn
+ * on 8 threads: 3.6 failed attempts per placed range over 512 KiB). */
 static VkResult
 try_existing(vkm_block_list *l, const vkm_block_array *arr, const vkm_block_list_request *req,
-             VkDeviceSize alignment, bool blocking, size_t start, vkm_block **out_block,
-             VkDeviceSize *out_offset)
+             VkDeviceSize alignment, bool blocking, bool hinted, size_t start,
+             vkm_block **out_block, VkDeviceSize *out_offset)
 {
     VmaAllocator a = l->allocator;
     const size_t n = arr->count;
@@ -348,6 +351,8 @@ try_existing(vkm_block_list *l, const vkm_block_array *arr, const vkm_block_list
                 if ((pass == 0) != (mapped == mappable))
                     continue;
             }
+            if (hinted && !vkm_block_may_fit(b, req->size))
+                continue;
             VkResult r = alloc_in_block(l, b, req, alignment, blocking, out_offset);
             if (r == VK_SUCCESS) {
                 *out_block = b;
@@ -388,9 +393,9 @@ vkm_block_list_alloc_range(vkm_block_list *l, vkm_epoch_record *rec,
     const size_t start = (size_t)((uintptr_t)rec >> 6) * 2654435761u;
     vkm_epoch_begin(rec);
     const vkm_block_array *arr = array_of(l);
-    VkResult res = try_existing(l, arr, req, alignment, false, start, out_block, out_offset);
+    VkResult res = try_existing(l, arr, req, alignment, false, true, start, out_block, out_offset);
     if (res == VK_NOT_READY)
-        res = try_existing(l, arr, req, alignment, true, start, out_block, out_offset);
+        res = try_existing(l, arr, req, alignment, true, true, start, out_block, out_offset);
     vkm_epoch_end(rec);
     if (res != VK_ERROR_OUT_OF_DEVICE_MEMORY)
         return res;
@@ -412,7 +417,9 @@ vkm_block_list_alloc_range(vkm_block_list *l, vkm_epoch_record *rec,
 
     vkm_mutex_lock(&l->grow_lock);
     arr = array_of(l);
-    res = try_existing(l, arr, req, alignment, true, start, out_block, out_offset);
+    /* Unhinted: a bound read without the lock may be one change old, and a block made
+     * while another had room would stay. */
+    res = try_existing(l, arr, req, alignment, true, false, start, out_block, out_offset);
     if (res != VK_ERROR_OUT_OF_DEVICE_MEMORY)
         goto out;
     if (arr->count >= l->p.max_block_count || (must_fit_budget && free_budget < req->size)) {

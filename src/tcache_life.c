@@ -278,7 +278,7 @@ drop_run(vkm_run *r)
                 "allocator was destroyed\n",
                 live, r->slot_size);
     vkm_mutex_lock(&b->lock);
-    vkm_tlsf_free(b->tlsf, r->base);
+    vkm_block_range_free(b, r->base);
     vkm_mutex_unlock(&b->lock);
     tc_run_free_struct(r);
 }
