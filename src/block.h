@@ -116,8 +116,8 @@ vkm_block_mapped_ptr(vkm_block *b)
 static inline void
 vkm_block_publish_fit(vkm_block *b)
 {
-    const uint64_t fit = b->linear ? vkm_linear_largest_free_bound(b->linear)
-                                   : vkm_tlsf_largest_free_bound(b->tlsf);
+    const uint64_t fit =
+        b->linear ? vkm_linear_largest_free_bound(b->linear) : vkm_tlsf_largest_free_bound(b->tlsf);
     if (vkm_atomic_load_u64_relaxed(&b->xfit) != fit)
         vkm_atomic_store_u64_relaxed(&b->xfit, fit);
 }
