@@ -29,6 +29,10 @@ enum {
 };
 /* "default", "single-mutex": bench_main.c */
 extern const char *const bench_build_names[BUILD_COUNT];
+/* What the report calls a build's columns: its name, or "jemalloc" for this process's
+ * column in a --reference run. */
+typedef struct bench bench;
+const char *bench_build_label(const bench *b, int build);
 
 typedef struct options {
     uint32_t threads[MAX_THREAD_COUNTS];
@@ -40,6 +44,11 @@ typedef struct options {
     const vkm_workload *workloads[16];
     uint32_t workload_count;
     bool compare, machine, smoke;
+    bool workloads_given; /* --workloads named them (else: all that apply) */
+    /* --reference jemalloc: the workloads on jemalloc's host memory instead of vkmalloc
+     * (vkm_wl_params.host_reference), this process only: calibrates what each pattern
+     * costs a mature thread-caching malloc on the same machine. */
+    bool reference;
     const char *json_path;
     const char *sibling;
 } options;
@@ -55,7 +64,7 @@ typedef struct point {
     vkm_wl_result r[BUILD_COUNT];
 } point;
 
-typedef struct bench {
+struct bench {
     options opt;
     vkm_wl_device dev;
     char device[VK_MAX_PHYSICAL_DEVICE_NAME_SIZE]; /* its name, kept past its destruction */
@@ -64,7 +73,7 @@ typedef struct bench {
     uint32_t point_count;
     uint32_t sibling_problems; /* malformed or failed sibling output */
     double load;               /* 1-minute load average before the run; < 0 unknown */
-} bench;
+};
 
 /* The point of workload w at `threads` threads, or NULL (bench_main.c). */
 point *bench_find_point(bench *b, const vkm_workload *w, uint32_t threads);

@@ -37,6 +37,12 @@
 
 const char *const bench_build_names[BUILD_COUNT] = {"default", "single-mutex"};
 
+const char *
+bench_build_label(const bench *b, int build)
+{
+    return b->opt.reference && build == b->self ? "jemalloc" : bench_build_names[build];
+}
+
 
 static void
 usage(FILE *f, const char *argv0)
@@ -44,9 +50,12 @@ usage(FILE *f, const char *argv0)
     fprintf(f,
             "usage: %s [--compare | --self] [--threads LIST] [--seconds S | --iterations N]\n"
             "          [--repeat R] [--workloads LIST] [--seed N] [--json FILE] [--sibling PATH]\n"
+            "       %s --reference jemalloc [--threads ...]: the workloads on jemalloc's host\n"
+            "          memory instead of vkmalloc (calibration: what each pattern costs a\n"
+            "          thread-caching malloc here; not virtual or stream)\n"
             "       %s --smoke | --machine [...] | --help\n"
             "workloads:\n",
-            argv0, argv0);
+            argv0, argv0, argv0);
     for (size_t i = 0; vkm_wl_all[i] != NULL; i++)
         fprintf(f, "  %-8s %s\n", vkm_wl_all[i]->name, vkm_wl_all[i]->summary);
 }
@@ -162,7 +171,9 @@ parse_args(int argc, char **argv, options *o)
         else if (strcmp(a, "--iterations") == 0)
             ok = parse_u64(v, &o->iterations) && o->iterations > 0;
         else if (strcmp(a, "--workloads") == 0)
-            ok = v != NULL && parse_workloads(v, o);
+            ok = (o->workloads_given = v != NULL) && parse_workloads(v, o);
+        else if (strcmp(a, "--reference") == 0)
+            ok = (o->reference = v != NULL && strcmp(v, "jemalloc") == 0);
         else if (strcmp(a, "--seed") == 0)
             ok = parse_u64(v, &o->seed);
         else if (strcmp(a, "--repeat") == 0) {
@@ -207,6 +218,24 @@ parse_args(int argc, char **argv, options *o)
         fprintf(stderr, "vkm_bench: --machine goes alone (it is what --compare reads)\n");
         return 2;
     }
+    if (o->reference) {
+        if (o->machine) {
+            fprintf(stderr, "vkm_bench: --reference runs this process only\n");
+            return 2;
+        }
+        o->compare = false;
+        uint32_t kept = 0;
+        for (uint32_t i = 0; i < o->workload_count; i++) {
+            if (o->workloads[i]->host_reference_ok) {
+                o->workloads[kept++] = o->workloads[i];
+            } else if (o->workloads_given) {
+                fprintf(stderr, "vkm_bench: %s calls vkmalloc itself: no --reference run\n",
+                        o->workloads[i]->name);
+                return 2;
+            }
+        }
+        o->workload_count = kept;
+    }
     return 0;
 }
 
@@ -247,6 +276,7 @@ run_point(bench *b, point *pt)
         .seconds = b->opt.seconds,
         .iterations = b->opt.iterations,
         .seed = b->opt.seed,
+        .host_reference = b->opt.reference,
     };
     if (pt->runs[b->self] == MAX_REPEAT)
         return VK_ERROR_VALIDATION_FAILED_EXT;
@@ -258,7 +288,7 @@ run_point(bench *b, point *pt)
     }
     pt->runs[b->self]++;
     fprintf(stderr, "  %-8s %3u threads  %-12s %12.0f ops/s  %8.1f ns/op/thread%s\n", pt->w->name,
-            pt->threads, bench_build_names[b->self], r->ops_per_s, r->ns_per_op,
+            pt->threads, bench_build_label(b, b->self), r->ops_per_s, r->ns_per_op,
             r->failures != 0 ? "  FAILURES" : "");
     return VK_SUCCESS;
 }
@@ -596,6 +626,11 @@ main(int argc, char **argv)
     if (rc != 0)
         return rc == 1 ? 0 : rc;
     b.self = vkmIsSingleMutexBuild() ? BUILD_SINGLE : BUILD_DEFAULT;
+    if (b.opt.reference && !vkm_wl_host_reference_available()) {
+        fprintf(stderr, "vkm_bench: jemalloc is not in this process (a sanitizer or libc build): "
+                        "no --reference run\n");
+        return 77;
+    }
     make_points(&b);
 
     /* Before anything of ours runs: what else is loading the machine. */

@@ -73,8 +73,8 @@ print_throughput(bench *b, enum section section)
     printf("%13s%27s%8s%13s%19s%17s%13s%10s\n", "", "ops/s, all threads", "ratio", "scaling",
            "ns/op/thread", "vkAllocateMemory", "resv/alloc", "cached");
     printf("%-8s %3s  %12s %13s %7s  %5s %5s  %8s %8s  %7s %7s  %5s %5s  %8s\n", "workload", "thr",
-           "default", "single-mutex", "def/s-m", "def", "s-m", "def", "s-m", "def", "s-m", "def",
-           "s-m", "B/thread");
+           bench_build_label(b, BUILD_DEFAULT), "single-mutex", "def/s-m", "def", "s-m", "def",
+           "s-m", "def", "s-m", "def", "s-m", "B/thread");
     for (uint32_t k = 0; k < b->point_count; k++) {
         const point *pt = &b->points[k];
         if (pt->w->single_thread || section_of(pt->w) != section)
@@ -178,6 +178,10 @@ bench_report_table(bench *b)
     if (b->load >= 0.0)
         printf("load average before the run: %.2f%s\n", b->load,
                bench_report_busy(b) ? " - the machine was busy: expect noisy numbers" : "");
+    if (b->opt.reference)
+        printf("REFERENCE RUN: the column 'jemalloc' is jemalloc's mallocx/dallocx (host memory, "
+               "its own\narenas and thread cache) in place of vmaAllocateMemory/vmaFreeMemory; "
+               "vkmalloc is not measured\n");
     printf("op = one allocation + its free; ratio = default / single-mutex ops/s; scaling = "
            "N-thread / 1-thread\nops/s of the same build; resv/alloc = device bytes reserved / "
            "allocated at the end of the run\n(steady state); cached = thread-cache free bytes per "
@@ -199,7 +203,7 @@ bench_report_table(bench *b)
         printf("\nalloc+free pair, 1 thread");
         for (int build = 0; build < BUILD_COUNT; build++) {
             if (pair->have[build]) {
-                printf("%s %s %.1f ns", sep, bench_build_names[build], pair->r[build].ns_per_op);
+                printf("%s %s %.1f ns", sep, bench_build_label(b, build), pair->r[build].ns_per_op);
                 sep = ",";
             }
         }
@@ -287,7 +291,8 @@ bench_report_json(FILE *f, bench *b)
     fprintf(f, "  \"vkmalloc_version\": \"%d.%d.%d\",\n  \"device\": ", VKMALLOC_VERSION_MAJOR,
             VKMALLOC_VERSION_MINOR, VKMALLOC_VERSION_PATCH);
     json_string(f, b->device);
-    fprintf(f, ",\n  \"cpus\": %ld,\n  \"load_average_before\": ", sysconf(_SC_NPROCESSORS_ONLN));
+    fprintf(f, ",\n  \"cpus\": %ld,\n  \"reference\": %s,\n  \"load_average_before\": ",
+            sysconf(_SC_NPROCESSORS_ONLN), b->opt.reference ? "\"jemalloc\"" : "null");
     json_number(f, b->load >= 0.0 ? b->load : NAN);
     fputs(",\n  \"seconds_per_point\": ", f);
     json_number(f, b->opt.iterations ? NAN : b->opt.seconds);
@@ -357,7 +362,7 @@ bool
 bench_report_smoke_check(bench *b, const char *json, size_t json_len)
 {
     bool ok = b->sibling_problems == 0;
-    const bool want_sibling = b->self == BUILD_DEFAULT;
+    const bool want_sibling = b->opt.compare && b->self == BUILD_DEFAULT;
     for (uint32_t k = 0; k < b->point_count; k++) {
         const point *pt = &b->points[k];
         for (int build = 0; build < BUILD_COUNT; build++) {
@@ -365,7 +370,7 @@ bench_report_smoke_check(bench *b, const char *json, size_t json_len)
                 continue;
             if (!pt->have[build] || !result_well_formed(pt->w, &pt->r[build])) {
                 fprintf(stderr, "vkm_bench --smoke: %s at %u threads, %s build: %s\n", pt->w->name,
-                        pt->threads, bench_build_names[build],
+                        pt->threads, bench_build_label(b, build),
                         pt->have[build] ? "malformed result" : "missing");
                 ok = false;
             }

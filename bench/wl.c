@@ -10,6 +10,7 @@
  * raises the stop flag. Whoever arrives last at a barrier reads the clock, so the timed
  * part is exactly "last thread ready" to "last thread done".
  */
+#include <dlfcn.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -201,8 +202,15 @@ typedef struct padded_thread {
     _Alignas(64) vkm_wl_thread t;
 } padded_thread;
 
+/* jemalloc's non-standard entry points, looked up at run time: the bench links jemalloc
+ * only through vkmalloc (static builds), and sanitizer builds have none. */
+typedef void *(*mallocx_fn)(size_t size, int flags);
+typedef void (*dallocx_fn)(void *ptr, int flags);
+
 struct vkm_wl_runner {
     vkm_wl_params params; /* defaults filled in; read-only while threads run */
+    mallocx_fn ref_alloc; /* host_reference: jemalloc's mallocx and dallocx, else NULL */
+    dallocx_fn ref_free;
     const vkm_workload *w;
     VmaAllocator allocator;
     void *state;
@@ -326,6 +334,12 @@ splitmix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
+bool
+vkm_wl_host_reference_available(void)
+{
+    return dlsym(RTLD_DEFAULT, "mallocx") != NULL && dlsym(RTLD_DEFAULT, "dallocx") != NULL;
+}
+
 VkResult
 vkm_wl_run(const vkm_wl_device *dev, const vkm_workload *w, const vkm_wl_params *p,
            vkm_wl_result *out)
@@ -346,6 +360,15 @@ vkm_wl_run(const vkm_wl_device *dev, const vkm_workload *w, const vkm_wl_params 
     if (r->params.memory_type_bits == 0)
         r->params.memory_type_bits = dev->buffer_type_bits;
     r->w = w;
+    if (p->host_reference) {
+        r->ref_alloc = (mallocx_fn)(uintptr_t)dlsym(RTLD_DEFAULT, "mallocx");
+        r->ref_free = (dallocx_fn)(uintptr_t)dlsym(RTLD_DEFAULT, "dallocx");
+        if (!w->host_reference_ok || r->ref_alloc == NULL || r->ref_free == NULL) {
+            free(r);
+            return w->host_reference_ok ? VK_ERROR_FEATURE_NOT_PRESENT
+                                        : VK_ERROR_VALIDATION_FAILED_EXT;
+        }
+    }
     r->oversubscribed = p->threads > online_cpus();
     atomic_init(&r->xstop, 0);
     atomic_init(&r->xdevice_allocs, 0);
@@ -466,6 +489,15 @@ fail_allocator:
 VkResult
 vkm_wl_alloc(vkm_wl_thread *t, VkDeviceSize size, VkDeviceSize alignment, VmaAllocation *out)
 {
+    if (t->run->ref_alloc != NULL) {
+        /* MALLOCX_ALIGN(a) is log2(a) for a power of two */
+        void *p = t->run->ref_alloc((size_t)size, alignment > 1 ? __builtin_ctzll(alignment) : 0);
+        *out = (VmaAllocation)p;
+        if (p != NULL)
+            return VK_SUCCESS;
+        t->failures++;
+        return VK_ERROR_OUT_OF_HOST_MEMORY;
+    }
     const VkMemoryRequirements req = {size, alignment, t->params->memory_type_bits};
     const VmaAllocationCreateInfo ci = {.usage = t->params->usage};
     VkResult res = vmaAllocateMemory(t->allocator, &req, &ci, out, NULL);
@@ -479,6 +511,11 @@ vkm_wl_alloc(vkm_wl_thread *t, VkDeviceSize size, VkDeviceSize alignment, VmaAll
 void
 vkm_wl_free(vkm_wl_thread *t, VmaAllocation a)
 {
+    if (t->run->ref_free != NULL) {
+        if (a != VK_NULL_HANDLE)
+            t->run->ref_free((void *)a, 0);
+        return;
+    }
     vmaFreeMemory(t->allocator, a);
 }
 

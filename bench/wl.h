@@ -64,6 +64,13 @@ typedef struct vkm_wl_params {
     uint64_t seed;             /* thread i's generator starts from a mix of seed and i */
     VmaMemoryUsage usage;      /* 0 (UNKNOWN) = VMA_MEMORY_USAGE_GPU_ONLY */
     uint32_t memory_type_bits; /* 0 = the device's buffer_type_bits */
+    /* Calibration, not a measurement of vkmalloc: vkm_wl_alloc / vkm_wl_free take host
+     * memory from jemalloc (mallocx / dallocx, its automatic arenas and thread cache)
+     * instead of calling vmaAllocateMemory / vmaFreeMemory, so the same bodies show what
+     * their pattern of sharing costs a mature thread-caching malloc on this machine. Only
+     * for workloads with host_reference_ok; vkm_wl_run fails with
+     * VK_ERROR_FEATURE_NOT_PRESENT when jemalloc is not in the process (sanitizer builds). */
+    bool host_reference;
 } vkm_wl_params;
 
 typedef struct vkm_wl_result {
@@ -127,6 +134,9 @@ typedef struct vkm_workload {
     bool driver_calls;
     /* Runs at one thread count only, 1 (pair: the single-thread alloc+free figure). */
     bool single_thread;
+    /* Every allocation and free goes through vkm_wl_alloc / vkm_wl_free, so the body can
+     * run on the host reference (vkm_wl_params.host_reference). */
+    bool host_reference_ok;
 } vkm_workload;
 
 extern const vkm_workload vkm_wl_churn;     /* wl_churn.c */
@@ -142,6 +152,9 @@ extern const vkm_workload vkm_wl_stream;    /* wl_stream.c */
 extern const vkm_workload *const vkm_wl_all[];
 /* The workload called `name`, or NULL. */
 const vkm_workload *vkm_wl_find(const char *name);
+
+/* Whether jemalloc is in the process, so vkm_wl_params.host_reference can run. */
+bool vkm_wl_host_reference_available(void);
 
 /* Runs `w` once with fresh allocator and threads. Returns VK_SUCCESS (see out->failures
  * for allocation failures), VK_ERROR_VALIDATION_FAILED_EXT for bad parameters, or the
@@ -160,7 +173,9 @@ bool vkm_wl_running(const vkm_wl_thread *t, uint64_t done);
 void vkm_wl_quiesce(vkm_wl_thread *t);
 
 /* vmaAllocateMemory with {size, alignment, the run's memory-type bits} and the run's
- * usage. On failure counts t->failures and returns the error (*out is then NULL). */
+ * usage. On failure counts t->failures and returns the error (*out is then NULL). In a
+ * host-reference run, *out is the jemalloc pointer in disguise: pass it to vkm_wl_free
+ * only. */
 VkResult vkm_wl_alloc(vkm_wl_thread *t, VkDeviceSize size, VkDeviceSize alignment,
                       VmaAllocation *out);
 void vkm_wl_free(vkm_wl_thread *t, VmaAllocation a);

@@ -70,4 +70,5 @@ const vkm_workload vkm_wl_churn = {
     .summary = "per thread a window of 1024 live allocations (256 B - 4 MiB, mostly small); "
                "each op frees a random one and allocates its replacement",
     .thread_main = churn_thread,
+    .host_reference_ok = true,
 };

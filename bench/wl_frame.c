@@ -95,4 +95,5 @@ const vkm_workload vkm_wl_frame = {
     .setup = frame_setup,
     .thread_main = frame_thread,
     .teardown = frame_teardown,
+    .host_reference_ok = true,
 };

@@ -263,4 +263,5 @@ const vkm_workload vkm_wl_handoff = {
     .setup = handoff_setup,
     .thread_main = handoff_thread,
     .teardown = handoff_teardown,
+    .host_reference_ok = true,
 };

@@ -231,4 +231,5 @@ const vkm_workload vkm_wl_latency = {
     .thread_main = lat_thread,
     .report = lat_report,
     .teardown = lat_teardown,
+    .host_reference_ok = true,
 };

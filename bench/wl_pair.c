@@ -29,4 +29,5 @@ const vkm_workload vkm_wl_pair = {
     .summary = "one allocation (256 B - 16 KiB) and its free, back to back, per op",
     .thread_main = pair_thread,
     .single_thread = true,
+    .host_reference_ok = true,
 };

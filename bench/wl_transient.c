@@ -30,4 +30,5 @@ const vkm_workload vkm_wl_transient = {
     .summary = "per frame 256 allocations (1 - 64 KiB) per thread, freed at frame end by the "
                "same thread (no barrier)",
     .thread_main = transient_thread,
+    .host_reference_ok = true,
 };

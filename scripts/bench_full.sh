@@ -5,26 +5,29 @@
 # (no sources, no compiler): the run whose results go under bench/results/.
 #
 #   scripts/bench_full.sh --pack BUILD_BENCH_DIR DEST    on the build machine: copies
-#       vkm_bench, vkm_bench_single_mutex, vkm_gbench, vkm_gbench_single_mutex, the shared
-#       libraries they load (except the C library's own, and the Vulkan driver, which must
+#       vkm_bench, vkm_bench_single_mutex, vkm_gbench, vkm_gbench_single_mutex,
+#       vkm_ceiling, the shared libraries they load (except the C library's own, and the Vulkan driver, which must
 #       be the target machine's), and this script into DEST
 #   bench_full.sh BINDIR [--threads LIST] [--seconds S] [--repeat R] [--icd FILE]
 #       on the target machine: runs the suite from BINDIR, results into $OUT (default
 #       ./bench-out): machine.txt (the machine, no host name), bench.txt and bench.json
 #       (vkm_bench --compare: both builds in one run, the table, ratios, scaling,
 #       latency), gbench_default.json and gbench_single_mutex.json (the Google Benchmark
-#       shims, host_name scrubbed). Defaults: threads 1,2,4,8,16, 0.5 s, 3 repetitions.
+#       shims, host_name scrubbed), and two calibrations of the machine: ceiling.txt
+#       (vkm_ceiling: scaling of work that shares nothing) and reference.txt /
+#       reference.json (vkm_bench --reference jemalloc: the same workloads on jemalloc's
+#       host memory). Defaults: threads 1,2,4,8,16, 0.5 s, 3 repetitions.
 #
 # The Vulkan driver: --icd FILE, else VK_ICD_FILENAMES / VK_DRIVER_FILES when set, else
 # NVIDIA's manifest when one is installed (the benchmark otherwise prefers Lavapipe when
 # both are present). Plotting is a separate local step: bench/plot_bench.py bench.json
-# bench.png. Takes about 5 minutes at the defaults.
+# bench.png. Takes about 7 minutes at the defaults.
 set -euo pipefail
 
-BINARIES=(vkm_bench vkm_bench_single_mutex vkm_gbench vkm_gbench_single_mutex)
+BINARIES=(vkm_bench vkm_bench_single_mutex vkm_gbench vkm_gbench_single_mutex vkm_ceiling)
 
 usage() {
-    sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '4,24p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -118,6 +121,15 @@ for b in default single_mutex; do
         --benchmark_repetitions="$repeat" --benchmark_out="$out/gbench_$b.json" \
         --benchmark_out_format=json
 done
+
+echo
+echo "=== vkm_ceiling (this machine, work that shares nothing)"
+"$bindir/vkm_ceiling" --threads "$threads" --seconds "$seconds" | tee "$out/ceiling.txt"
+
+echo
+echo "=== vkm_bench --reference jemalloc (the workloads on jemalloc, not vkmalloc)"
+"$bindir/vkm_bench" --reference jemalloc --threads "$threads" --seconds "$seconds" \
+    --repeat "$repeat" --json "$out/reference.json" | tee "$out/reference.txt"
 
 echo
 echo "bench_full.sh: results in $out:"
