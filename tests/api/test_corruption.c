@@ -10,7 +10,7 @@
  * (VK_ERROR_FEATURE_NOT_PRESENT when no given type is checked, VK_SUCCESS when intact,
  * VK_ERROR_UNKNOWN plus an assertion when overwritten); VMA_DEBUG_INITIALIZE_ALLOCATIONS
  * fills new allocations with 0xDC and freed ones with 0xEF. Each case runs over the three
- * block paths: thread-cache slots (small sizes), arenas (512 KiB with 64 MiB blocks) and
+ * block paths: thread-cache slots (small sizes), arenas (3000 bytes aligned to 64 KiB) and
  * the shared path (STRATEGY_MIN_MEMORY), and checks run while other threads allocate.
  */
 #include "api_common.h"
@@ -32,13 +32,21 @@ typedef struct path {
     const char *name;
     VkDeviceSize size;
     VmaAllocationCreateFlags flags;
+    VkDeviceSize align; /* at least this alignment, whatever the call asks */
 } path;
 
 static const path paths[] = {
-    {"cached slot", 200, 0},
-    {"arena", 500 * API_KIB, 0}, /* with its margin within 1/16 of an 8 MiB arena */
-    {"shared (MIN_MEMORY)", 3000, VMA_ALLOCATION_CREATE_STRATEGY_MIN_MEMORY_BIT},
+    {"cached slot", 200, 0, 0},
+    {"arena", 3000, 0, 64 * API_KIB}, /* aligned beyond its size: what arenas take */
+    {"shared (MIN_MEMORY)", 3000, VMA_ALLOCATION_CREATE_STRATEGY_MIN_MEMORY_BIT, 0},
 };
+
+/* The alignment a test asks for on path p, given the one it would ask for otherwise. */
+static VkDeviceSize
+align_on(const path *p, VkDeviceSize alignment)
+{
+    return p->align > alignment ? p->align : alignment;
+}
 
 /* An allocator made with these options; the process options go back to the build's. */
 static api_fixture *
@@ -153,8 +161,8 @@ TEST(corruption_clean_allocations_check_clean_on_every_path)
     VmaAllocation x[3][N];
     for (uint32_t p = 0; p < 3; p++)
         for (uint32_t i = 0; i < N; i++)
-            ASSERT_VK_OK(
-                api_alloc(a, paths[p].size + i * 5, 8, 1u << t, paths[p].flags, &x[p][i], NULL));
+            ASSERT_VK_OK(api_alloc(a, paths[p].size + i * 5, align_on(&paths[p], 8), 1u << t,
+                                   paths[p].flags, &x[p][i], NULL));
     EXPECT_VK(VK_SUCCESS, vmaCheckCorruption(a, UINT32_MAX));
     /* Writing right up to the end of every allocation stays inside it. */
     for (uint32_t p = 0; p < 3; p++) {
@@ -187,12 +195,15 @@ TEST(corruption_write_past_the_end_is_reported_by_check_and_by_free)
         /* Arenas grow to the request size over the first requests, which go around. */
         VmaAllocation warm[2];
         for (uint32_t i = 0; i < 2; i++)
-            ASSERT_VK_OK(api_alloc(a, paths[p].size, 4, 1u << t, paths[p].flags, &warm[i], NULL));
+            ASSERT_VK_OK(api_alloc(a, paths[p].size, align_on(&paths[p], 4), 1u << t,
+                                   paths[p].flags, &warm[i], NULL));
         const uint64_t ops0 = cache_ops(a);
-        ASSERT_VK_OK(api_alloc(a, paths[p].size, 4, 1u << t, paths[p].flags, &before, NULL));
-        ASSERT_VK_OK(
-            api_alloc(a, paths[p].size - 3, 4, 1u << t, MAPPED | paths[p].flags, &victim, &info));
-        ASSERT_VK_OK(api_alloc(a, paths[p].size, 4, 1u << t, paths[p].flags, &after, NULL));
+        ASSERT_VK_OK(api_alloc(a, paths[p].size, align_on(&paths[p], 4), 1u << t, paths[p].flags,
+                               &before, NULL));
+        ASSERT_VK_OK(api_alloc(a, paths[p].size - 3, align_on(&paths[p], 4), 1u << t,
+                               MAPPED | paths[p].flags, &victim, &info));
+        ASSERT_VK_OK(api_alloc(a, paths[p].size, align_on(&paths[p], 4), 1u << t, paths[p].flags,
+                               &after, NULL));
         EXPECT_EQ_U64(info.size, paths[p].size - 3 + 3); /* rounded up to 4, as VMA does */
         if (!vkmIsSingleMutexBuild()) {
             /* served by the cache (slots or an arena), or not at all (shared path) */
@@ -264,7 +275,8 @@ TEST(corruption_margins_separate_allocations_on_every_path_and_every_type)
     for (uint32_t p = 0; p < 3; p++) {
         VmaAllocation x[N];
         for (uint32_t i = 0; i < N; i++)
-            ASSERT_VK_OK(api_alloc(a, paths[p].size, 16, bits, paths[p].flags, &x[i], NULL));
+            ASSERT_VK_OK(api_alloc(a, paths[p].size, align_on(&paths[p], 16), bits, paths[p].flags,
+                                   &x[i], NULL));
         expect_margins(a, x, N, MARGIN);
         /* Statistics count the requested bytes as allocations, margins as free. */
         VmaTotalStatistics s = api_stats(a);
@@ -401,10 +413,10 @@ TEST(corruption_fill_patterns_mark_new_and_freed_memory)
          * through the same memory object. */
         VmaAllocation keeper = VK_NULL_HANDLE, victim = VK_NULL_HANDLE;
         VmaAllocationInfo ki, vi;
-        ASSERT_VK_OK(
-            api_alloc(a, paths[p].size, 64, 1u << t, MAPPED | paths[p].flags, &keeper, &ki));
+        ASSERT_VK_OK(api_alloc(a, paths[p].size, align_on(&paths[p], 64), 1u << t,
+                               MAPPED | paths[p].flags, &keeper, &ki));
         ASSERT_VK_OK(api_alloc(
-            a, paths[p].size, 64, 1u << t,
+            a, paths[p].size, align_on(&paths[p], 64), 1u << t,
             VMA_ALLOCATION_CREATE_HOST_ACCESS_SEQUENTIAL_WRITE_BIT | paths[p].flags, &victim, &vi));
         EXPECT_TRUE(all_bytes(ki.pMappedData, VKM_FILL_PATTERN_CREATED, (size_t)ki.size));
         ASSERT_TRUE(vi.deviceMemory == ki.deviceMemory);
@@ -449,8 +461,8 @@ churn_main(void *arg)
             continue;
         }
         const path *p = &paths[(seed >> 16) % 3];
-        const VkResult r =
-            api_alloc(c->a, p->size / 2 + (seed >> 20) % 64, 4, c->bits, p->flags, &live[k], NULL);
+        const VkResult r = api_alloc(c->a, p->size / 2 + (seed >> 20) % 64, align_on(p, 4), c->bits,
+                                     p->flags, &live[k], NULL);
         if (r != VK_SUCCESS) {
             c->res = r;
             break;

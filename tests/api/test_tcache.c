@@ -34,15 +34,15 @@ TEST(tcache_many_size_classes_of_one_type_are_all_cached)
     VmaAllocator a = f->allocator;
     const uint32_t bits = api_all_types(a);
     enum {
-        CLASSES = 36,
+        CLASSES = 32,
         ROUNDS = 24
     };
     static VmaAllocation x[CLASSES * ROUNDS];
     uint32_t n = 0;
     for (uint32_t r = 0; r < ROUNDS; r++) {
         for (uint32_t c = 0; c < CLASSES; c++) {
-            /* 2^k * {5,6,7,8}/4 from 1 KiB: nine octaves, four classes each, up to the
-             * largest request an arena takes (512 KiB) */
+            /* 2^k * {5,6,7,8}/4 from 1 KiB: eight octaves, four classes each, up to the
+             * largest slot class (256 KiB) */
             const VkDeviceSize size = ((VkDeviceSize)1024 << (c / 4)) * (5 + c % 4) / 4;
             ASSERT_VK_OK(api_alloc(a, size, 256, bits, 0, &x[n], NULL));
             n++;
@@ -71,10 +71,11 @@ TEST(tcache_many_size_classes_of_one_type_are_all_cached)
     api_fixture_teardown(f);
 }
 
-/* Requests runs cannot serve (alignment far above the size; sizes over the largest slot)
- * come from the thread's arenas: cached, aligned, disjoint, and counted exactly by
- * vmaCalculateStatistics while they live. */
-TEST(tcache_aligned_and_large_requests_come_from_arenas)
+/* Requests runs cannot serve because their alignment is far above their size come from
+ * the thread's arenas; sizes over the largest slot class go around the cache to the
+ * shared path (arenas of at most 4 MiB take nothing larger). Both are aligned, disjoint,
+ * and counted exactly by vmaCalculateStatistics while they live. */
+TEST(tcache_aligned_requests_come_from_arenas_and_large_ones_go_around)
 {
     api_fixture *f = api_fixture_setup(NULL);
     VmaAllocator a = f->allocator;
@@ -87,7 +88,7 @@ TEST(tcache_aligned_and_large_requests_come_from_arenas)
     VkDeviceSize bytes = 0;
     for (uint32_t i = 0; i < N; i++) {
         const VkDeviceSize s = 512 + 97 * (VkDeviceSize)i;             /* far below its alignment */
-        const VkDeviceSize l = 300 * API_KIB + 2053 * (VkDeviceSize)i; /* <= 512 KiB */
+        const VkDeviceSize l = 300 * API_KIB + 2053 * (VkDeviceSize)i; /* > 256 KiB */
         ASSERT_VK_OK(api_alloc(a, s, 64 * API_KIB, bits, 0, &small[i], NULL));
         ASSERT_VK_OK(api_alloc(a, l, 4096, bits, 0, &large[i], NULL));
         sizes[i] = s + l;
@@ -101,9 +102,11 @@ TEST(tcache_aligned_and_large_requests_come_from_arenas)
     EXPECT_GE(t.total.statistics.blockBytes, bytes);
     if (!vkmIsSingleMutexBuild()) {
         const VkmThreadCacheStatistics s = api_my_cache(a);
-        /* The first large requests may go around while the arenas grow to fit them. */
-        EXPECT_GE(s.hits, (uint64_t)N);
-        EXPECT_LE(s.bypasses, 16u);
+        /* A few aligned requests miss while the arenas are made and grow; every large
+         * one goes around. */
+        EXPECT_GE(s.hits, (uint64_t)N - 8);
+        EXPECT_GE(s.bypasses, (uint64_t)N);
+        EXPECT_LE(s.bypasses, (uint64_t)N + 8);
         EXPECT_GT(s.runBytes, 0u);
     }
     /* Every other one freed: counts follow, and the rest stay intact. */
