@@ -21,6 +21,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
+
 #define MAX_THREADS 256
 
 typedef struct worker {
@@ -31,14 +33,6 @@ typedef struct worker {
     atomic_uint *ready;
     double sink;
 } worker;
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void *
 work(void *arg)
@@ -93,7 +87,7 @@ run(uint32_t n, size_t words, double seconds)
     }
     while (atomic_load(&ready) < created)
         ;
-    const double t0 = now_s();
+    const double t0 = vkm_bench_now_s();
     struct timespec ts = {.tv_sec = (time_t)seconds,
                           .tv_nsec = (long)((seconds - (double)(time_t)seconds) * 1e9)};
     nanosleep(&ts, NULL);
@@ -103,7 +97,7 @@ run(uint32_t n, size_t words, double seconds)
         pthread_join(tids[i], NULL);
         total += (double)ws[i].ops;
     }
-    const double t1 = now_s();
+    const double t1 = vkm_bench_now_s();
     free(ws);
     free(tids);
     return created == n ? total / (t1 - t0) : 0.0;

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "vk_ctx.h"
 #include "vk_mem_alloc.h"
 #include "vkmalloc.h"
@@ -29,14 +30,6 @@ typedef struct {
     double seconds;
     uint64_t buffers, images, bytes, failures;
 } worker;
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static uint32_t
 rnd(unsigned *s)
@@ -67,8 +60,8 @@ stream(void *arg)
     worker *w = arg;
     slot ring[WINDOW];
     memset(ring, 0, sizeof(ring));
-    const double end = now_s() + w->seconds;
-    for (unsigned i = 0; now_s() < end; i++) {
+    const double end = vkm_bench_now_s() + w->seconds;
+    for (unsigned i = 0; vkm_bench_now_s() < end; i++) {
         slot *s = &ring[i % WINDOW];
         release(w->allocator, s);
         uint32_t r = rnd(&w->seed);
@@ -178,7 +171,7 @@ main(int argc, char **argv)
            seconds);
     pthread_t tid[256];
     worker w[256];
-    double t0 = now_s();
+    double t0 = vkm_bench_now_s();
     for (unsigned i = 0; i < threads; i++) {
         w[i] = (worker){.allocator = allocator, .seed = 12345u + i * 7919u, .seconds = seconds};
         pthread_create(&tid[i], NULL, stream, &w[i]);
@@ -191,7 +184,7 @@ main(int argc, char **argv)
         bytes += w[i].bytes;
         failures += w[i].failures;
     }
-    double dt = now_s() - t0;
+    double dt = vkm_bench_now_s() - t0;
 
     printf("created and destroyed %" PRIu64 " buffers and %" PRIu64 " images (%.1f MiB) "
            "in %.2f s: %.0f resources/s, %" PRIu64 " failures\n",

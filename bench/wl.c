@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "wl.h"
 #include "vkmalloc.h"
 
@@ -40,14 +41,6 @@ vkm_wl_find(const char *name)
         if (strcmp(vkm_wl_all[i]->name, name) == 0)
             return vkm_wl_all[i];
     return NULL;
-}
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 static uint32_t
@@ -264,7 +257,7 @@ static void
 on_start(void *arg)
 {
     vkm_wl_runner *r = arg;
-    r->t_start = now_s();
+    r->t_start = vkm_bench_now_s();
 }
 
 /* The clock first, so the sampling is not timed. Every thread is parked in the barrier:
@@ -273,7 +266,7 @@ static void
 on_quiesce(void *arg)
 {
     vkm_wl_runner *r = arg;
-    r->t_end = now_s();
+    r->t_end = vkm_bench_now_s();
     vmaCalculateStatistics(r->allocator, &r->stats);
     if (vkmGetAllThreadCacheStatistics(r->allocator, &r->tcache) != VK_SUCCESS)
         memset(&r->tcache, 0, sizeof(r->tcache));
