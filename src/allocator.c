@@ -428,7 +428,7 @@ alloc_of_type(VmaAllocator a, vkm_tcache *tc, VmaPool pool, uint32_t type,
          * single resources. (Read only when it matters: the count is allocator-wide.) */
         const uint32_t max_count = a->pd_props.limits.maxMemoryAllocationCount;
         if (prefer && max_count < UINT32_MAX / 4 &&
-            vkm_atomic_load_u32_relaxed(&a->xdevice_memory_count) > max_count / 4 * 3)
+            vkm_atomic_load_u32_relaxed(&a->xdevice_memory_count) > max_count * 3 / 4)
             prefer = false;
         if (prefer && (!within_budget || fits_budget(a, type, req->size * count))) {
             if (alloc_pages(a, tc, pool, type, req, true, count, out) == VK_SUCCESS)
@@ -580,8 +580,11 @@ alloc_impl(VmaAllocator a, const VmaAllocationCreateInfo *ci, const VkMemoryRequ
 
     if (ci->pool != VK_NULL_HANDLE) {
         const uint32_t type = ci->pool->info.memoryTypeIndex;
-        if (!(mr->memoryTypeBits & (1u << type)))
-            return VK_ERROR_FEATURE_NOT_PRESENT; /* the resource cannot live in this pool */
+        /* VMA does not read the requirements' type bits when a pool is given, so neither
+         * does vmaAllocateMemory here. A buffer or image made by vkmalloc is refused
+         * instead: it would be bound to memory of a type it does not accept. */
+        if (kind != VKM_RANGE_UNKNOWN && !(mr->memoryTypeBits & (1u << type)))
+            return VK_ERROR_FEATURE_NOT_PRESENT;
         vkm_tcache *tc = vkm_tcache_enter(a);
         res = alloc_of_type(a, tc, ci->pool, type, &req, count, out);
         vkm_tcache_leave(a, tc);
@@ -606,7 +609,6 @@ alloc_impl(VmaAllocator a, const VmaAllocationCreateInfo *ci, const VkMemoryRequ
     const uint32_t n = types->count;
     if (n == 0)
         return VK_ERROR_FEATURE_NOT_PRESENT;
-    VkResult first_error = VK_SUCCESS;
     vkm_tcache *tc = vkm_tcache_enter(a);
     for (uint32_t i = 0; i < n; i++) {
         res = alloc_of_type(a, tc, NULL, types->types[i], &req, count, out);
@@ -617,13 +619,16 @@ alloc_impl(VmaAllocator a, const VmaAllocationCreateInfo *ci, const VkMemoryRequ
             vkm_tcache_memo_record(tc, &key, list_of(a, NULL, types->types[0]), out[0]);
         if (res == VK_SUCCESS || res == VK_ERROR_OUT_OF_HOST_MEMORY)
             break;
-        if (first_error == VK_SUCCESS && res != VK_ERROR_OUT_OF_DEVICE_MEMORY)
-            first_error = res;
     }
     vkm_tcache_leave(a, tc);
+    /* Host memory is not a property of the memory type: it ends the search at once. Any
+     * other failure moves on to the next type, and when every type has failed the result
+     * is VK_ERROR_OUT_OF_DEVICE_MEMORY, whatever each one said (a failed vkMapMemory of a
+     * MAPPED allocation, the driver's allocation-count limit), as VMA returns. Custom
+     * pools (above) return their one type's own result, as in VMA. */
     if (res == VK_SUCCESS || res == VK_ERROR_OUT_OF_HOST_MEMORY)
         return res;
-    return first_error != VK_SUCCESS ? first_error : VK_ERROR_OUT_OF_DEVICE_MEMORY;
+    return VK_ERROR_OUT_OF_DEVICE_MEMORY;
 }
 
 VkResult

@@ -282,7 +282,9 @@ TEST(map_failures_fail_cleanly_and_leave_counts_intact)
     const uint32_t hv = api_find_type(a, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT);
     ASSERT_NE(hv, UINT32_MAX);
     /* MAPPED_BIT whose vkMapMemory fails: no allocation, nothing left behind. (A block
-     * allocation may fall back to dedicated memory, so every map fails here.) */
+     * allocation may fall back to dedicated memory, so every map fails here.) Once every
+     * memory type has failed, the default pools answer VK_ERROR_OUT_OF_DEVICE_MEMORY, as
+     * VMA does; a custom pool returns the map's own error (below). */
     for (int dedicated = 0; dedicated < 2; dedicated++) {
         vkm_sim_fail_every(f->sim, VKM_SIM_MAP_MEMORY, true);
         VmaAllocation x = (VmaAllocation)(uintptr_t)0x1;
@@ -291,12 +293,28 @@ TEST(map_failures_fail_cleanly_and_leave_counts_intact)
                                    (dedicated ? VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT : 0),
                                &x, NULL);
         vkm_sim_fail_every(f->sim, VKM_SIM_MAP_MEMORY, false);
-        EXPECT_VK(VK_ERROR_MEMORY_MAP_FAILED, r);
+        EXPECT_VK(VK_ERROR_OUT_OF_DEVICE_MEMORY, r);
         EXPECT_TRUE(x == VK_NULL_HANDLE);
         if (r == VK_SUCCESS)
             vmaFreeMemory(a, x);
         EXPECT_EQ(api_stats(a).total.statistics.allocationCount, 0u);
     }
+    /* The same in a custom pool of that type: its one type's own error comes back. */
+    VmaPoolCreateInfo pci = {.memoryTypeIndex = hv, .blockSize = 1 * API_MIB};
+    VmaPool pool = VK_NULL_HANDLE;
+    ASSERT_VK_OK(vmaCreatePool(a, &pci, &pool));
+    vkm_sim_fail_every(f->sim, VKM_SIM_MAP_MEMORY, true);
+    VmaAllocation px = VK_NULL_HANDLE;
+    const VkMemoryRequirements preq = {.size = 4096, .alignment = 256, .memoryTypeBits = 1u << hv};
+    const VmaAllocationCreateInfo pci_alloc = {.flags = VMA_ALLOCATION_CREATE_MAPPED_BIT,
+                                               .pool = pool};
+    EXPECT_VK(VK_ERROR_MEMORY_MAP_FAILED, vmaAllocateMemory(a, &preq, &pci_alloc, &px, NULL));
+    vkm_sim_fail_every(f->sim, VKM_SIM_MAP_MEMORY, false);
+    EXPECT_TRUE(px == VK_NULL_HANDLE);
+    VmaStatistics pst;
+    vmaGetPoolStatistics(a, pool, &pst);
+    EXPECT_EQ(pst.allocationCount, 0u);
+    vmaDestroyPool(a, pool);
     /* One failed map of a new block: the request is still served (VMA falls back to
      * dedicated memory), mapped. */
     vkm_sim_fail_nth(f->sim, VKM_SIM_MAP_MEMORY, 1);
@@ -308,7 +326,7 @@ TEST(map_failures_fail_cleanly_and_leave_counts_intact)
         EXPECT_TRUE(wi.pMappedData != NULL);
         vmaFreeMemory(a, w);
     } else {
-        EXPECT_VK(VK_ERROR_MEMORY_MAP_FAILED, rw);
+        EXPECT_VK(VK_ERROR_OUT_OF_DEVICE_MEMORY, rw);
     }
     EXPECT_EQ(api_stats(a).total.statistics.allocationCount, 0u);
     /* vmaMapMemory failing, then succeeding: the reference count is right. */
