@@ -28,9 +28,11 @@ apply_heap_limits(VmaAllocator a, const VkDeviceSize *limits)
         VkDeviceSize lim = limits[h];
         if (lim == VK_WHOLE_SIZE)
             continue;
-        a->heap_limit[h] = lim;
+        /* A limit only lowers the heap: one above its real size caps at the real size,
+         * as in VMA (the heap cannot hold more than it has). */
         if (lim < a->mem_props.memoryHeaps[h].size)
             a->mem_props.memoryHeaps[h].size = lim;
+        a->heap_limit[h] = a->mem_props.memoryHeaps[h].size;
     }
 }
 

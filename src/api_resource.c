@@ -163,8 +163,9 @@ vmaCreateBufferWithAlignment(VmaAllocator allocator, const VkBufferCreateInfo *p
     VKM_REQUIRE_ALLOCATOR(allocator, VKM_INVALID_ARG);
     VKM_REQUIRE_PTR(pBufferCreateInfo, "pBufferCreateInfo", VKM_INVALID_ARG);
     VKM_REQUIRE_PTR(pAllocationCreateInfo, "pAllocationCreateInfo", VKM_INVALID_ARG);
-    VKM_REQUIRE(minAlignment != 0 && (minAlignment & (minAlignment - 1)) == 0,
-                "minAlignment must be a power of two", VKM_INVALID_ARG);
+    /* 0 adds no requirement, as in VMA */
+    VKM_REQUIRE((minAlignment & (minAlignment - 1)) == 0, "minAlignment must be a power of two",
+                VKM_INVALID_ARG);
     VKM_API_LOCK(allocator);
     VkResult res = vkm_api_create_buffer(allocator, pBufferCreateInfo, pAllocationCreateInfo,
                                          minAlignment, NULL, pBuffer, pAllocation, pAllocationInfo);

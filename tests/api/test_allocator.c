@@ -250,6 +250,41 @@ TEST(allocator_heap_size_limit_is_reported_as_the_heap_size)
     api_fixture_teardown(f);
 }
 
+/* A limit above a heap's real size caps at the real size: it can only lower a heap, as in
+ * VMA. On the simulated AMD layout, heap 2 (256 MiB, memory type 2) is given a 1 GiB
+ * limit: a third 96 MiB allocation is refused by the allocator itself, before the
+ * driver is asked. */
+TEST(allocator_heap_size_limit_above_the_heap_caps_at_its_size)
+{
+    api_fixture *f = api_fixture_setup(
+        &(api_setup){.use_sim = true, .sim_layout = "amd-discrete-bar256", .no_allocator = true});
+    VkDeviceSize limits[VK_MAX_MEMORY_HEAPS];
+    for (uint32_t h = 0; h < VK_MAX_MEMORY_HEAPS; h++)
+        limits[h] = VK_WHOLE_SIZE;
+    limits[2] = 1024 * API_MIB;
+    f->ci.pHeapSizeLimit = limits;
+    ASSERT_VK_OK(vmaCreateAllocator(&f->ci, &f->allocator));
+    VmaAllocator a = f->allocator;
+    const VkPhysicalDeviceMemoryProperties *mp = NULL;
+    vmaGetMemoryProperties(a, &mp);
+    ASSERT_EQ(mp->memoryTypes[2].heapIndex, 2u);
+    EXPECT_EQ_U64(mp->memoryHeaps[2].size, 256 * API_MIB);
+
+    VmaAllocation x[3] = {VK_NULL_HANDLE, VK_NULL_HANDLE, VK_NULL_HANDLE};
+    for (int i = 0; i < 2; i++)
+        ASSERT_VK_OK(api_alloc(a, 96 * API_MIB, 256, 1u << 2,
+                               VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT, &x[i], NULL));
+    const uint32_t calls = vkm_sim_call_count(f->sim, VKM_SIM_ALLOCATE_MEMORY);
+    EXPECT_VK(VK_ERROR_OUT_OF_DEVICE_MEMORY,
+              api_alloc(a, 96 * API_MIB, 256, 1u << 2, VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT,
+                        &x[2], NULL));
+    EXPECT_TRUE(x[2] == VK_NULL_HANDLE);
+    EXPECT_EQ(vkm_sim_call_count(f->sim, VKM_SIM_ALLOCATE_MEMORY), calls);
+    vmaFreeMemory(a, x[0]);
+    vmaFreeMemory(a, x[1]);
+    api_fixture_teardown(f);
+}
+
 TEST(allocator_heap_size_limit_fails_allocations_past_it)
 {
     api_dm_counter dm;
