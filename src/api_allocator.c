@@ -181,7 +181,8 @@ vmaBuildStatsString(VmaAllocator allocator, char **ppStatsString, VkBool32 detai
     *ppStatsString = NULL;
     VKM_REQUIRE_ALLOCATOR(allocator, VKM_VOID);
     VKM_API_LOCK(allocator);
-    *ppStatsString = vkm_stats_json_build(allocator, detailedMap != VK_FALSE);
+    /* VMA writes the map for VK_TRUE only, not for any non-zero value */
+    *ppStatsString = vkm_stats_json_build(allocator, detailedMap == VK_TRUE);
     VKM_API_UNLOCK(allocator);
 }
 

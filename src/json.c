@@ -10,6 +10,8 @@
 #include "debug.h"
 
 #define INDENT "  "
+/* Bytes in front of a finished text: its block size, the text kept 16-aligned. */
+#define TEXT_HEADER 16u
 
 void
 vkm_json_init(vkm_json_writer *w, const vkm_host_alloc *ha, uint32_t base)
@@ -310,13 +312,26 @@ vkm_json_finish(vkm_json_writer *w)
         return NULL;
     }
     w->buf[w->len] = '\0';
-    /* exact size: the caller frees it as a string (strlen + 1 bytes) */
-    char *out = vkm_host_alloc_realloc(w->ha, w->buf, w->cap, w->len + 1, 1);
-    if (out == NULL) {
+    /* exact size, with the size in front (vkm_json_free_text) */
+    const size_t bytes = TEXT_HEADER + w->len + 1;
+    char *block = vkm_host_alloc_alloc(w->ha, bytes, 16);
+    if (block == NULL) {
         vkm_json_discard(w);
         return NULL;
     }
-    w->buf = NULL;
-    w->len = w->cap = 0;
-    return out;
+    memcpy(block, &bytes, sizeof(bytes));
+    memcpy(block + TEXT_HEADER, w->buf, w->len + 1);
+    vkm_json_discard(w);
+    return block + TEXT_HEADER;
+}
+
+void
+vkm_json_free_text(const vkm_host_alloc *ha, char *text)
+{
+    if (text == NULL)
+        return;
+    char *block = text - TEXT_HEADER;
+    size_t bytes;
+    memcpy(&bytes, block, sizeof(bytes));
+    vkm_host_alloc_free(ha, block, bytes);
 }

@@ -46,9 +46,13 @@ typedef struct vkm_json_writer {
 void vkm_json_init(vkm_json_writer *w, const vkm_host_alloc *ha, uint32_t base);
 /* Frees the buffer of a writer that is not finished. */
 void vkm_json_discard(vkm_json_writer *w);
-/* The NUL-terminated text, freed with vkm_host_alloc_free_str, or NULL after a host
- * memory failure. The writer is empty afterwards. */
+/* The NUL-terminated text, freed with vkm_json_free_text, or NULL after a host memory
+ * failure. The writer is empty afterwards. */
 char *vkm_json_finish(vkm_json_writer *w);
+/* Frees what vkm_json_finish returned, whatever the caller wrote into it: the block's
+ * size is kept in front of the text, not taken from strlen (a caller may tokenise the
+ * string it was given, and a sized free of the wrong size corrupts the heap). */
+void vkm_json_free_text(const vkm_host_alloc *ha, char *text);
 
 void vkm_json_begin_object(vkm_json_writer *w, bool single_line);
 void vkm_json_end_object(vkm_json_writer *w);

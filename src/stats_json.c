@@ -436,7 +436,7 @@ vkm_stats_json_build(VmaAllocator a, bool detailed_map)
 void
 vkm_stats_json_free(VmaAllocator a, char *s)
 {
-    vkm_host_alloc_free_str(&a->ha, s);
+    vkm_json_free_text(&a->ha, s);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -509,5 +509,5 @@ vkm_stats_json_build_virtual(VmaVirtualBlock b, bool detailed_map)
 void
 vkm_stats_json_free_virtual(VmaVirtualBlock b, char *s)
 {
-    vkm_host_alloc_free_str(&b->ha, s);
+    vkm_json_free_text(&b->ha, s);
 }

@@ -408,6 +408,53 @@ TEST(json_bad_arguments_are_reported_and_harmless)
     api_fixture_teardown(f);
 }
 
+/* The detailed map is written for VK_TRUE only, as in VMA: another non-zero VkBool32 is
+ * not VK_TRUE. */
+TEST(json_detailed_map_only_for_vk_true)
+{
+    api_fixture *f = api_fixture_setup(&(api_setup){0});
+    VmaAllocator a = f->allocator;
+    VmaAllocation x = VK_NULL_HANDLE;
+    ASSERT_VK_OK(api_alloc(a, 4096, 256, api_all_types(a), 0, &x, NULL));
+    char *s = NULL;
+    vmaBuildStatsString(a, &s, (VkBool32)2);
+    ASSERT_TRUE(s != NULL);
+    EXPECT_TRUE(strstr(s, "DefaultPools") == NULL);
+    vmaFreeStatsString(a, s);
+    vmaBuildStatsString(a, &s, VK_TRUE);
+    ASSERT_TRUE(s != NULL);
+    EXPECT_TRUE(strstr(s, "DefaultPools") != NULL);
+    vmaFreeStatsString(a, s);
+    vmaFreeMemory(a, x);
+    api_fixture_teardown(f);
+}
+
+/* The strings are the caller's: writing into them (tokenising, say) before handing them
+ * back must not matter to vmaFreeStatsString / vmaFreeVirtualBlockStatsString. */
+TEST(json_strings_written_by_the_caller_are_freed_cleanly)
+{
+    api_fixture *f = api_fixture_setup(&(api_setup){0});
+    VmaAllocator a = f->allocator;
+    char *s = NULL;
+    vmaBuildStatsString(a, &s, VK_TRUE);
+    ASSERT_TRUE(s != NULL && strlen(s) > 16);
+    s[8] = '\0'; /* strlen is now 8, the block is much larger */
+    vmaFreeStatsString(a, s);
+
+    VmaVirtualBlockCreateInfo vci = {.size = 1 << 20};
+    VmaVirtualBlock vb = VK_NULL_HANDLE;
+    ASSERT_VK_OK(vmaCreateVirtualBlock(&vci, &vb));
+    char *v = NULL;
+    vmaBuildVirtualBlockStatsString(vb, &v, VK_TRUE);
+    ASSERT_TRUE(v != NULL && strlen(v) > 4);
+    for (char *p = v; *p != '\0'; p++)
+        if (*p == '"')
+            *p = '\0';
+    vmaFreeVirtualBlockStatsString(vb, v);
+    vmaDestroyVirtualBlock(vb);
+    api_fixture_teardown(f);
+}
+
 /* ---- dumping while other threads allocate -------------------------------------------- */
 
 #define CHURN_THREADS 2
