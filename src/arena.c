@@ -15,8 +15,11 @@ vkm_arena_create(vkm_block_list *l, vkm_epoch_record *rec, VkDeviceSize size, Vk
     vkm_arena *ar = vkm_host_new(ha, vkm_arena);
     if (ar == NULL)
         return VK_ERROR_OUT_OF_HOST_MEMORY;
-    /* One resource kind per arena: bufferImageGranularity never applies inside it. */
-    if (vkm_tlsf_create(ha, size, 1, &ar->tlsf) != VKM_RANGE_OK) {
+    /* One resource kind per arena: bufferImageGranularity applies inside it only to the
+     * kinds that conflict with themselves (range.h); the arena's base is aligned far above
+     * the granularity, so its relative pages are the block's pages. */
+    const uint64_t granularity = vkm_range_kind_needs_own_pages(kind) ? l->granularity : 1u;
+    if (vkm_tlsf_create(ha, size, granularity, &ar->tlsf) != VKM_RANGE_OK) {
         vkm_host_delete(ha, vkm_arena, ar);
         return VK_ERROR_OUT_OF_HOST_MEMORY;
     }
@@ -31,7 +34,7 @@ vkm_arena_create(vkm_block_list *l, vkm_epoch_record *rec, VkDeviceSize size, Vk
     /* Everything a statistics walk reads is set before the range becomes visible. */
     vkm_block_list_request lr = {
         .size = size,
-        .alignment = align,
+        .alignment = align > granularity ? align : granularity,
         .kind = kind,
         .flags = flags,
         .user = (void *)((uintptr_t)ar | tag),

@@ -40,25 +40,40 @@ typedef enum vkm_range_kind {
 /*
  * True when two allocated ranges of these kinds must not share a granularity page
  * (offset / bufferImageGranularity), the rule of the Vulkan spec ("linear" and
- * "non-linear" resources) with unknown kinds treated as anything:
- *   - equal kinds never conflict, FREE never conflicts;
- *   - UNKNOWN conflicts with every other kind;
- *   - IMAGE_UNKNOWN conflicts with BUFFER, IMAGE_LINEAR and IMAGE_OPTIMAL;
- *   - IMAGE_OPTIMAL conflicts with BUFFER and IMAGE_LINEAR;
+ * "non-linear" resources) with unknown kinds treated as anything, as VMA treats them:
+ *   - FREE never conflicts;
+ *   - UNKNOWN conflicts with every kind, UNKNOWN included (two unknown ranges may become
+ *     a buffer and an optimal image);
+ *   - IMAGE_UNKNOWN conflicts with every kind, IMAGE_UNKNOWN included (linear or optimal);
+ *   - IMAGE_OPTIMAL conflicts with BUFFER and IMAGE_LINEAR, not with itself;
  *   - BUFFER and IMAGE_LINEAR (both linear) never conflict.
- * "Does not conflict" is an equivalence relation over the allocated kinds, with classes
- * {UNKNOWN}, {BUFFER, IMAGE_LINEAR}, {IMAGE_UNKNOWN}, {IMAGE_OPTIMAL}. The range allocators
- * rely on that: when every pair of allocated neighbours on a page agrees, checking a new
- * range against its nearest allocated neighbour checks it against the whole page.
+ * So a page holding an UNKNOWN or IMAGE_UNKNOWN range holds nothing else, and among the
+ * other kinds "does not conflict" is an equivalence with classes {BUFFER, IMAGE_LINEAR}
+ * and {IMAGE_OPTIMAL}. The range allocators rely on that: when every pair of allocated
+ * neighbours on a page agrees, checking a new range against its nearest allocated
+ * neighbour checks it against the whole page.
  */
 static inline bool
 vkm_range_kinds_conflict(vkm_range_kind a, vkm_range_kind b)
 {
-    if (a == VKM_RANGE_FREE || b == VKM_RANGE_FREE || a == b)
+    if (a == VKM_RANGE_FREE || b == VKM_RANGE_FREE)
+        return false;
+    if (a == VKM_RANGE_UNKNOWN || b == VKM_RANGE_UNKNOWN || a == VKM_RANGE_IMAGE_UNKNOWN ||
+        b == VKM_RANGE_IMAGE_UNKNOWN)
+        return true;
+    if (a == b)
         return false;
     bool a_linear = a == VKM_RANGE_BUFFER || a == VKM_RANGE_IMAGE_LINEAR;
     bool b_linear = b == VKM_RANGE_BUFFER || b == VKM_RANGE_IMAGE_LINEAR;
     return !(a_linear && b_linear);
+}
+
+/* Whether a range of this kind must have granularity pages of its own (it conflicts with
+ * its own kind): slots of one size class cut from a run need whole pages each. */
+static inline bool
+vkm_range_kind_needs_own_pages(vkm_range_kind k)
+{
+    return k == VKM_RANGE_UNKNOWN || k == VKM_RANGE_IMAGE_UNKNOWN;
 }
 
 /* Placement policy, mirroring VMA's allocation strategy bits. */

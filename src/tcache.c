@@ -27,6 +27,25 @@
 #define RUN_BLOCK_FRACTION 8u
 #define RUN_MIN_SLOTS 2u
 
+/* The slot size for a request of `kind` in list `l`, or 0 when runs do not serve it. A
+ * run holds one kind, so bufferImageGranularity needs no padding between its slots, except
+ * for the kinds that conflict with themselves (range.h: UNKNOWN, IMAGE_UNKNOWN): their
+ * slots take whole granularity pages, as their ranges do in VMA, so the request is sized
+ * and aligned in pages before a class is chosen (the waste bound then counts only what the
+ * class adds to whole pages). */
+static inline uint64_t
+tc_slot_size(const vkm_block_list *l, uint64_t size, uint64_t alignment, vkm_range_kind kind)
+{
+    const uint64_t g = l->granularity;
+    if (g > 1u && vkm_range_kind_needs_own_pages(kind)) {
+        if (size > UINT64_MAX - (g - 1u))
+            return 0;
+        size = (size + g - 1u) & ~(g - 1u);
+        alignment = alignment > g ? alignment : g;
+    }
+    return vkm_size_class_slot(size, alignment);
+}
+
 /* ------------------------------------------------------------------------------------ */
 /* Runs                                                                                 */
 
@@ -315,7 +334,7 @@ vkm_tcache_alloc(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req
         return VK_INCOMPLETE;
     tc_sweep_dead(tc, false, tc->rec); /* a read-mostly line; work only after a pool died */
     const VkDeviceSize alignment = vkm_block_list_alignment(l, req->alignment);
-    const uint64_t slot_size = vkm_size_class_slot(req->size, alignment);
+    const uint64_t slot_size = tc_slot_size(l, req->size, alignment, (vkm_range_kind)req->kind);
     vkm_bin *bin =
         slot_size != 0 ? bin_find(tc, l, (uint32_t)slot_size, (uint8_t)req->kind, true) : NULL;
     if (bin == NULL) {
@@ -408,7 +427,7 @@ vkm_tcache_alloc_fast(vkm_tcache *tc, vkm_memo *m, VkDeviceSize size, VkDeviceSi
     tc_sweep_dead(tc, false, tc->rec); /* as vkm_tcache_alloc: the header's promise */
     vkm_block_list *l = m->list;
     alignment = vkm_block_list_alignment(l, alignment);
-    const uint64_t slot_size = vkm_size_class_slot(size, alignment);
+    const uint64_t slot_size = tc_slot_size(l, size, alignment, kind);
     if (slot_size == 0)
         return false;
     vkm_bin **bp = &m->bins[memo_class(slot_size)];

@@ -294,6 +294,70 @@ TEST(layouts_simulated_properties_reach_the_allocator)
     }
 }
 
+/* ---- bufferImageGranularity for resources of unknown kind ----------------------------- */
+
+typedef struct placed {
+    VkDeviceMemory memory;
+    VkDeviceSize offset, size;
+} placed;
+
+/* No two of the n ranges share a granularity page of the same VkDeviceMemory. */
+static void
+expect_own_pages(const placed *p, uint32_t n, VkDeviceSize g)
+{
+    for (uint32_t i = 0; i < n; i++)
+        for (uint32_t j = i + 1; j < n; j++) {
+            if (p[i].memory != p[j].memory)
+                continue;
+            const VkDeviceSize i0 = p[i].offset / g, i1 = (p[i].offset + p[i].size - 1) / g;
+            const VkDeviceSize j0 = p[j].offset / g, j1 = (p[j].offset + p[j].size - 1) / g;
+            if (!(i1 < j0 || j1 < i0))
+                vkm_test_fail(__FILE__, __LINE__, "ranges %u at %llu and %u at %llu share a page",
+                              i, (unsigned long long)p[i].offset, j,
+                              (unsigned long long)p[j].offset);
+        }
+}
+
+/* vmaAllocateMemory (UNKNOWN: it may become a buffer or an optimal image) and
+ * vmaAllocateMemoryForImage (IMAGE_UNKNOWN: linear or optimal) must not put two such
+ * allocations on one bufferImageGranularity page, as VMA does not: the thread cache's
+ * slots of these kinds take whole pages (nvidia-h200: 1024 bytes). */
+TEST(layouts_unknown_kinds_never_share_a_granularity_page)
+{
+    fx *f = fx_open("nvidia-h200", 0);
+    const VkDeviceSize g = vkm_sim_buffer_image_granularity(f->sim);
+    ASSERT_EQ_U64(g, 1024);
+    enum {
+        N = 96
+    };
+    static placed p[2 * N];
+    static VmaAllocation x[2 * N];
+    uint32_t n = 0;
+    /* repeated shapes reach the fast path; the sizes span several classes */
+    for (uint32_t i = 0; i < N; i++) {
+        const VkMemoryRequirements req = {
+            .size = 100 + (i % 6) * 300, .alignment = 16, .memoryTypeBits = UINT32_MAX};
+        const VmaAllocationCreateInfo ci = {.usage = VMA_MEMORY_USAGE_GPU_ONLY};
+        VmaAllocationInfo info;
+        ASSERT_VK_OK(vmaAllocateMemory(f->a, &req, &ci, &x[n], &info));
+        p[n++] = (placed){info.deviceMemory, info.offset, info.size};
+    }
+    VkImageCreateInfo ici = image_info(4, 4);
+    VkImage img;
+    ASSERT_VK_OK(vkCreateImage(f->ctx.device, &ici, NULL, &img));
+    for (uint32_t i = 0; i < N; i++) {
+        const VmaAllocationCreateInfo ci = {.usage = VMA_MEMORY_USAGE_GPU_ONLY};
+        VmaAllocationInfo info;
+        ASSERT_VK_OK(vmaAllocateMemoryForImage(f->a, img, &ci, &x[n], &info));
+        p[n++] = (placed){info.deviceMemory, info.offset, info.size};
+    }
+    vkDestroyImage(f->ctx.device, img, NULL);
+    expect_own_pages(p, n, g);
+    for (uint32_t i = 0; i < n; i++)
+        vmaFreeMemory(f->a, x[i]);
+    fx_close(f);
+}
+
 /* ---- non-coherent memory (intel-igpu-nonllc type 1) ------------------------------------ */
 
 TEST(layouts_noncoherent_writes_need_flush_and_reads_need_invalidate)

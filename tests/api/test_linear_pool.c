@@ -86,6 +86,34 @@ TEST(linear_pool_free_at_once_never_reuses_the_middle_and_restarts_when_empty)
     api_fixture_teardown(f);
 }
 
+/* Two allocations of unknown kind never share a bufferImageGranularity page (one may
+ * become a buffer, the other an optimal image): the second starts on the next page, as
+ * in VMA. */
+TEST(linear_pool_unknown_allocations_take_pages_of_their_own)
+{
+    api_fixture *f = api_fixture_setup(NULL);
+    VmaAllocator a = f->allocator;
+    const VkPhysicalDeviceProperties *pp = NULL;
+    vmaGetPhysicalDeviceProperties(a, &pp);
+    const VkDeviceSize g =
+        pp->limits.bufferImageGranularity > 1 ? pp->limits.bufferImageGranularity : 1;
+    VmaPool pool = lin_pool(a, 64 * KIB, 0);
+    ASSERT_TRUE(pool != VK_NULL_HANDLE);
+    VmaAllocation x[2] = {0};
+    VkMemoryRequirements req = api_mem_req(100, 16, UINT32_MAX);
+    VmaAllocationCreateInfo ci = {.pool = pool};
+    VmaAllocationInfo info[2];
+    for (int i = 0; i < 2; i++)
+        ASSERT_VK_OK(vmaAllocateMemory(a, &req, &ci, &x[i], &info[i]));
+    EXPECT_EQ_U64(info[0].offset, 0);
+    const VkDeviceSize packed = 112; /* 100 rounded up to the alignment */
+    EXPECT_EQ_U64(info[1].offset, g > 1 ? (packed + g - 1) / g * g : packed);
+    vmaFreeMemory(a, x[1]);
+    vmaFreeMemory(a, x[0]);
+    vmaDestroyPool(a, pool);
+    api_fixture_teardown(f);
+}
+
 TEST(linear_pool_stack_reuses_space_of_lifo_frees)
 {
     api_fixture *f = api_fixture_setup(NULL);
