@@ -20,6 +20,9 @@
  *   2. Else lower in its own block, at the lowest offset that fits: BALANCED only for
  *      allocations lying past the block's used byte count (the ones a compact block would
  *      not reach), FULL and EXTENSIVE for every allocation that can go lower. FAST never.
+ *      A list of one block has nowhere else to go, so there every algorithm moves each
+ *      allocation that can go lower (VMA too: with a single block it only reallocates
+ *      inside it, at the lowest offset, whatever the algorithm).
  * EXTENSIVE is FULL: VMA's extensive algorithm regroups buffers and images to avoid
  * bufferImageGranularity conflicts, which cannot arise here (the TLSF keeps each range's
  * kind and pads only between different kinds, and runs and arenas hold one kind each).
@@ -285,6 +288,11 @@ consider(VmaDefragmentationContext ctx, vkm_tcache *tc, vkm_block_list *l, scan 
         return VK_ERROR_OUT_OF_HOST_MEMORY;
 
     const bool fast = ctx->algorithm == VMA_DEFRAGMENTATION_FLAG_ALGORITHM_FAST_BIT;
+    const bool balanced = ctx->algorithm == VMA_DEFRAGMENTATION_FLAG_ALGORITHM_BALANCED_BIT;
+    /* Several blocks: FAST only drains blocks into fuller ones, BALANCED compacts a block
+     * only past its live bytes. One block: compacting it is the only gain left, so every
+     * algorithm does (as VMA, which then reallocates inside the block whatever the flags). */
+    const bool lower_in_own = sc->nblocks == 1 || (!fast && (!balanced || it->offset >= s->used));
     VmaAllocation dst = NULL;
     for (size_t d = 0; d < pos && dst == NULL; d++) {
         blk *db = &sc->blocks[d];
@@ -298,9 +306,7 @@ consider(VmaDefragmentationContext ctx, vkm_tcache *tc, vkm_block_list *l, scan 
             s->used -= it->range_size;
         }
     }
-    if (dst == NULL && !fast &&
-        (ctx->algorithm != VMA_DEFRAGMENTATION_FLAG_ALGORITHM_BALANCED_BIT ||
-         it->offset >= s->used)) {
+    if (dst == NULL && lower_in_own) {
         VkResult res = reserve_dst(a, tc, l, s->b, it, true, &dst);
         if (res == VK_ERROR_OUT_OF_HOST_MEMORY)
             return res;

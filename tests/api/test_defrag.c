@@ -6,9 +6,11 @@
  * overlap live allocations and keep the memory type, size and alignment; mapping is kept
  * (pMappedData follows the move); maxBytesPerPass / maxAllocationsPerPass / the break
  * callback bound a pass; IGNORE and DESTROY; VmaDefragmentationStats equal what the
- * statistics saw change; linear pools are refused; bad input is reported; slots of runs
- * of exited threads move out and their runs and blocks go back; a failing
- * vkAllocateMemory / vkMapMemory during a pass leaves everything consistent.
+ * statistics saw change; a list of one block is compacted by every algorithm (FAST and
+ * BALANCED too, as in VMA), while FAST with several blocks only drains blocks; linear
+ * pools are refused; bad input is reported; slots of runs of exited threads move out and
+ * their runs and blocks go back; a failing vkAllocateMemory / vkMapMemory during a pass
+ * leaves everything consistent.
  */
 #include "api_common.h"
 #include "vk_sim.h"
@@ -668,6 +670,258 @@ TEST(defrag_with_failing_allocate_and_map)
     VmaStatistics ps;
     vmaGetPoolStatistics(a, pool, &ps);
     EXPECT_EQ(ps.allocationCount, 0u);
+    vmaDestroyPool(a, pool);
+    api_fixture_teardown(f);
+}
+
+/* ---- A list of one block ----------------------------------------------------------------
+ * With a single block there is no other block to drain into, and VMA reallocates inside it
+ * whatever the algorithm: an allocation goes to the lowest offset where it fits when that is
+ * lower than its own. These cases use custom pools limited to one block. */
+
+/* A custom pool of host-visible memory that holds at most one block of `block_size`. */
+static VmaPool
+one_block_pool(VmaAllocator a, VkDeviceSize block_size)
+{
+    VmaPoolCreateInfo pci = {
+        .memoryTypeIndex = host_visible_type(a), .blockSize = block_size, .maxBlockCount = 1};
+    VmaPool pool = VK_NULL_HANDLE;
+    vmaCreatePool(a, &pci, &pool);
+    return pool;
+}
+
+/* A mapped allocation of `pool` aligned to `align`, holding the pattern of `seed`. */
+static VmaAllocation
+alloc_filled(VmaAllocator a, VmaPool pool, VkDeviceSize size, VkDeviceSize align, uint32_t seed)
+{
+    VkMemoryRequirements req = api_mem_req(size, align, 1u << host_visible_type(a));
+    VmaAllocationCreateInfo ci = {.flags = VMA_ALLOCATION_CREATE_MAPPED_BIT |
+                                           VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT,
+                                  .pool = pool};
+    VmaAllocation x = VK_NULL_HANDLE;
+    ASSERT_VK_OK(vmaAllocateMemory(a, &req, &ci, &x, NULL));
+    fill(a, x, seed, size);
+    return x;
+}
+
+static VkDeviceSize
+offset_of(VmaAllocator a, VmaAllocation x)
+{
+    VmaAllocationInfo i;
+    vmaGetAllocationInfo(a, x, &i);
+    return i.offset;
+}
+
+/* Runs one defragmentation of a one-block pool to its end, copying with memcpy. Every pass
+ * but the last returns moves within the pass limits (0: none), each into the same block at
+ * a lower offset than its source; after the pass end each source sits where its temporary
+ * was. Returns how many allocations moved. */
+static uint32_t
+defrag_one_block(VmaAllocator a, VmaPool pool, VmaDefragmentationFlags flags, uint32_t max_allocs,
+                 VkDeviceSize max_bytes)
+{
+    VmaDefragmentationInfo info = {.flags = flags,
+                                   .pool = pool,
+                                   .maxAllocationsPerPass = max_allocs,
+                                   .maxBytesPerPass = max_bytes};
+    VmaDefragmentationContext ctx = VK_NULL_HANDLE;
+    ASSERT_VK_OK(vmaBeginDefragmentation(a, &info, &ctx));
+    static VmaAllocation src[MAX_LIVE];
+    static VkDeviceSize to[MAX_LIVE];
+    uint32_t moved = 0;
+    for (uint32_t np = 0;; np++) {
+        ASSERT_LT(np, 200u); /* passes converge */
+        VmaDefragmentationPassMoveInfo pass;
+        VkResult r = vmaBeginDefragmentationPass(a, ctx, &pass);
+        if (r == VK_SUCCESS) {
+            EXPECT_EQ(pass.moveCount, 0u);
+            break;
+        }
+        ASSERT_VK(VK_INCOMPLETE, r);
+        ASSERT_GT(pass.moveCount, 0u);
+        ASSERT_LE(pass.moveCount, max_allocs != 0 ? max_allocs : MAX_LIVE);
+        VkDeviceSize bytes = 0;
+        for (uint32_t i = 0; i < pass.moveCount; i++) {
+            VmaAllocationInfo si, di;
+            vmaGetAllocationInfo(a, pass.pMoves[i].srcAllocation, &si);
+            vmaGetAllocationInfo(a, pass.pMoves[i].dstTmpAllocation, &di);
+            EXPECT_TRUE(si.deviceMemory == di.deviceMemory);
+            EXPECT_LT(di.offset, si.offset);
+            void *p = NULL;
+            ASSERT_VK_OK(vmaMapMemory(a, pass.pMoves[i].dstTmpAllocation, &p));
+            memcpy(p, si.pMappedData, (size_t)si.size);
+            vmaUnmapMemory(a, pass.pMoves[i].dstTmpAllocation);
+            src[i] = pass.pMoves[i].srcAllocation;
+            to[i] = di.offset;
+            bytes += si.size;
+        }
+        if (max_bytes != 0)
+            EXPECT_LE(bytes, max_bytes);
+        const uint32_t n = pass.moveCount;
+        EXPECT_VK(VK_INCOMPLETE, vmaEndDefragmentationPass(a, ctx, &pass));
+        for (uint32_t i = 0; i < n; i++)
+            EXPECT_EQ_U64(offset_of(a, src[i]), to[i]);
+        moved += n;
+    }
+    VmaDefragmentationStats st;
+    vmaEndDefragmentation(a, ctx, &st);
+    EXPECT_EQ(st.allocationsMoved, moved);
+    EXPECT_EQ(st.deviceMemoryBlocksFreed, 0u);
+    return moved;
+}
+
+/* The audit's case: X at 0, a hole, A, then B too large for the hole. Every algorithm moves
+ * A into the hole (BALANCED too, although A lies below the block's live byte count). */
+TEST(defrag_one_block_every_algorithm_moves_into_a_lower_hole)
+{
+    const VkDeviceSize u = 512 * API_KIB; /* shared ranges: above the size classes */
+    for (uint32_t k = 0; k < (uint32_t)(sizeof(algorithms) / sizeof(algorithms[0])); k++) {
+        api_fixture *f = api_fixture_setup(NULL);
+        VmaAllocator a = f->allocator;
+        VmaPool pool = one_block_pool(a, 8 * u);
+        ASSERT_TRUE(pool != VK_NULL_HANDLE);
+        VmaAllocation x = alloc_filled(a, pool, u, 256, 1);
+        VmaAllocation y = alloc_filled(a, pool, u, 256, 2);
+        VmaAllocation al = alloc_filled(a, pool, u, 256, 3);
+        VmaAllocation b = alloc_filled(a, pool, 2 * u, 256, 4);
+        ASSERT_EQ_U64(offset_of(a, x), 0);
+        ASSERT_EQ_U64(offset_of(a, y), u);
+        ASSERT_EQ_U64(offset_of(a, al), 2 * u);
+        ASSERT_EQ_U64(offset_of(a, b), 3 * u);
+        vmaFreeMemory(a, y);
+        EXPECT_GE(defrag_one_block(a, pool, algorithms[k], 0, 0), 1u);
+        EXPECT_EQ_U64(offset_of(a, x), 0);
+        EXPECT_EQ_U64(offset_of(a, al), u);
+        EXPECT_EQ_U64(offset_of(a, b), 3 * u); /* the hole A left is too small for B */
+        EXPECT_TRUE(intact(a, x, 1, u));
+        EXPECT_TRUE(intact(a, al, 3, u));
+        EXPECT_TRUE(intact(a, b, 4, 2 * u));
+        VmaStatistics ps;
+        vmaGetPoolStatistics(a, pool, &ps);
+        EXPECT_EQ(ps.blockCount, 1u);
+        EXPECT_EQ(ps.allocationCount, 3u);
+        vmaFreeMemory(a, x);
+        vmaFreeMemory(a, al);
+        vmaFreeMemory(a, b);
+        vmaDestroyPool(a, pool);
+        api_fixture_teardown(f);
+    }
+}
+
+/* The audit's other case: four allocations of 64 KiB (a shared range, then slots of a run),
+ * the first three freed: the last moves down once, with every algorithm. */
+TEST(defrag_one_block_every_algorithm_moves_the_last_of_four)
+{
+    const VkDeviceSize size = 64 * API_KIB;
+    for (uint32_t k = 0; k < (uint32_t)(sizeof(algorithms) / sizeof(algorithms[0])); k++) {
+        api_fixture *f = api_fixture_setup(NULL);
+        VmaAllocator a = f->allocator;
+        VmaPool pool = one_block_pool(a, API_MIB);
+        ASSERT_TRUE(pool != VK_NULL_HANDLE);
+        VmaAllocation x[4];
+        for (uint32_t i = 0; i < 4; i++)
+            x[i] = alloc_filled(a, pool, size, 256, 10 + i);
+        const VkDeviceSize was = offset_of(a, x[3]);
+        for (uint32_t i = 0; i < 3; i++)
+            vmaFreeMemory(a, x[i]);
+        EXPECT_EQ(defrag_one_block(a, pool, algorithms[k], 0, 0), 1u);
+        EXPECT_LT(offset_of(a, x[3]), was);
+        EXPECT_TRUE(intact(a, x[3], 13, size));
+        vmaFreeMemory(a, x[3]);
+        vmaDestroyPool(a, pool);
+        api_fixture_teardown(f);
+    }
+}
+
+/* Slots of runs, ranges of arenas and shared ranges in one block, with a large hole at its
+ * start and small ones everywhere: every algorithm moves allocations of all three kinds down,
+ * pass by pass within the limits, and the data survives. */
+TEST(defrag_one_block_every_algorithm_compacts_within_pass_limits)
+{
+    const VkDeviceSize big_align = 64 * API_KIB; /* far above the size: no run serves these */
+    for (uint32_t k = 0; k < (uint32_t)(sizeof(algorithms) / sizeof(algorithms[0])); k++) {
+        api_fixture *f = api_fixture_setup(NULL);
+        VmaAllocator a = f->allocator;
+        VmaPool pool = one_block_pool(a, 4 * API_MIB);
+        ASSERT_TRUE(pool != VK_NULL_HANDLE);
+        VmaAllocation lead = alloc_filled(a, pool, 512 * API_KIB, 256, 1000);
+        static live_set s;
+        fragment(a, pool, host_visible_type(a), 80, &s);
+        for (uint32_t i = 0; i < 8; i++) {
+            VmaAllocation x = alloc_filled(a, pool, 900 + i, big_align, 2000 + i);
+            if (i % 2 == 0) {
+                vmaFreeMemory(a, x);
+                continue;
+            }
+            s.a[s.n] = x;
+            s.size[s.n] = 900 + i;
+            s.seed[s.n] = 2000 + i;
+            s.n++;
+        }
+        vmaFreeMemory(a, lead);
+        static VkDeviceSize was[MAX_LIVE];
+        for (uint32_t i = 0; i < s.n; i++)
+            was[i] = offset_of(a, s.a[i]);
+        const uint32_t moved = defrag_one_block(a, pool, algorithms[k], 3, 24 * API_KIB);
+        EXPECT_GT(moved, 3u); /* more than one pass */
+        uint32_t lower = 0, lower_aligned = 0;
+        for (uint32_t i = 0; i < s.n; i++) {
+            const VkDeviceSize now = offset_of(a, s.a[i]);
+            EXPECT_LE_U64(now, was[i]);
+            lower += now < was[i];
+            if (s.size[i] < API_KIB) {
+                EXPECT_EQ_U64(now % big_align, 0);
+                lower_aligned += now < was[i];
+            }
+        }
+        EXPECT_GT(lower, 0u);
+        EXPECT_GT(lower_aligned, 0u);
+        VmaStatistics ps;
+        vmaGetPoolStatistics(a, pool, &ps);
+        EXPECT_EQ(ps.blockCount, 1u);
+        EXPECT_EQ(ps.allocationCount, s.n);
+        check_and_free(a, &s);
+        vmaDestroyPool(a, pool);
+        api_fixture_teardown(f);
+    }
+}
+
+/* With two blocks FAST only drains blocks into fuller ones (VMA's fast algorithm): a hole
+ * inside the emptier block stays when nothing fits elsewhere. */
+TEST(defrag_fast_with_two_blocks_never_moves_within_a_block)
+{
+    const VkDeviceSize u = 512 * API_KIB;
+    api_fixture *f = api_fixture_setup(NULL);
+    VmaAllocator a = f->allocator;
+    VmaPoolCreateInfo pci = {
+        .memoryTypeIndex = host_visible_type(a), .blockSize = 8 * u, .maxBlockCount = 2};
+    VmaPool pool = VK_NULL_HANDLE;
+    ASSERT_VK_OK(vmaCreatePool(a, &pci, &pool));
+    VmaAllocation full[8];
+    for (uint32_t i = 0; i < 8; i++)
+        full[i] = alloc_filled(a, pool, u, 256, 20 + i);
+    VmaAllocation x = alloc_filled(a, pool, u, 256, 1);
+    VmaAllocation y = alloc_filled(a, pool, u, 256, 2);
+    VmaAllocation al = alloc_filled(a, pool, u, 256, 3);
+    VmaAllocationInfo fi, xi;
+    vmaGetAllocationInfo(a, full[7], &fi);
+    vmaGetAllocationInfo(a, x, &xi);
+    ASSERT_TRUE(fi.deviceMemory != xi.deviceMemory); /* the first block is full */
+    ASSERT_EQ_U64(offset_of(a, al), 2 * u);
+    vmaFreeMemory(a, y);
+    VmaDefragmentationInfo info = {.flags = VMA_DEFRAGMENTATION_FLAG_ALGORITHM_FAST_BIT,
+                                   .pool = pool};
+    VmaDefragmentationContext ctx;
+    ASSERT_VK_OK(vmaBeginDefragmentation(a, &info, &ctx));
+    VmaDefragmentationPassMoveInfo pass;
+    EXPECT_VK(VK_SUCCESS, vmaBeginDefragmentationPass(a, ctx, &pass));
+    EXPECT_EQ(pass.moveCount, 0u);
+    vmaEndDefragmentation(a, ctx, NULL);
+    EXPECT_EQ_U64(offset_of(a, al), 2 * u);
+    for (uint32_t i = 0; i < 8; i++)
+        vmaFreeMemory(a, full[i]);
+    vmaFreeMemory(a, x);
+    vmaFreeMemory(a, al);
     vmaDestroyPool(a, pool);
     api_fixture_teardown(f);
 }
