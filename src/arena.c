@@ -2,7 +2,6 @@
 #include "arena.h"
 #include "block.h"
 #include "debug.h"
-#include "stats.h"
 
 #include <stdio.h>
 
@@ -168,33 +167,6 @@ vkm_arena_forget(vkm_arena *ar, vkm_epoch_record *rec)
         vkm_epoch_retire(rec, &ar->retire, arena_retired);
     else
         arena_free_struct(ar);
-}
-
-/* Statistics walk of an arena (under its lock). */
-typedef struct stats_walk {
-    VmaDetailedStatistics *d;
-    VkDeviceSize margin; /* debug margin after every allocation (corruption.h) */
-} stats_walk;
-
-static void
-visit_range(void *ctx, uint64_t offset, uint64_t size, vkm_range_kind kind, void *user)
-{
-    VKM_UNUSED(offset);
-    VKM_UNUSED(user);
-    const stats_walk *w = ctx;
-    if (kind == VKM_RANGE_FREE)
-        vkm_stats_add_unused_range(w->d, size);
-    else
-        vkm_corruption_add_range_stats(w->d, w->margin, size);
-}
-
-void
-vkm_arena_add_stats(vkm_arena *ar, VmaDetailedStatistics *d)
-{
-    stats_walk w = {.d = d, .margin = ar->list->allocator->corruption.margin};
-    vkm_mutex_lock(&ar->lock);
-    vkm_tlsf_visit(ar->tlsf, visit_range, &w);
-    vkm_mutex_unlock(&ar->lock);
 }
 
 /* Rebases the arena's offsets onto the block for the caller's visitor. */

@@ -98,10 +98,11 @@ void vkm_arena_drop(vkm_arena *ar);
  * the block, which is gone; retired through `rec`, or at once when `rec` is NULL. */
 void vkm_arena_forget(vkm_arena *ar, vkm_epoch_record *rec);
 
-/* Statistics (under the block lock): the arena's allocations and free ranges. */
-void vkm_arena_add_stats(vkm_arena *ar, VmaDetailedStatistics *d);
-/* Calls fn for every range of the arena, allocated and free, with block offsets, under
- * the arena's lock (the caller holds the block lock: corruption checks). */
+/* Calls fn for every range of the arena, allocated and free, in ascending order with
+ * block offsets, under the arena's lock (the caller holds the block lock: statistics,
+ * the JSON dump, corruption checks). An allocated range's `user` is its VmaAllocation,
+ * alive while the lock is held: a free takes the range out under the same lock before
+ * the object goes. */
 void vkm_arena_visit(vkm_arena *ar, vkm_range_visit_fn fn, void *ctx);
 
 #endif /* VKM_ARENA_H */

@@ -553,27 +553,25 @@ vkm_block_list_free_range(vkm_block_list *l, vkm_epoch_record *rec, vkm_block *b
 
 /* Statistics walk of one block (under its lock). */
 typedef struct stats_walk {
-    VmaDetailedStatistics *d;
+    vkm_stats_tiler tiler;
     vkm_block_list_expand_fn *expand;
-    VkDeviceSize margin; /* debug margin after every allocation (corruption.h) */
 } stats_walk;
 
 static void
 visit_range(void *ctx, uint64_t offset, uint64_t size, vkm_range_kind kind, void *user)
 {
-    VKM_UNUSED(offset);
     stats_walk *w = ctx;
     if (kind == VKM_RANGE_FREE)
-        vkm_stats_add_unused_range(w->d, size);
-    else if (w->expand == NULL || !w->expand(user, size, w->d))
-        vkm_corruption_add_range_stats(w->d, w->margin, size);
+        vkm_stats_tiler_free(&w->tiler, offset, size);
+    else if (w->expand == NULL || !w->expand(user, &w->tiler))
+        vkm_stats_tiler_alloc(&w->tiler, offset, size, kind, NULL);
 }
 
 void
 vkm_block_list_add_stats(vkm_block_list *l, vkm_epoch_record *rec, vkm_block_list_expand_fn *expand,
                          VmaDetailedStatistics *d)
 {
-    stats_walk w = {.d = d, .expand = expand, .margin = l->allocator->corruption.margin};
+    stats_walk w = {.expand = expand};
     vkm_epoch_begin(rec);
     const vkm_block_array *arr = array_of(l);
     for (size_t i = 0; i < arr->count; i++) {
@@ -582,7 +580,11 @@ vkm_block_list_add_stats(vkm_block_list *l, vkm_epoch_record *rec, vkm_block_lis
         if (!b->dead) {
             d->statistics.blockCount++;
             d->statistics.blockBytes += b->size;
+            /* debug margin after every allocation (corruption.h) */
+            vkm_stats_tiler_init(&w.tiler, l->allocator->corruption.margin,
+                                 vkm_stats_tile_into_detailed, d);
             vkm_block_range_visit(b, visit_range, &w);
+            vkm_stats_tiler_finish(&w.tiler);
         }
         block_unlock(l, b);
     }

@@ -32,6 +32,7 @@
 #include "allocator.h"
 #include "block.h"
 #include "epoch.h"
+#include "stats.h"
 
 typedef struct vkm_block_list_params {
     uint32_t memory_type;
@@ -153,10 +154,11 @@ vkm_block_list_free_end(vkm_block_list *l)
     vkm_atomic_fetch_sub_u32_acq_rel(&l->xfrees_in_flight, 1);
 }
 
-/* Detailed statistics of every block. A range whose user pointer `expand` recognises
- * (returns true) is accounted by `expand` (runs: their slots); others count as one
- * allocation of their size. */
-typedef bool vkm_block_list_expand_fn(void *user, VkDeviceSize size, VmaDetailedStatistics *d);
+/* Detailed statistics of every block: each block's ranges go through a tiler (stats.h)
+ * in offset order, so adjacent free space counts as one unused range. A range whose user
+ * pointer `expand` recognises (returns true) was fed to the tiler by `expand` (runs:
+ * their slots; arenas: their ranges); others are one allocation of their size. */
+typedef bool vkm_block_list_expand_fn(void *user, vkm_stats_tiler *t);
 void vkm_block_list_add_stats(vkm_block_list *l, vkm_epoch_record *rec,
                               vkm_block_list_expand_fn *expand, VmaDetailedStatistics *d);
 /* Calls fn for every block of the list under the block's lock, inside an epoch section:

@@ -68,8 +68,8 @@ write_detailed(vkm_json_writer *w, const VmaDetailedStatistics *d)
 }
 
 /* The members VMA prints for an allocation (dedicated, or a range of a block). `alloc`
- * may be NULL for a slot of a run or a range of an arena, which keep no object. Usage is
- * 0: the resource's usage flags are not kept. */
+ * may be NULL for a slot of a run, which keeps no object. Usage is 0: the resource's
+ * usage flags are not kept. */
 static void
 write_allocation_members(vkm_json_writer *w, unsigned kind, VkDeviceSize size, VmaAllocation alloc)
 {
@@ -95,9 +95,11 @@ write_allocation_members(vkm_json_writer *w, unsigned kind, VkDeviceSize size, V
 /* Blocks                                                                                */
 
 /* One block's walk: its suballocations go to `frag` (the counts VMA prints before them
- * are known only at the end, and an arena may change between two passes). */
+ * are known only at the end, and an arena may change between two passes). The ranges go
+ * through a tiler (stats.h), as the statistics' do, so free space is merged the same way
+ * and the block's "UnusedRanges" is what the statistics count for it. */
 typedef struct block_walk {
-    VkDeviceSize margin;
+    vkm_stats_tiler tiler;
     vkm_json_writer frag;
     uint64_t allocs, unused_ranges, alloc_bytes;
 } block_walk;
@@ -117,34 +119,45 @@ put_free(block_walk *bw, uint64_t offset, uint64_t size)
     bw->unused_ranges++;
 }
 
+/* The tiler's sink: one suballocation entry. */
 static void
-visit_range(void *ctx, uint64_t offset, uint64_t size, vkm_range_kind kind, void *user)
+put_tile(void *ctx, uint64_t offset, uint64_t size, vkm_range_kind kind, VmaAllocation alloc)
 {
     block_walk *bw = ctx;
     if (kind == VKM_RANGE_FREE) {
         put_free(bw, offset, size);
         return;
     }
-    /* Runs and arenas: their slots and ranges, each passed back here with user NULL. */
-    if (user != NULL && vkm_tcache_visit_range(user, visit_range, ctx))
-        return;
-    /* The range holds the allocation and its debug margin (corruption.h). The size is
-     * the range's, not alloc->size: the allocating thread sets that after publishing. */
-    const VkDeviceSize alloc_size = size > bw->margin ? size - bw->margin : size;
     vkm_json_writer *w = &bw->frag;
     vkm_json_begin_object(w, true);
     vkm_json_key(w, "Offset");
     vkm_json_u64(w, offset);
-    write_allocation_members(w, kind, alloc_size, (VmaAllocation)user);
+    write_allocation_members(w, kind, size, alloc);
     vkm_json_end_object(w);
     bw->allocs++;
-    bw->alloc_bytes += alloc_size;
-    if (alloc_size < size)
-        put_free(bw, offset + alloc_size, size - alloc_size);
+    bw->alloc_bytes += size;
+}
+
+static void
+visit_range(void *ctx, uint64_t offset, uint64_t size, vkm_range_kind kind, void *user)
+{
+    block_walk *bw = ctx;
+    if (kind == VKM_RANGE_FREE) {
+        vkm_stats_tiler_free(&bw->tiler, offset, size);
+        return;
+    }
+    /* Runs and arenas: their slots and ranges, fed to the tiler. */
+    if (user != NULL && vkm_tcache_expand_range(user, &bw->tiler))
+        return;
+    /* A shared-path range: its user pointer is the allocation. The range holds it and
+     * its debug margin (corruption.h); the tiler reports the size without the margin,
+     * from the range, not alloc->size (the allocating thread sets that after publishing). */
+    vkm_stats_tiler_alloc(&bw->tiler, offset, size, kind, (VmaAllocation)user);
 }
 
 typedef struct list_walk {
     vkm_json_writer *w;
+    VkDeviceSize margin; /* debug margin after every allocation (corruption.h) */
     block_walk bw;
 } list_walk;
 
@@ -159,7 +172,9 @@ write_block(vkm_block *b, void *ctx)
     /* the array sits one level inside the block's object */
     vkm_json_init(&bw->frag, w->ha, w->depth + 1);
     vkm_json_begin_array(&bw->frag, false);
+    vkm_stats_tiler_init(&bw->tiler, lw->margin, put_tile, bw);
     vkm_block_range_visit(b, visit_range, bw);
+    vkm_stats_tiler_finish(&bw->tiler);
     vkm_json_end_array(&bw->frag);
 
     vkm_mutex_lock(&b->map_lock);
@@ -194,7 +209,7 @@ write_blocks(vkm_json_writer *w, VmaAllocator a, vkm_block_list *l, vkm_epoch_re
 {
     vkm_json_begin_object(w, false);
     if (l != NULL) {
-        list_walk lw = {.w = w, .bw = {.margin = a->corruption.margin}};
+        list_walk lw = {.w = w, .margin = a->corruption.margin};
         vkm_block_list_for_each_block(l, rec, write_block, &lw);
     }
     vkm_json_end_object(w);
@@ -478,7 +493,7 @@ vkm_stats_json_build_virtual(VmaVirtualBlock b, bool detailed_map)
     vkm_json_key(&w, "Stats");
     write_detailed(&w, &stats);
     if (detailed_map) {
-        block_walk bw = {.margin = 0};
+        block_walk bw = {.allocs = 0};
         vkm_json_init(&bw.frag, &b->ha, 2);
         vkm_json_begin_array(&bw.frag, false);
         vkm_virtual_visit(b, visit_virtual, &bw);

@@ -9,10 +9,13 @@
  * "UnusedBytes", "Allocations", "UnusedRanges", "Suballocations") and
  * "DedicatedAllocations". A virtual block gives {"Stats", "Details"}.
  *
- * How our structures appear: a thread-cache run is not an allocation of its own; its
- * live slots are listed as allocations (type and size, no name: a slot keeps no object)
- * and its free slots as free ranges. An arena's ranges likewise. Debug margins are free
- * ranges after their allocation, as VMA documents.
+ * How our structures appear: a thread-cache run or an arena is not an allocation of its
+ * own; its live slots or ranges are listed as allocations, and the free space of a block
+ * (its free ranges, free slots, the rest of a slot after its allocation, an arena's free
+ * ranges) as maximal free ranges, merged as VMA's metadata merges them (the tiler of
+ * stats.h, which the statistics use too, so a block's "UnusedRanges" is what they count).
+ * Debug margins are free ranges of their own after their allocation, as in VMA. Slots
+ * show type and size only (a slot keeps no object).
  *
  * Locks: the statistics' own (vkm_allocator_calculate_statistics), then per block its
  * lock (and an arena's inside it), the block's map lock, each dedicated list's lock,

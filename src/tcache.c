@@ -632,24 +632,40 @@ vkm_tcache_release_list(vkm_tcache *tc, vkm_block_list *l)
     return any;
 }
 
-bool
-vkm_tcache_expand_range(void *user, VkDeviceSize size, VmaDetailedStatistics *d)
+/* An arena's ranges into a tiler (vkm_arena_visit, under the arena's lock). */
+static void
+tile_arena_range(void *ctx, uint64_t offset, uint64_t size, vkm_range_kind kind, void *user)
 {
-    VKM_UNUSED(size);
+    vkm_stats_tiler *t = ctx;
+    if (kind == VKM_RANGE_FREE)
+        vkm_stats_tiler_free(t, offset, size);
+    else
+        vkm_stats_tiler_alloc(t, offset, size, kind, user);
+}
+
+bool
+vkm_tcache_expand_range(void *user, vkm_stats_tiler *t)
+{
     if ((uintptr_t)user & TC_ARENA_TAG) {
-        vkm_arena_add_stats((vkm_arena *)((uintptr_t)user & ~TC_TAG_MASK), d);
+        vkm_arena_visit((vkm_arena *)((uintptr_t)user & ~TC_TAG_MASK), tile_arena_range, t);
         return true;
     }
     if (!((uintptr_t)user & TC_RUN_TAG))
         return false;
     const vkm_run *r = (const vkm_run *)((uintptr_t)user & ~TC_TAG_MASK);
     /* The run is alive: its range is in the TLSF whose lock the caller holds. */
+    const vkm_range_kind kind = (vkm_range_kind)r->kind;
     for (uint32_t i = 0; i < r->slab.nslots; i++) {
-        uint32_t s = tc_run_slot_size(r, i);
-        if (s != 0)
-            vkm_corruption_add_range_stats(d, r->list->allocator->corruption.margin, s);
-        else
-            vkm_stats_add_unused_range(d, r->slot_size);
+        const VkDeviceSize at = r->base + (VkDeviceSize)i * r->slot_size;
+        const uint32_t s = tc_run_slot_size(r, i);
+        if (s == 0) {
+            vkm_stats_tiler_free(t, at, r->slot_size);
+            continue;
+        }
+        /* The allocation counts with its requested size; the rest of its slot is free
+         * space that joins the free space after it. */
+        vkm_stats_tiler_alloc(t, at, s, kind, NULL);
+        vkm_stats_tiler_free(t, at + s, r->slot_size - s);
     }
     return true;
 }
@@ -670,8 +686,8 @@ vkm_tcache_visit_range(void *user, vkm_range_visit_fn fn, void *ctx)
         const VkDeviceSize at = r->base + (VkDeviceSize)i * r->slot_size;
         fn(ctx, at, s != 0 ? s : r->slot_size, s != 0 ? (vkm_range_kind)r->kind : VKM_RANGE_FREE,
            NULL);
-        /* the rest of a slot its allocation does not fill: walks that tile the block (the
-         * JSON dump) must see every byte */
+        /* the rest of a slot its allocation does not fill: walks that tile the block
+         * see every byte */
         if (s != 0 && s < r->slot_size)
             fn(ctx, at + s, r->slot_size - s, VKM_RANGE_FREE, NULL);
     }

@@ -59,6 +59,7 @@
 #include "debug.h"
 #include "epoch.h"
 #include "slab.h"
+#include "stats.h"
 #include "thread.h"
 
 #include <string.h>
@@ -311,12 +312,18 @@ void vkm_tcache_free(vkm_tcache *tc, VmaAllocation alloc);
  * per bin and beyond the byte budget. */
 void vkm_tcache_trim(vkm_tcache *tc, bool all);
 
-/* Statistics expansion of a TLSF range: a run's slots (block_list.h's expand callback). */
-bool vkm_tcache_expand_range(void *user, VkDeviceSize size, VmaDetailedStatistics *d);
-/* The same ranges for walks that need offsets (corruption checks): calls fn for every
- * slot of a run or range of an arena, with block offsets, live ones with their requested
- * size. Returns false for a range that is neither (a shared-path allocation). Under the
- * block lock, like the statistics. */
+/* Under the block lock: when `user` is the TLSF user pointer of a run's or an arena's
+ * range, feeds its slots (a live one as its allocation's range, then the rest of the
+ * slot as free) or its ranges to `t` in ascending block offsets and returns true; false
+ * for a shared-path range. Arena allocations carry their VmaAllocation (arena.h); slots
+ * carry NULL (a slot keeps no object a walk may read). block_list.h's expand callback,
+ * and the JSON dump's. */
+bool vkm_tcache_expand_range(void *user, vkm_stats_tiler *t);
+/* The pieces themselves, unmerged, for corruption checks: calls fn for every slot of a
+ * run (then the rest of a live slot, as free) or range of an arena, with block offsets,
+ * live ones with their requested size (objects: NULL for slots, the VmaAllocation for
+ * arena ranges). Returns false for a range that is neither (a shared-path allocation).
+ * Under the block lock, like the statistics. */
 bool vkm_tcache_visit_range(void *user, vkm_range_visit_fn fn, void *ctx);
 
 /* Defragmentation (defrag.c), under the block lock: when `user` is a run's or an arena's

@@ -127,6 +127,29 @@ check_blocks(const vkm_json *blocks)
     return total_allocs;
 }
 
+/* Sum of the blocks' "UnusedRanges"; every block's suballocations tile it and no two FREE
+ * entries are neighbours (VMA merges adjacent free space; no debug margins here). */
+static uint64_t
+unused_ranges_of(const vkm_json *blocks)
+{
+    check_blocks(blocks);
+    uint64_t sum = 0;
+    for (const vkm_json *b = blocks ? blocks->child : NULL; b != NULL; b = b->next) {
+        sum += u64_of(b, "UnusedRanges");
+        bool prev_free = false;
+        const vkm_json *subs = vkm_json_get(b, "Suballocations");
+        for (const vkm_json *e = subs ? subs->child : NULL; e != NULL; e = e->next) {
+            const char *type = str_of(e, "Type");
+            const bool free_range = type != NULL && strcmp(type, "FREE") == 0;
+            if (free_range && prev_free)
+                vkm_test_fail(__FILE__, __LINE__, "block %s: adjacent FREE entries at %llu", b->key,
+                              (unsigned long long)u64_of(e, "Offset"));
+            prev_free = free_range;
+        }
+    }
+    return sum;
+}
+
 /* The first member of an array of objects whose `key` is `value`, or NULL. */
 static const vkm_json *
 find_by(const vkm_json *arr, const char *key, const char *value)
@@ -322,6 +345,100 @@ TEST(json_detailed_map_round_trips_names_and_tiles_blocks)
     ASSERT_TRUE(root != NULL);
     EXPECT_EQ(vkm_json_get(root, "CustomPools")->count, 0u);
     EXPECT_EQ_U64(u64_of(vkm_json_get(root, "Total"), "AllocationCount"), 0);
+    vkm_json_free(root);
+    api_fixture_teardown(f);
+}
+
+/* Per memory type, the blocks' "UnusedRanges" add up to what vmaCalculateStatistics
+ * counts, and the totals agree. */
+static void
+expect_unused_ranges_match(VmaAllocator a, const vkm_json *root, const VmaTotalStatistics *ts)
+{
+    const VkPhysicalDeviceMemoryProperties *mp = NULL;
+    vmaGetMemoryProperties(a, &mp);
+    const vkm_json *dp = vkm_json_get(root, "DefaultPools");
+    const vkm_json *cp = vkm_json_get(root, "CustomPools");
+    uint64_t total = 0;
+    for (uint32_t t = 0; t < mp->memoryTypeCount; t++) {
+        char key[32];
+        snprintf(key, sizeof(key), "Type %u", t);
+        uint64_t n = unused_ranges_of(vkm_json_get(vkm_json_get(dp, key), "Blocks"));
+        const vkm_json *pools = vkm_json_get(cp, key);
+        for (const vkm_json *p = pools ? pools->child : NULL; p != NULL; p = p->next)
+            n += unused_ranges_of(vkm_json_get(p, "Blocks"));
+        EXPECT_EQ_U64(n, ts->memoryType[t].unusedRangeCount);
+        total += n;
+    }
+    EXPECT_EQ_U64(total, ts->total.unusedRangeCount);
+    EXPECT_EQ_U64(u64_of(vkm_json_get(root, "Total"), "UnusedRangeCount"), total);
+}
+
+TEST(json_detailed_map_merges_free_space_as_statistics_do)
+{
+    api_fixture *f = api_fixture_setup(&(api_setup){0});
+    VmaAllocator a = f->allocator;
+    const uint32_t type = 0;
+    VmaAllocation x[32];
+    uint32_t n = 0;
+    /* slots of runs (three classes), an arena (over-aligned), a shared-path range */
+    for (int i = 0; i < 10; i++)
+        ASSERT_VK_OK(api_alloc(a, 1000, 16, 1u << type, 0, &x[n++], NULL));
+    for (int i = 0; i < 6; i++)
+        ASSERT_VK_OK(api_alloc(a, 3000, 256, 1u << type, 0, &x[n++], NULL));
+    for (int i = 0; i < 3; i++)
+        ASSERT_VK_OK(api_alloc(a, 20 * API_KIB + 100, 256, 1u << type, 0, &x[n++], NULL));
+    ASSERT_VK_OK(api_alloc(a, 4 * API_KIB, 64 * API_KIB, 1u << type, 0, &x[n++], NULL));
+    ASSERT_VK_OK(api_alloc(a, 4 * API_KIB, 64 * API_KIB, 1u << type, 0, &x[n++], NULL));
+    ASSERT_VK_OK(api_alloc(a, 300 * API_KIB, 256, 1u << type, 0, &x[n++], NULL));
+    /* and a custom pool with holes in its runs */
+    VmaPoolCreateInfo pci = {.memoryTypeIndex = type, .blockSize = 4 * API_MIB};
+    VmaPool pool;
+    ASSERT_VK_OK(vmaCreatePool(a, &pci, &pool));
+    VmaAllocation px[12];
+    for (int i = 0; i < 12; i++) {
+        VkMemoryRequirements req = api_mem_req(700, 16, 1u << type);
+        VmaAllocationCreateInfo ci = {.pool = pool};
+        ASSERT_VK_OK(vmaAllocateMemory(a, &req, &ci, &px[i], NULL));
+    }
+    for (int i = 1; i < 12; i += 3) {
+        vmaFreeMemory(a, px[i]);
+        px[i] = VK_NULL_HANDLE;
+    }
+    for (uint32_t i = 1; i < n; i += 3) {
+        vmaFreeMemory(a, x[i]);
+        x[i] = VK_NULL_HANDLE;
+    }
+
+    VmaTotalStatistics ts;
+    vmaCalculateStatistics(a, &ts);
+    vkm_json *root = dump(a, true);
+    ASSERT_TRUE(root != NULL);
+    expect_unused_ranges_match(a, root, &ts);
+    VmaDetailedStatistics pd;
+    vmaCalculatePoolStatistics(a, pool, &pd);
+    const vkm_json *pj = vkm_json_at(vkm_json_get(vkm_json_get(root, "CustomPools"), "Type 0"), 0);
+    EXPECT_EQ_U64(unused_ranges_of(vkm_json_get(pj, "Blocks")), pd.unusedRangeCount);
+    vkm_json_free(root);
+
+    for (uint32_t i = 0; i < n; i++)
+        vmaFreeMemory(a, x[i]);
+    for (int i = 0; i < 12; i++)
+        vmaFreeMemory(a, px[i]);
+    vmaDestroyPool(a, pool);
+    /* Nothing live: each block of the type is one FREE entry of its whole size. */
+    vmaCalculateStatistics(a, &ts);
+    root = dump(a, true);
+    ASSERT_TRUE(root != NULL);
+    expect_unused_ranges_match(a, root, &ts);
+    const vkm_json *blocks =
+        vkm_json_get(vkm_json_get(vkm_json_get(root, "DefaultPools"), "Type 0"), "Blocks");
+    ASSERT_TRUE(blocks != NULL && blocks->count >= 1);
+    for (const vkm_json *b = blocks->child; b != NULL; b = b->next) {
+        EXPECT_EQ_U64(u64_of(b, "UnusedRanges"), 1);
+        const vkm_json *sub = vkm_json_at(vkm_json_get(b, "Suballocations"), 0);
+        EXPECT_STREQ(str_of(sub, "Type"), "FREE");
+        EXPECT_EQ_U64(u64_of(sub, "Size"), u64_of(b, "TotalBytes"));
+    }
     vkm_json_free(root);
     api_fixture_teardown(f);
 }

@@ -739,6 +739,200 @@ TEST(stats_budget_statistics_track_allocations_and_frees)
     fx_close(f);
 }
 
+/* ---- unused ranges are maximal free gaps ------------------------------------------------ */
+
+/* VMA's block metadata merges adjacent free space: a block's unused ranges are the
+ * maximal gaps between its allocations (and its ends), whatever our structures cut the
+ * block into (free ranges, runs and their slots, arenas). */
+typedef struct gaps {
+    uint32_t count;
+    VkDeviceSize min, max;
+} gaps;
+
+static int
+cmp_offset(const void *x, const void *y)
+{
+    const VkDeviceSize a = ((const VmaAllocationInfo *)x)->offset;
+    const VkDeviceSize b = ((const VmaAllocationInfo *)y)->offset;
+    return a < b ? -1 : a > b;
+}
+
+static void
+gaps_add(gaps *g, VkDeviceSize from, VkDeviceSize to)
+{
+    if (to <= from)
+        return;
+    g->count++;
+    if (to - from < g->min)
+        g->min = to - from;
+    if (to - from > g->max)
+        g->max = to - from;
+}
+
+/* The gaps of every block of memory type `type`, from the allocations in `hs` (the test
+ * holds every allocation of the type) and the blocks the callbacks saw. */
+static gaps
+expected_gaps(fx *f, const holdings *hs, uint32_t type)
+{
+    gaps g = {0, VK_WHOLE_SIZE, 0};
+    static VmaAllocationInfo in_block[HELD_MAX];
+    pthread_mutex_lock(&f->dm.lock);
+    const uint32_t blocks = f->dm.count;
+    dm_entry e[DM_MAX];
+    memcpy(e, f->dm.e, sizeof(e));
+    pthread_mutex_unlock(&f->dm.lock);
+    for (uint32_t b = 0; b < blocks; b++) {
+        if (e[b].type != type)
+            continue;
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < hs->n; i++)
+            if (hs->h[i].info.deviceMemory == e[b].memory)
+                in_block[n++] = hs->h[i].info;
+        if (n == 1 && in_block[0].size == e[b].size)
+            continue; /* a dedicated allocation: no unused range */
+        qsort(in_block, n, sizeof(in_block[0]), cmp_offset);
+        VkDeviceSize end = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            gaps_add(&g, end, in_block[i].offset);
+            end = in_block[i].offset + in_block[i].size;
+        }
+        gaps_add(&g, end, e[b].size);
+    }
+    return g;
+}
+
+static void
+expect_gaps(const VmaDetailedStatistics *d, gaps g)
+{
+    if (d->unusedRangeCount != g.count || d->unusedRangeSizeMin != g.min ||
+        d->unusedRangeSizeMax != g.max)
+        vkm_test_fail(__FILE__, __LINE__,
+                      "unused ranges %u (min %llu, max %llu); the free gaps between the "
+                      "allocations: %u (min %llu, max %llu)",
+                      d->unusedRangeCount, (unsigned long long)d->unusedRangeSizeMin,
+                      (unsigned long long)d->unusedRangeSizeMax, g.count, (unsigned long long)g.min,
+                      (unsigned long long)g.max);
+}
+
+static void
+make_in_pool(fx *f, holdings *hs, VmaPool pool, VkDeviceSize size, VkDeviceSize alignment)
+{
+    VkMemoryRequirements req = {.size = size, .alignment = alignment, .memoryTypeBits = ~0u};
+    VmaAllocationCreateInfo ci = {.pool = pool};
+    VmaAllocation a;
+    ASSERT_VK_OK(vmaAllocateMemory(f->a, &req, &ci, &a, NULL));
+    hold(f, hs, a, VK_NULL_HANDLE, VK_NULL_HANDLE, pool);
+}
+
+TEST(stats_empty_default_pool_block_is_one_unused_range_after_small_frees)
+{
+    /* Small allocations come from a thread-cache run, which stays cached (empty) after
+     * they are freed: the block is still all free, one range (VMA: one free block). */
+    fx *f = fx_open("lavapipe", 0, 0);
+    holdings hs = {0};
+    for (int i = 0; i < 3; i++)
+        make_memory(f, &hs, 1000, 16, 1u << 0, 0);
+    release_all(f, &hs);
+    uint32_t blocks;
+    VkDeviceSize bytes;
+    dm_sum(&f->dm, 0, &blocks, &bytes);
+    ASSERT_EQ(blocks, 1);
+    VmaTotalStatistics t;
+    vmaCalculateStatistics(f->a, &t);
+    const VmaDetailedStatistics *d = &t.memoryType[0];
+    EXPECT_EQ(d->statistics.blockCount, 1);
+    EXPECT_EQ(d->statistics.allocationCount, 0);
+    EXPECT_EQ(d->unusedRangeCount, 1);
+    EXPECT_EQ_U64(d->unusedRangeSizeMin, bytes);
+    EXPECT_EQ_U64(d->unusedRangeSizeMax, bytes);
+    EXPECT_EQ(t.total.unusedRangeCount, 1);
+    check_all_identities(f, &hs);
+    fx_close(f);
+}
+
+TEST(stats_unused_ranges_are_the_free_gaps_between_allocations)
+{
+    fx *f = fx_open("lavapipe", 0, 0);
+    static holdings hs;
+    memset(&hs, 0, sizeof(hs));
+    /* Slots of runs of three classes, an over-aligned request (an arena), and one too
+     * large for a slot class (the block's own TLSF). */
+    for (int i = 0; i < 12; i++)
+        make_memory(f, &hs, 1000, 16, 1u << 0, 0);
+    for (int i = 0; i < 6; i++)
+        make_memory(f, &hs, 3000, 256, 1u << 0, 0);
+    for (int i = 0; i < 4; i++)
+        make_memory(f, &hs, 20 * KIB + 100, 256, 1u << 0, 0);
+    make_memory(f, &hs, 4 * KIB, 64 * KIB, 1u << 0, 0);
+    make_memory(f, &hs, 4 * KIB + 8, 64 * KIB, 1u << 0, 0);
+    make_memory(f, &hs, 300 * KIB, 256, 1u << 0, 0);
+    uint32_t blocks;
+    VkDeviceSize bytes;
+    dm_sum(&f->dm, 0, &blocks, &bytes);
+    ASSERT_EQ(blocks, 1);
+    VmaTotalStatistics t;
+    vmaCalculateStatistics(f->a, &t);
+    expect_gaps(&t.memoryType[0], expected_gaps(f, &hs, 0));
+
+    /* Holes: every third allocation (neighbouring free slots join their gaps), then
+     * both arena allocations and more, then everything but two. */
+    for (uint32_t i = hs.n; i-- > 0;)
+        if (i % 3 == 1)
+            release_at(f, &hs, i);
+    vmaCalculateStatistics(f->a, &t);
+    expect_gaps(&t.memoryType[0], expected_gaps(f, &hs, 0));
+    check_all_identities(f, &hs);
+    for (uint32_t i = hs.n; i-- > 0;)
+        if (hs.h[i].info.size == 4 * KIB || hs.h[i].info.size == 4 * KIB + 8 || i % 2 == 0)
+            release_at(f, &hs, i);
+    vmaCalculateStatistics(f->a, &t);
+    expect_gaps(&t.memoryType[0], expected_gaps(f, &hs, 0));
+    while (hs.n > 2)
+        release_at(f, &hs, 0);
+    vmaCalculateStatistics(f->a, &t);
+    expect_gaps(&t.memoryType[0], expected_gaps(f, &hs, 0));
+    EXPECT_LE(t.memoryType[0].unusedRangeCount, 3);
+    check_all_identities(f, &hs);
+
+    release_all(f, &hs);
+    vmaCalculateStatistics(f->a, &t);
+    dm_sum(&f->dm, 0, &blocks, &bytes);
+    EXPECT_EQ(t.memoryType[0].unusedRangeCount, blocks);
+    EXPECT_EQ_U64(t.memoryType[0].unusedRangeSizeMax, bytes);
+    fx_close(f);
+}
+
+TEST(stats_pool_unused_ranges_are_the_free_gaps_between_allocations)
+{
+    fx *f = fx_open("lavapipe", 0, 0);
+    static holdings hs;
+    memset(&hs, 0, sizeof(hs));
+    VmaPoolCreateInfo pci = {.memoryTypeIndex = 0, .blockSize = 4 * MIB};
+    VmaPool pool;
+    ASSERT_VK_OK(vmaCreatePool(f->a, &pci, &pool));
+    /* A pool's first request makes its block on the shared path; later ones fill runs. */
+    for (int i = 0; i < 16; i++)
+        make_in_pool(f, &hs, pool, 700, 16);
+    for (int i = 0; i < 5; i++)
+        make_in_pool(f, &hs, pool, 5000, 256);
+    for (uint32_t i = hs.n; i-- > 0;)
+        if (i % 4 == 1 || i % 4 == 2)
+            release_at(f, &hs, i);
+    VmaDetailedStatistics pd;
+    vmaCalculatePoolStatistics(f->a, pool, &pd);
+    EXPECT_EQ(pd.statistics.allocationCount, hs.n);
+    expect_gaps(&pd, expected_gaps(f, &hs, 0));
+    /* the pool's block is the only one of the type: the allocator's figures agree */
+    VmaTotalStatistics t;
+    vmaCalculateStatistics(f->a, &t);
+    EXPECT_EQ(t.memoryType[0].unusedRangeCount, pd.unusedRangeCount);
+    release_all(f, &hs);
+    vmaCalculatePoolStatistics(f->a, pool, &pd);
+    EXPECT_EQ(pd.unusedRangeCount, pd.statistics.blockCount);
+    vmaDestroyPool(f->a, pool);
+    fx_close(f);
+}
+
 int
 main(int argc, char **argv)
 {
