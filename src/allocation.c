@@ -2,6 +2,7 @@
 #include "allocation.h"
 #include "allocator.h"
 #include "block.h"
+#include "debug.h"
 
 VmaAllocation
 vkm_allocation_new(VmaAllocator a)
@@ -31,6 +32,7 @@ vkm_allocation_new(VmaAllocator a)
     alloc->name = NULL;
     vkm_atomic_init_u32(&alloc->xmap_count, 0);
     vkm_atomic_init_u32(&alloc->xready, 0);
+    alloc->usage = 0;
     _Static_assert(offsetof(struct VmaAllocation_T, u.b.slot) < 64, "free reads one line");
     _Static_assert(sizeof(struct VmaAllocation_T) == VKM_HOST_OBJ_SIZE &&
                        _Alignof(struct VmaAllocation_T) <= 16,
@@ -47,6 +49,26 @@ vkm_allocation_delete(VmaAllocator a, VmaAllocation alloc)
         vkm_host_alloc_free_str(&a->ha, alloc->name);
     alloc->magic = VKM_ALLOCATION_DEAD; /* a handle used after its free is refused */
     vkm_host_free_obj(&a->ha, alloc);
+}
+
+static void
+allocation_retired(vkm_epoch_entry *e)
+{
+    VmaAllocation alloc = vkm_epoch_container(e, struct VmaAllocation_T, u.retire);
+    const vkm_host_alloc *ha = &alloc->allocator->ha;
+    if (alloc->flags & VKM_ALLOC_FLAG_NAMED)
+        vkm_host_alloc_free_str(ha, alloc->name);
+    vkm_host_free_obj(ha, alloc);
+}
+
+void
+vkm_allocation_retire(VmaAllocator a, VmaAllocation alloc, vkm_epoch_record *rec)
+{
+    vkm_assert(alloc->allocator == a);
+    VKM_UNUSED(a);
+    alloc->magic = VKM_ALLOCATION_DEAD;
+    /* The union's placement members are dead now; the entry takes their bytes. */
+    vkm_epoch_retire(rec, &alloc->u.retire, allocation_retired);
 }
 
 void

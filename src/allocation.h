@@ -7,7 +7,8 @@
  * host-side state VMA attaches to it: user data or name, and a map reference count.
  *
  * Who touches what:
- *   allocator, type, memory_type, kind, pool, size, alignment   immutable after creation
+ *   allocator, type, memory_type, kind, pool, size, alignment,
+ *   usage                          immutable after creation
  *   offset, block, cached, slot    changed only by vmaEndDefragmentationPass, whose caller
  *                                  promises not to use the allocation meanwhile (defrag.h)
  *   xready                         any thread, atomic (see the member)
@@ -24,6 +25,7 @@
 
 #include "atomics.h"
 #include "common.h"
+#include "epoch.h"
 #include "range.h"
 
 #define VKM_ALLOCATION_MAGIC 0x564b4d41u /* "VKMA" */
@@ -74,6 +76,9 @@ struct VmaAllocation_T {
             void *mapped;             /* under the owner's dedicated map lock */
             VmaAllocation prev, next; /* dedicated list links */
         } d;
+        /* a freed object that a JSON dump may still be reading waits here for its grace
+         * period (vkm_allocation_retire; tcache.h, "Dumps") */
+        vkm_epoch_entry retire;
     } u;
     /* second line: read by the shared and arena paths' frees, queries and the dedicated
      * list */
@@ -85,12 +90,20 @@ struct VmaAllocation_T {
      * the allocation path, allocator.c); defragmentation (defrag.c) acquires it before it
      * reads an allocation it found through a range or a run's back pointer */
     vkm_atomic_u32 xready;
-    unsigned char pad[128 - 108];
+    /* VkBufferUsageFlags(2) / VkImageUsageFlags of the buffer or image that vmaCreateBuffer
+     * or vmaCreateImage (or a variant) made with it, 0 otherwise: the JSON dump's "Usage"
+     * (64 bits, as VMA keeps it with VK_KHR_maintenance5) */
+    VkFlags64 usage;
+    unsigned char pad[128 - 120];
 };
 
 
 VmaAllocation vkm_allocation_new(VmaAllocator a);
 void vkm_allocation_delete(VmaAllocator a, VmaAllocation alloc);
+/* As vkm_allocation_delete, but the name and the object are freed only once every epoch
+ * section open now has ended (a JSON dump may be reading them: tcache.h, "Dumps"). The
+ * handle is refused from now on, as after a delete. */
+void vkm_allocation_retire(VmaAllocator a, VmaAllocation alloc, vkm_epoch_record *rec);
 
 /* Replaces the name with a private copy of `name` (NULL clears it). */
 void vkm_allocation_set_name(VmaAllocator a, VmaAllocation alloc, const char *name);

@@ -251,14 +251,15 @@ alloc_block_range(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *re
     return res;
 }
 
-/* Gives a block allocation's range back; alloc->size is the range's size here. */
-static void
+/* Gives a block allocation's range back; alloc->size is the range's size here. True when
+ * the object must be retired rather than deleted (vkm_tcache_free). */
+static bool
 free_block_range(vkm_tcache *tc, vkm_block_list *l, VmaAllocation alloc)
 {
     if (alloc->u.b.cached != NULL)
-        vkm_tcache_free(tc, alloc);
-    else
-        vkm_block_list_free_range(l, tc->rec, alloc->u.b.block, alloc->offset);
+        return vkm_tcache_free(tc, alloc);
+    vkm_block_list_free_range(l, tc->rec, alloc->u.b.block, alloc->offset);
+    return false;
 }
 
 /* A block allocation: its range, the magic in its margin where corruption detection
@@ -285,8 +286,9 @@ alloc_block_one(VmaAllocator a, vkm_tcache *tc, vkm_block_list *l, const vkm_all
     VkResult res = alloc_block_range(tc, l, req, alloc);
     if (res == VK_SUCCESS && detect) {
         res = vkm_corruption_write_magic(a, alloc->u.b.block, alloc->offset, user_size);
+        /* our own fresh slot or range: a local free, nothing to retire */
         if (res != VK_SUCCESS)
-            free_block_range(tc, l, alloc);
+            (void)free_block_range(tc, l, alloc);
     }
     if (detect)
         vkm_rwlock_unlock(&c->lock);
@@ -295,7 +297,7 @@ alloc_block_one(VmaAllocator a, vkm_tcache *tc, vkm_block_list *l, const vkm_all
     if (req->flags & VMA_ALLOCATION_CREATE_MAPPED_BIT) {
         res = vkm_block_map(alloc->u.b.block, a->device, &a->funcs.vk, 1, NULL);
         if (res != VK_SUCCESS) {
-            free_block_range(tc, l, alloc);
+            (void)free_block_range(tc, l, alloc); /* as above */
             return res;
         }
         alloc->flags |= VKM_ALLOC_FLAG_PERSISTENT_MAP;
@@ -305,8 +307,9 @@ alloc_block_one(VmaAllocator a, vkm_tcache *tc, vkm_block_list *l, const vkm_all
     return VK_SUCCESS;
 }
 
-/* Gives a block allocation's memory back (mapping references it still holds first). */
-static void
+/* Gives a block allocation's memory back (mapping references it still holds first).
+ * True when the object must be retired rather than deleted (vkm_tcache_free). */
+static bool
 free_block_one(VmaAllocator a, vkm_tcache *tc, vkm_block_list *l, VmaAllocation alloc)
 {
     if (vkm_corruption_detects(&a->corruption, alloc->memory_type))
@@ -324,7 +327,18 @@ free_block_one(VmaAllocator a, vkm_tcache *tc, vkm_block_list *l, VmaAllocation 
      * unmodified until the magic goes. */
     if (a->corruption.margin != 0)
         alloc->size = vkm_corruption_range_size(&a->corruption, alloc->size);
-    free_block_range(tc, l, alloc);
+    return free_block_range(tc, l, alloc);
+}
+
+/* The object of a freed allocation goes: at once, or after a grace period when a dump
+ * may be reading it (tcache.h, "Dumps"). `tc` is still the caller's (its record). */
+static void
+drop_object(VmaAllocator a, vkm_tcache *tc, VmaAllocation alloc, bool retire)
+{
+    if (VKM_UNLIKELY(retire))
+        vkm_allocation_retire(a, alloc, tc->rec);
+    else
+        vkm_allocation_delete(a, alloc);
 }
 
 /* Undo `n` successful allocations (all-or-nothing for vmaAllocateMemoryPages). They were
@@ -334,11 +348,12 @@ undo_allocations(VmaAllocator a, vkm_tcache *tc, size_t n, VmaAllocation *allocs
 {
     while (n-- > 0) {
         VmaAllocation x = allocs[n];
+        bool retire = false;
         if (x->type == VKM_ALLOC_BLOCK)
-            free_block_one(a, tc, list_of(a, x->pool, x->memory_type), x);
+            retire = free_block_one(a, tc, list_of(a, x->pool, x->memory_type), x);
         else
             free_dedicated(a, x);
-        vkm_allocation_delete(a, x);
+        drop_object(a, tc, x, retire);
         allocs[n] = NULL;
     }
 }
@@ -363,6 +378,7 @@ alloc_pages(VmaAllocator a, vkm_tcache *tc, VmaPool pool, uint32_t type,
         /* Name and user data before the range or list entry is published: a JSON dump
          * reads them under the lock that publishes it (stats_json.h). */
         vkm_allocation_init_user_data(a, alloc, req->flags, req->user_data);
+        alloc->usage = req->buffer_image_usage;
         res = dedicated ? alloc_dedicated_one(a, pool, type, req, alloc)
                         : alloc_block_one(a, tc, l, req, alloc);
         if (res != VK_SUCCESS) {
@@ -487,7 +503,7 @@ check_create_info(VmaAllocator a, const VmaAllocationCreateInfo *ci, bool has_re
 static inline __attribute__((always_inline)) VkResult
 alloc_impl(VmaAllocator a, const VmaAllocationCreateInfo *ci, const VkMemoryRequirements *mr,
            bool dedicated_required, bool dedicated_preferred, VkBuffer dedicated_buffer,
-           VkImage dedicated_image, VkFlags buffer_image_usage, vkm_range_kind kind,
+           VkImage dedicated_image, VkFlags64 buffer_image_usage, vkm_range_kind kind,
            const void *next, size_t count, VmaAllocation *out)
 {
     out[0] = VK_NULL_HANDLE; /* count >= 1; only vmaAllocateMemoryPages passes more */
@@ -528,6 +544,9 @@ alloc_impl(VmaAllocator a, const VmaAllocationCreateInfo *ci, const VkMemoryRequ
                     alloc->kind = (uint8_t)kind;
                     alloc->flags = m->alloc_flags;
                     alloc->user_data = ci->pUserData;
+                    /* after the slot is taken: only this thread's dumps read the objects
+                     * of its runs' slots (tcache.h, "Dumps") */
+                    alloc->usage = buffer_image_usage;
                     /* release: as in alloc_pages */
                     vkm_atomic_store_u32_release(&alloc->xready, 1);
                     out[0] = alloc;
@@ -635,7 +654,7 @@ VkResult
 vkm_allocator_alloc(VmaAllocator a, const VmaAllocationCreateInfo *ci,
                     const VkMemoryRequirements *mr, bool dedicated_required,
                     bool dedicated_preferred, VkBuffer dedicated_buffer, VkImage dedicated_image,
-                    VkFlags buffer_image_usage, vkm_range_kind kind, size_t count,
+                    VkFlags64 buffer_image_usage, vkm_range_kind kind, size_t count,
                     VmaAllocation *out)
 {
     return alloc_impl(a, ci, mr, dedicated_required, dedicated_preferred, dedicated_buffer,
@@ -645,7 +664,7 @@ vkm_allocator_alloc(VmaAllocator a, const VmaAllocationCreateInfo *ci,
 VkResult
 vkm_allocator_alloc_dedicated_next(VmaAllocator a, const VmaAllocationCreateInfo *ci,
                                    const VkMemoryRequirements *mr, VkBuffer dedicated_buffer,
-                                   VkImage dedicated_image, VkFlags buffer_image_usage,
+                                   VkImage dedicated_image, VkFlags64 buffer_image_usage,
                                    vkm_range_kind kind, const void *next, VmaAllocation *out)
 {
     /* Dedicated is required (VMA: a chain of the caller's only fits memory of its own). */
@@ -670,12 +689,18 @@ vkm_allocator_free(VmaAllocator a, VmaAllocation alloc)
     /* Uncounted before its memory goes (and counted after it came, alloc_pages): a
      * statistics reader never sees allocation bytes its blocks do not hold. */
     vkm_tcache_count(tc, l, -1, -(int64_t)alloc->size);
+    bool retire = false;
     if (alloc->type == VKM_ALLOC_BLOCK)
-        free_block_one(a, tc, l, alloc);
+        retire = free_block_one(a, tc, l, alloc);
     else
         free_dedicated(a, alloc);
     if (bracket)
         vkm_block_list_free_end(l);
+    if (VKM_UNLIKELY(retire)) {
+        drop_object(a, tc, alloc, true); /* through our record, which `tc` lends us */
+        vkm_tcache_leave(a, tc);
+        return;
+    }
     vkm_tcache_leave(a, tc);
     vkm_allocation_delete(a, alloc);
 }

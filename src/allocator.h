@@ -50,7 +50,10 @@ typedef struct vkm_alloc_request {
     bool dedicated_preferred;
     VkBuffer dedicated_buffer;
     VkImage dedicated_image;
-    VkFlags buffer_image_usage;      /* VkBufferUsageFlags / VkImageUsageFlags, 0 unknown */
+    /* VkBufferUsageFlags(2) / VkImageUsageFlags of the resource of vmaCreateBuffer or
+     * vmaCreateImage (and their variants), 0 unknown; kept in the allocation for the JSON
+     * dump */
+    VkFlags64 buffer_image_usage;
     const void *memory_allocate_next; /* caller's VkMemoryAllocateInfo chain (dedicated) */
 } vkm_alloc_request;
 
@@ -152,11 +155,13 @@ void vkm_allocator_free_device_memory(VmaAllocator a, uint32_t memory_type, VkDe
 void vkm_allocator_heap_budget(VmaAllocator a, uint32_t heap, VmaBudget *out);
 
 /* Allocates `count` allocations (all or none). `memory_type_bits` from the resource's
- * requirements. */
+ * requirements. `buffer_image_usage`: the usage of the buffer or image being created with
+ * the memory (vmaCreateBuffer, vmaCreateImage and their variants), 0 for memory alone;
+ * it steers AUTO* usages and is recorded in the allocations. */
 VkResult vkm_allocator_alloc(VmaAllocator a, const VmaAllocationCreateInfo *ci,
                              const VkMemoryRequirements *req, bool dedicated_required,
                              bool dedicated_preferred, VkBuffer dedicated_buffer,
-                             VkImage dedicated_image, VkFlags buffer_image_usage,
+                             VkImage dedicated_image, VkFlags64 buffer_image_usage,
                              vkm_range_kind kind, size_t count, VmaAllocation *out);
 /* One dedicated allocation whose VkMemoryAllocateInfo carries `next` (the caller's chain,
  * in place of a pool's pMemoryAllocateNext): vmaAllocateDedicatedMemory and
@@ -164,7 +169,7 @@ VkResult vkm_allocator_alloc(VmaAllocator a, const VmaAllocationCreateInfo *ci,
 VkResult vkm_allocator_alloc_dedicated_next(VmaAllocator a, const VmaAllocationCreateInfo *ci,
                                             const VkMemoryRequirements *req,
                                             VkBuffer dedicated_buffer, VkImage dedicated_image,
-                                            VkFlags buffer_image_usage, vkm_range_kind kind,
+                                            VkFlags64 buffer_image_usage, vkm_range_kind kind,
                                             const void *next, VmaAllocation *out);
 void vkm_allocator_free(VmaAllocator a, VmaAllocation alloc);
 

@@ -82,9 +82,12 @@ vkm_api_create_buffer(VmaAllocator a, const VkBufferCreateInfo *bci,
 {
     if (bci->size == 0)
         return VK_ERROR_INITIALIZATION_FAILED; /* VMA's code for an empty buffer */
+    /* The usage VMA records (and AUTO* usages read): VkBufferUsageFlags2CreateInfoKHR's
+     * when maintenance5 is on and it is chained, else VkBufferCreateInfo::usage. */
+    const VkFlags64 usage = vkm_memtype_buffer_usage(&a->mt, bci);
     /* Memory without VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT cannot back such a buffer:
      * VMA only asserts; we refuse rather than hand out a buffer whose address is invalid. */
-    VKM_REQUIRE(!(bci->usage & VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT) || a->use_bda,
+    VKM_REQUIRE(!(usage & VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT) || a->use_bda,
                 "pBufferCreateInfo->usage has SHADER_DEVICE_ADDRESS but the allocator was "
                 "created without VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT",
                 VK_ERROR_INITIALIZATION_FAILED);
@@ -99,12 +102,12 @@ vkm_api_create_buffer(VmaAllocator a, const VkBufferCreateInfo *bci,
     if (min_alignment > r.mr.alignment)
         r.mr.alignment = min_alignment;
     if (next != NULL)
-        res = vkm_allocator_alloc_dedicated_next(a, ci, &r.mr, *pBuffer, VK_NULL_HANDLE, bci->usage,
+        res = vkm_allocator_alloc_dedicated_next(a, ci, &r.mr, *pBuffer, VK_NULL_HANDLE, usage,
                                                  VKM_RANGE_BUFFER, next, pAllocation);
     else
         res =
             vkm_allocator_alloc(a, ci, &r.mr, r.dedicated_required, r.dedicated_preferred, *pBuffer,
-                                VK_NULL_HANDLE, bci->usage, VKM_RANGE_BUFFER, 1, pAllocation);
+                                VK_NULL_HANDLE, usage, VKM_RANGE_BUFFER, 1, pAllocation);
     if (res != VK_SUCCESS)
         goto fail_alloc;
     if (!(ci->flags & VMA_ALLOCATION_CREATE_DONT_BIND_BIT)) {

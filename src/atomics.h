@@ -43,8 +43,14 @@ typedef struct { _Atomic bool v; } vkm_atomic_bool;
     { return atomic_fetch_sub_explicit(&a->v, x, memory_order_relaxed); }             \
     static inline T vkm_atomic_fetch_sub_##suffix##_acq_rel(vkm_atomic_##suffix *a, T x) \
     { return atomic_fetch_sub_explicit(&a->v, x, memory_order_acq_rel); }             \
+    static inline T vkm_atomic_load_##suffix##_seq_cst(const vkm_atomic_##suffix *a)  \
+    { return atomic_load_explicit((_Atomic T *)&a->v, memory_order_seq_cst); }        \
+    static inline T vkm_atomic_fetch_add_##suffix##_seq_cst(vkm_atomic_##suffix *a, T x) \
+    { return atomic_fetch_add_explicit(&a->v, x, memory_order_seq_cst); }             \
     static inline T vkm_atomic_fetch_or_##suffix##_release(vkm_atomic_##suffix *a, T x) \
     { return atomic_fetch_or_explicit(&a->v, x, memory_order_release); }              \
+    static inline T vkm_atomic_fetch_or_##suffix##_seq_cst(vkm_atomic_##suffix *a, T x) \
+    { return atomic_fetch_or_explicit(&a->v, x, memory_order_seq_cst); }              \
     static inline T vkm_atomic_fetch_and_##suffix##_release(vkm_atomic_##suffix *a, T x) \
     { return atomic_fetch_and_explicit(&a->v, x, memory_order_release); }             \
     static inline T vkm_atomic_fetch_and_##suffix##_acq_rel(vkm_atomic_##suffix *a, T x) \

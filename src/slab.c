@@ -91,9 +91,11 @@ vkm_slab_free_remote(vkm_slab *s, uint32_t i)
      * that completes the slab, and then read its owner fields) and publishes the
      * counts before us to whoever completes it. */
     const uint64_t now = vkm_atomic_fetch_add_u64_acq_rel(&s->xremote_count, 1) + 1;
-    /* release: pairs with the acquire in vkm_slab_collect_tags and wait_for_bits */
+    /* release: pairs with the acquire in vkm_slab_collect_tags and wait_for_bits.
+     * seq_cst besides (the same locked OR on x86): the caller's check for JSON dumps
+     * after it pairs with vkm_slab_is_free_remote_seq_cst (tcache.h, "Dumps"). */
     const uint64_t bit = 1ull << (i % 64u);
-    const uint64_t old = vkm_atomic_fetch_or_u64_release(&s->xremote[i / 64u], bit);
+    const uint64_t old = vkm_atomic_fetch_or_u64_seq_cst(&s->xremote[i / 64u], bit);
     vkm_assert(!(old & bit)); /* the slot was freed twice */
     (void)old;
     if (now != ABANDONED)

@@ -107,6 +107,16 @@ vkm_slab_is_free_remote(const vkm_slab *s, uint32_t i)
     return (vkm_atomic_load_u64_acquire((vkm_atomic_u64 *)&s->xremote[i / 64u]) >> (i % 64u)) & 1u;
 }
 
+/* The owner, during a detailed JSON dump (tcache.h, "Dumps"): as
+ * vkm_slab_is_free_remote, but sequentially consistent with the OR of
+ * vkm_slab_free_remote, so that of a freer (its OR, then its check for dumps) and a dump
+ * (its announcement, then this load) at least one sees the other's write. */
+static inline bool
+vkm_slab_is_free_remote_seq_cst(const vkm_slab *s, uint32_t i)
+{
+    return (vkm_atomic_load_u64_seq_cst((vkm_atomic_u64 *)&s->xremote[i / 64u]) >> (i % 64u)) & 1u;
+}
+
 /* Any thread but the owner: publishes the free of slot i. Returns true when this free
  * completed an abandoned slab: the caller now owns it (every slot free) and reclaims it. */
 bool vkm_slab_free_remote(vkm_slab *s, uint32_t i);

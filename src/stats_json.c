@@ -68,8 +68,8 @@ write_detailed(vkm_json_writer *w, const VmaDetailedStatistics *d)
 }
 
 /* The members VMA prints for an allocation (dedicated, or a range of a block). `alloc`
- * may be NULL for a slot of a run, which keeps no object. Usage is 0: the resource's
- * usage flags are not kept. */
+ * is NULL for a slot of another thread's run, whose object a dump may not read
+ * (tcache.h, "Dumps"): its usage, user data and name are not known here. */
 static void
 write_allocation_members(vkm_json_writer *w, unsigned kind, VkDeviceSize size, VmaAllocation alloc)
 {
@@ -78,7 +78,7 @@ write_allocation_members(vkm_json_writer *w, unsigned kind, VkDeviceSize size, V
     vkm_json_key(w, "Size");
     vkm_json_u64(w, size);
     vkm_json_key(w, "Usage");
-    vkm_json_u64(w, 0);
+    vkm_json_u64(w, alloc != NULL ? alloc->usage : 0);
     if (alloc == NULL)
         return;
     if (alloc->user_data != NULL) {
@@ -100,6 +100,7 @@ write_allocation_members(vkm_json_writer *w, unsigned kind, VkDeviceSize size, V
  * and the block's "UnusedRanges" is what the statistics count for it. */
 typedef struct block_walk {
     vkm_stats_tiler tiler;
+    const vkm_tcache *self; /* the dumping thread's cache: the runs whose objects it reads */
     vkm_json_writer frag;
     uint64_t allocs, unused_ranges, alloc_bytes;
 } block_walk;
@@ -147,7 +148,7 @@ visit_range(void *ctx, uint64_t offset, uint64_t size, vkm_range_kind kind, void
         return;
     }
     /* Runs and arenas: their slots and ranges, fed to the tiler. */
-    if (user != NULL && vkm_tcache_expand_range(user, &bw->tiler))
+    if (user != NULL && vkm_tcache_tile_range(user, bw->self, &bw->tiler))
         return;
     /* A shared-path range: its user pointer is the allocation. The range holds it and
      * its debug margin (corruption.h); the tiler reports the size without the margin,
@@ -205,12 +206,12 @@ write_block(vkm_block *b, void *ctx)
 }
 
 static void
-write_blocks(vkm_json_writer *w, VmaAllocator a, vkm_block_list *l, vkm_epoch_record *rec)
+write_blocks(vkm_json_writer *w, VmaAllocator a, vkm_block_list *l, const vkm_tcache *tc)
 {
     vkm_json_begin_object(w, false);
     if (l != NULL) {
-        list_walk lw = {.w = w, .margin = a->corruption.margin};
-        vkm_block_list_for_each_block(l, rec, write_block, &lw);
+        list_walk lw = {.w = w, .margin = a->corruption.margin, .bw = {.self = tc}};
+        vkm_block_list_for_each_block(l, tc->rec, write_block, &lw);
     }
     vkm_json_end_object(w);
 }
@@ -245,6 +246,9 @@ write_detailed_map(vkm_json_writer *w, VmaAllocator a)
 {
     const uint32_t types = a->mem_props.memoryTypeCount;
     vkm_tcache *tc = vkm_tcache_enter_reader(a);
+    /* Announced, this dump may read the objects of the slots of our own runs
+     * (tcache.h, "Dumps"). */
+    vkm_tcache_dump_begin(a);
 
     vkm_json_key(w, "DefaultPools");
     vkm_json_begin_object(w, false);
@@ -256,7 +260,7 @@ write_detailed_map(vkm_json_writer *w, VmaAllocator a)
         vkm_json_u64(w, l != NULL ? l->p.preferred_block_size
                                   : vkm_allocator_preferred_block_size(a, t));
         vkm_json_key(w, "Blocks");
-        write_blocks(w, a, l, tc->rec);
+        write_blocks(w, a, l, tc);
         vkm_json_key(w, "DedicatedAllocations");
         write_dedicated(w, &a->dedicated[t]);
         vkm_json_end_object(w);
@@ -292,7 +296,7 @@ write_detailed_map(vkm_json_writer *w, VmaAllocator a)
             vkm_json_key(w, "PreferredBlockSize");
             vkm_json_u64(w, p->list->p.preferred_block_size);
             vkm_json_key(w, "Blocks");
-            write_blocks(w, a, p->list, tc->rec);
+            write_blocks(w, a, p->list, tc);
             vkm_json_key(w, "DedicatedAllocations");
             write_dedicated(w, &p->dedicated);
             vkm_json_end_object(w);
@@ -303,6 +307,7 @@ write_detailed_map(vkm_json_writer *w, VmaAllocator a)
     vkm_rwlock_unlock(&a->pools_lock);
     vkm_json_end_object(w);
 
+    vkm_tcache_dump_end(a);
     vkm_tcache_leave(a, tc);
 }
 
@@ -493,7 +498,7 @@ vkm_stats_json_build_virtual(VmaVirtualBlock b, bool detailed_map)
     vkm_json_key(&w, "Stats");
     write_detailed(&w, &stats);
     if (detailed_map) {
-        block_walk bw = {.allocs = 0};
+        block_walk bw = {.self = NULL};
         vkm_json_init(&bw.frag, &b->ha, 2);
         vkm_json_begin_array(&bw.frag, false);
         vkm_virtual_visit(b, visit_virtual, &bw);

@@ -14,8 +14,13 @@
  * (its free ranges, free slots, the rest of a slot after its allocation, an arena's free
  * ranges) as maximal free ranges, merged as VMA's metadata merges them (the tiler of
  * stats.h, which the statistics use too, so a block's "UnusedRanges" is what they count).
- * Debug margins are free ranges of their own after their allocation, as in VMA. Slots
- * show type and size only (a slot keeps no object).
+ * Debug margins are free ranges of their own after their allocation, as in VMA.
+ * Every allocation shows "Type", "Size" and "Usage" (the buffer or image usage it was
+ * created with, 0 for memory alone) and, when set, "CustomData" and "Name". Exception: a
+ * slot of a run that another thread's cache owns shows type and size only, with usage 0
+ * (tcache.h, "Dumps": its owner may free and reuse the object at any moment); the slots
+ * of the calling thread's runs, arena ranges, shared ranges and dedicated allocations
+ * show everything, so a single-threaded program gets VMA's output.
  *
  * Locks: the statistics' own (vkm_allocator_calculate_statistics), then per block its
  * lock (and an arena's inside it), the block's map lock, each dedicated list's lock,

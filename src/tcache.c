@@ -520,12 +520,13 @@ tc_reclaim_abandoned(vkm_tcache *tc, vkm_run *r)
     tc_run_return(tc->rec, r);
 }
 
-void
+bool
 vkm_tcache_free(vkm_tcache *tc, VmaAllocation alloc)
 {
     if ((uintptr_t)alloc->u.b.cached & TC_ARENA_TAG) {
+        /* a dump reads arena ranges under the arena's lock, which the free takes */
         tc_arena_free(tc, (vkm_arena *)((uintptr_t)alloc->u.b.cached & ~TC_TAG_MASK), alloc);
-        return;
+        return false;
     }
     vkm_run *r = alloc->u.b.cached;
     const uint32_t slot = alloc->u.b.slot;
@@ -543,7 +544,8 @@ vkm_tcache_free(vkm_tcache *tc, VmaAllocation alloc)
             if (bin != NULL)
                 maybe_return_empty(tc, bin, r);
         }
-        return;
+        /* The owner is not dumping (this thread is freeing): no dump reads the object. */
+        return false;
     }
     /* Remote: one count and one atomic publication, which is our last access to the run
      * (slab.h: the owner may return it as soon as it has collected the slot). The
@@ -551,8 +553,33 @@ vkm_tcache_free(vkm_tcache *tc, VmaAllocation alloc)
      * owner's, a write here would bounce them on every free). */
     tc_owner_add(&tc->xremote_frees, 1);
     const bool completed = vkm_slab_free_remote(&r->slab, slot);
+    /* After the OR (seq_cst, see "Dumps" in tcache.h): a shared, read-mostly line. */
+    const bool dumping = vkm_tcache_dumping(tc->allocator);
     if (completed)
         tc_reclaim_abandoned(tc, r);
+    return dumping;
+}
+
+void
+vkm_tcache_dump_begin(VmaAllocator a)
+{
+    /* seq_cst: before the walk's seq_cst reads of remote bits (tcache.h, "Dumps") */
+    vkm_atomic_fetch_add_u32_seq_cst(&a->tcs->xdumps, 1);
+}
+
+void
+vkm_tcache_dump_end(VmaAllocator a)
+{
+    /* The walk's reads are over; a freer that still sees the count retires an object
+     * needlessly, which is harmless. */
+    vkm_atomic_fetch_sub_u32_acq_rel(&a->tcs->xdumps, 1);
+}
+
+bool
+vkm_tcache_dumping(VmaAllocator a)
+{
+    /* seq_cst: pairs with vkm_tcache_dump_begin, after the caller's seq_cst OR */
+    return vkm_atomic_load_u32_seq_cst(&a->tcs->xdumps) != 0;
 }
 
 void
@@ -644,7 +671,7 @@ tile_arena_range(void *ctx, uint64_t offset, uint64_t size, vkm_range_kind kind,
 }
 
 bool
-vkm_tcache_expand_range(void *user, vkm_stats_tiler *t)
+vkm_tcache_tile_range(void *user, const vkm_tcache *self, vkm_stats_tiler *t)
 {
     if ((uintptr_t)user & TC_ARENA_TAG) {
         vkm_arena_visit((vkm_arena *)((uintptr_t)user & ~TC_TAG_MASK), tile_arena_range, t);
@@ -653,21 +680,44 @@ vkm_tcache_expand_range(void *user, vkm_stats_tiler *t)
     if (!((uintptr_t)user & TC_RUN_TAG))
         return false;
     const vkm_run *r = (const vkm_run *)((uintptr_t)user & ~TC_TAG_MASK);
-    /* The run is alive: its range is in the TLSF whose lock the caller holds. */
+    /* The run is alive: its range is in the TLSF whose lock the caller holds. Its
+     * objects are read only by its owner's dump (tcache.h, "Dumps"); the comparison is
+     * exact because only the owner stores itself, and it does not change while the
+     * owner is here. */
+    const bool mine = self != NULL && vkm_atomic_load_ptr_relaxed(&r->xowner) == self;
     const vkm_range_kind kind = (vkm_range_kind)r->kind;
     for (uint32_t i = 0; i < r->slab.nslots; i++) {
         const VkDeviceSize at = r->base + (VkDeviceSize)i * r->slot_size;
-        const uint32_t s = tc_run_slot_size(r, i);
+        uint32_t s;
+        VmaAllocation alloc = NULL;
+        if (mine) {
+            /* The owner's own xsize[] and back pointers: only a remote free changes a
+             * slot now, and the seq_cst read of its bit decides whether the object may
+             * be read (it is retired, not deleted, if its free comes later). */
+            s = vkm_slab_is_free_remote_seq_cst(&r->slab, i)
+                    ? 0
+                    : vkm_atomic_load_u32_relaxed(&r->xsize[i]);
+            if (s != 0)
+                alloc = vkm_atomic_load_ptr_relaxed(&run_allocs(r)[i]);
+        } else {
+            s = tc_run_slot_size(r, i);
+        }
         if (s == 0) {
             vkm_stats_tiler_free(t, at, r->slot_size);
             continue;
         }
         /* The allocation counts with its requested size; the rest of its slot is free
          * space that joins the free space after it. */
-        vkm_stats_tiler_alloc(t, at, s, kind, NULL);
+        vkm_stats_tiler_alloc(t, at, s, kind, alloc);
         vkm_stats_tiler_free(t, at + s, r->slot_size - s);
     }
     return true;
+}
+
+bool
+vkm_tcache_expand_range(void *user, vkm_stats_tiler *t)
+{
+    return vkm_tcache_tile_range(user, NULL, t);
 }
 
 bool
@@ -680,7 +730,7 @@ vkm_tcache_visit_range(void *user, vkm_range_visit_fn fn, void *ctx)
     if (!((uintptr_t)user & TC_RUN_TAG))
         return false;
     const vkm_run *r = (const vkm_run *)((uintptr_t)user & ~TC_TAG_MASK);
-    /* Alive for the same reason as in vkm_tcache_expand_range. */
+    /* Alive for the same reason as in vkm_tcache_tile_range. */
     for (uint32_t i = 0; i < r->slab.nslots; i++) {
         const uint32_t s = tc_run_slot_size(r, i);
         const VkDeviceSize at = r->base + (VkDeviceSize)i * r->slot_size;
@@ -719,7 +769,7 @@ vkm_tcache_visit_allocs(void *user, vkm_tcache_alloc_fn *fn, void *ctx)
     if (!((uintptr_t)user & TC_RUN_TAG))
         return false;
     const vkm_run *r = (const vkm_run *)((uintptr_t)user & ~TC_TAG_MASK);
-    /* Alive for the same reason as in vkm_tcache_expand_range. The owner may be
+    /* Alive for the same reason as in vkm_tcache_tile_range. The owner may be
      * allocating and freeing slots meanwhile: the remote bit first (tc_run_slot_size), then
      * the size with acquire, which orders the pointer the owner stored before it. */
     for (uint32_t i = 0; i < r->slab.nslots; i++) {

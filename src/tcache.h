@@ -48,6 +48,30 @@
  *
  * When a thread cannot have a cache (no thread slot left, host memory exhausted) it uses
  * the allocator's fallback cache, which has no runs, under the fallback lock.
+ *
+ * Dumps. vmaBuildStatsString's detailed map prints each allocation's user data and name,
+ * which live in its VmaAllocation. A slot of a run keeps a back pointer to it, but
+ * whoever frees the slot deletes the object without taking any lock a walk could hold,
+ * so a dump (vkm_tcache_tile_range with `self`) reads the objects of the slots of its
+ * own thread's runs only, under this protocol:
+ *   - the dump announces itself before it walks (vkm_tcache_dump_begin: xdumps + 1,
+ *     seq_cst) and withdraws when it is done; it reads a slot's remote bit with a
+ *     seq_cst load (vkm_slab_is_free_remote_seq_cst), the object inside the epoch
+ *     section and block lock of its walk;
+ *   - the owner is the dumping thread: it frees, collects, reuses or abandons none of
+ *     its slots meanwhile, so only another thread's free can end a slot's allocation.
+ *     That free publishes the slot's remote bit (seq_cst OR), then reads xdumps
+ *     (seq_cst): either it sees the dump, and its caller retires the object through its
+ *     epoch record instead of deleting it (vkm_tcache_free returns true), or the dump's
+ *     read of the bit comes after the OR in the seq_cst order and sees the slot free;
+ *   - a defragmentation pass moves an allocation out of its slot and frees the slot with
+ *     the temporary allocation, so the slot's back pointer names the moved allocation,
+ *     alive, until that free; when the free was remote and a dump was announced, the pass
+ *     waits for a grace period before the program can free the moved allocation
+ *     (defrag.c), so no dump still holds it.
+ * Slots of other threads' runs are written without their objects (type and size; usage
+ * 0, no user data, no name): their owners free and reuse them with plain stores, and
+ * ordering those against a reader would put a full fence on every owner free.
  */
 #ifndef VKM_TCACHE_H
 #define VKM_TCACHE_H
@@ -160,10 +184,11 @@ typedef struct vkm_memo_key {
     VkMemoryPropertyFlags required, preferred;
     uint32_t ci_type_bits;
     uint32_t mr_type_bits;
-    VkFlags resource_usage; /* buffer or image usage, 0 for vmaAllocateMemory */
-    uint32_t priority_bits; /* the float's bits */
-    uint32_t kind;          /* vkm_range_kind, + 0x100 with a dedicated buffer, 0x200 image */
+    VkFlags64 resource_usage; /* buffer or image usage, 0 for vmaAllocateMemory */
+    uint32_t priority_bits;   /* the float's bits */
+    uint32_t kind;            /* vkm_range_kind, + 0x100 with a dedicated buffer, 0x200 image */
 } vkm_memo_key;
+_Static_assert(sizeof(vkm_memo_key) == 6 * 4 + 8 + 2 * 4, "no padding: keys compare by memcmp");
 
 typedef struct vkm_memo {
     vkm_memo_key key;
@@ -209,6 +234,8 @@ struct vkm_tcache_shared {
     uint64_t next_serial;  /* under lock */
     /* bumped (release, under lock) whenever a cached list dies; owners acquire it */
     vkm_atomic_u64 xdead_gen;
+    /* detailed JSON dumps in progress (see "Dumps" above); read-mostly like xdead_gen */
+    vkm_atomic_u32 xdumps;
     vkm_atomic_u64 xlist_serial[VKM_TCACHE_MAX_LISTS]; /* see the header comment */
 };
 
@@ -305,8 +332,18 @@ void vkm_tcache_memo_record(vkm_tcache *tc, const vkm_memo_key *key, vkm_block_l
 bool vkm_tcache_alloc_fast(vkm_tcache *tc, vkm_memo *m, VkDeviceSize size, VkDeviceSize alignment,
                            vkm_range_kind kind, VmaAllocation alloc);
 
-/* Returns a slot (alloc->u.b.run != NULL), by the owner or remotely. */
-void vkm_tcache_free(vkm_tcache *tc, VmaAllocation alloc);
+/* Returns a slot or an arena range (alloc->u.b.cached != NULL), by the owner or
+ * remotely. Returns true when a dump may be reading `alloc` (a remote free of a slot
+ * while one is announced, see "Dumps"): the caller retires the object through its epoch
+ * record (vkm_allocation_retire) instead of deleting it. */
+bool vkm_tcache_free(vkm_tcache *tc, VmaAllocation alloc);
+
+/* A detailed dump starts / ends (see "Dumps"). */
+void vkm_tcache_dump_begin(VmaAllocator a);
+void vkm_tcache_dump_end(VmaAllocator a);
+/* Any thread, after a remote free of a slot: whether a dump is announced (seq_cst, see
+ * "Dumps"). */
+bool vkm_tcache_dumping(VmaAllocator a);
 
 /* Returns free slots and empty runs: all empty runs with `all`, else the ones beyond one
  * per bin and beyond the byte budget. */
@@ -316,8 +353,11 @@ void vkm_tcache_trim(vkm_tcache *tc, bool all);
  * range, feeds its slots (a live one as its allocation's range, then the rest of the
  * slot as free) or its ranges to `t` in ascending block offsets and returns true; false
  * for a shared-path range. Arena allocations carry their VmaAllocation (arena.h); slots
- * carry NULL (a slot keeps no object a walk may read). block_list.h's expand callback,
- * and the JSON dump's. */
+ * carry theirs when `self`, the calling thread's cache, owns the run, else NULL. A caller
+ * that passes `self` has announced a dump (vkm_tcache_dump_begin, see "Dumps") and walks
+ * inside an epoch section. */
+bool vkm_tcache_tile_range(void *user, const vkm_tcache *self, vkm_stats_tiler *t);
+/* The same without objects: block_list.h's expand callback, for statistics. */
 bool vkm_tcache_expand_range(void *user, vkm_stats_tiler *t);
 /* The pieces themselves, unmerged, for corruption checks: calls fn for every slot of a
  * run (then the rest of a live slot, as free) or range of an arena, with block offsets,

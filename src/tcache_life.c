@@ -248,6 +248,7 @@ vkm_tcache_shared_init(VmaAllocator a)
     vkm_atomic_init_u32(&s->xabandoned, 0);
     vkm_atomic_init_u64(&s->xlimit, VKM_DEFAULT_THREAD_CACHE_BYTES);
     vkm_atomic_init_u64(&s->xdead_gen, 0);
+    vkm_atomic_init_u32(&s->xdumps, 0);
     for (uint32_t i = 0; i < VKM_TCACHE_MAX_LISTS; i++)
         vkm_atomic_init_u64(&s->xlist_serial[i], 0);
     s->fallback = tcache_new(a, false);

@@ -443,6 +443,140 @@ TEST(json_detailed_map_merges_free_space_as_statistics_do)
     api_fixture_teardown(f);
 }
 
+/* The suballocation (block or dedicated) whose "Name" is `name`, anywhere in the dump. */
+static const vkm_json *
+find_named(const vkm_json *root, const char *name)
+{
+    const vkm_json *dp = vkm_json_get(root, "DefaultPools");
+    for (const vkm_json *t = dp ? dp->child : NULL; t != NULL; t = t->next) {
+        const vkm_json *e = find_by(vkm_json_get(t, "DedicatedAllocations"), "Name", name);
+        if (e != NULL)
+            return e;
+        const vkm_json *blocks = vkm_json_get(t, "Blocks");
+        for (const vkm_json *b = blocks ? blocks->child : NULL; b != NULL; b = b->next) {
+            e = find_by(vkm_json_get(b, "Suballocations"), "Name", name);
+            if (e != NULL)
+                return e;
+        }
+    }
+    return NULL;
+}
+
+static void
+expect_entry(const vkm_json *root, const char *name, uint64_t usage, const void *user_data)
+{
+    const vkm_json *e = find_named(root, name);
+    if (e == NULL) {
+        vkm_test_fail(__FILE__, __LINE__, "no suballocation named \"%s\" in the dump", name);
+        return;
+    }
+    EXPECT_EQ_U64(u64_of(e, "Usage"), usage);
+    char ptr[32];
+    snprintf(ptr, sizeof(ptr), "%p", user_data);
+    EXPECT_STREQ(str_of(e, "CustomData"), ptr);
+}
+
+TEST(json_detailed_map_shows_usage_user_data_and_names_of_small_buffers)
+{
+    api_fixture *f = api_fixture_setup(&(api_setup){0});
+    VmaAllocator a = f->allocator;
+    static const VkBufferUsageFlags usages[] = {
+        VK_BUFFER_USAGE_VERTEX_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+        VK_BUFFER_USAGE_INDEX_BUFFER_BIT,
+        VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT,
+        VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT,
+    };
+    enum {
+        U = sizeof(usages) / sizeof(usages[0]),
+        PER = 3 /* the first of a shape takes the slow path, the next ones the memo */
+    };
+    VkBuffer buf[U * PER + 1];
+    VmaAllocation alloc[U * PER + 1];
+    int tags[U * PER + 3];
+    char name[64];
+    for (uint32_t i = 0; i < U * PER; i++) {
+        VkBufferCreateInfo bci = api_buffer_info(256 + 64 * (i % PER), usages[i / PER]);
+        VmaAllocationCreateInfo ci = {.usage = VMA_MEMORY_USAGE_AUTO, .pUserData = &tags[i]};
+        ASSERT_VK_OK(vmaCreateBuffer(a, &bci, &ci, &buf[i], &alloc[i], NULL));
+        snprintf(name, sizeof(name), "buffer %u", i);
+        vmaSetAllocationName(a, alloc[i], name);
+    }
+    /* a dedicated buffer, an image, and memory alone (usage 0, as in VMA) */
+    const uint32_t d = U * PER;
+    VkBufferCreateInfo bci = api_buffer_info(4096, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT);
+    VmaAllocationCreateInfo dci = {.usage = VMA_MEMORY_USAGE_AUTO,
+                                   .flags = VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT,
+                                   .pUserData = &tags[d]};
+    ASSERT_VK_OK(vmaCreateBuffer(a, &bci, &dci, &buf[d], &alloc[d], NULL));
+    vmaSetAllocationName(a, alloc[d], "dedicated buffer");
+    const VkImageUsageFlags image_usage =
+        VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT;
+    VkImageCreateInfo ici = api_image_info(16, 16, VK_IMAGE_TILING_OPTIMAL, image_usage);
+    VmaAllocationCreateInfo ici_alloc = {.usage = VMA_MEMORY_USAGE_AUTO, .pUserData = &tags[d + 1]};
+    VkImage image;
+    VmaAllocation image_alloc;
+    ASSERT_VK_OK(vmaCreateImage(a, &ici, &ici_alloc, &image, &image_alloc, NULL));
+    vmaSetAllocationName(a, image_alloc, "image");
+    VmaAllocation mem;
+    VkMemoryRequirements req = api_mem_req(512, 16, 1u);
+    VmaAllocationCreateInfo mci = {.pUserData = &tags[d + 2]};
+    ASSERT_VK_OK(vmaAllocateMemory(a, &req, &mci, &mem, NULL));
+    vmaSetAllocationName(a, mem, "memory");
+
+    vkm_json *root = dump(a, true);
+    ASSERT_TRUE(root != NULL);
+    for (uint32_t i = 0; i < U * PER; i++) {
+        snprintf(name, sizeof(name), "buffer %u", i);
+        expect_entry(root, name, usages[i / PER], &tags[i]);
+    }
+    expect_entry(root, "dedicated buffer", VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, &tags[d]);
+    expect_entry(root, "image", image_usage, &tags[d + 1]);
+    expect_entry(root, "memory", 0, &tags[d + 2]);
+    vkm_json_free(root);
+
+    for (uint32_t i = 0; i <= d; i++)
+        vmaDestroyBuffer(a, buf[i], alloc[i]);
+    vmaDestroyImage(a, image, image_alloc);
+    vmaFreeMemory(a, mem);
+    api_fixture_teardown(f);
+}
+
+TEST(json_usage_of_a_buffer_is_its_usage2_with_maintenance5)
+{
+#if defined(VK_KHR_maintenance5) && VMA_KHR_MAINTENANCE5
+    api_fixture *f = api_fixture_setup(&(api_setup){0});
+    if (!f->ctx.has_maintenance5) {
+        api_fixture_teardown(f);
+        TEST_SKIP("no VK_KHR_maintenance5");
+    }
+    VmaAllocator a = f->allocator;
+    /* VMA takes a chained VkBufferUsageFlags2CreateInfoKHR's usage in place of
+     * VkBufferCreateInfo::usage (AUTO* usages read it, and the dump prints it). */
+    const VkBufferUsageFlags2KHR usage2 =
+        VK_BUFFER_USAGE_2_STORAGE_BUFFER_BIT_KHR | VK_BUFFER_USAGE_2_TRANSFER_DST_BIT_KHR;
+    VkBufferUsageFlags2CreateInfoKHR u2 = {
+        .sType = VK_STRUCTURE_TYPE_BUFFER_USAGE_FLAGS_2_CREATE_INFO_KHR,
+        .usage = usage2,
+    };
+    VkBufferCreateInfo bci = api_buffer_info(1000, 0);
+    bci.pNext = &u2;
+    int tag;
+    VmaAllocationCreateInfo ci = {.usage = VMA_MEMORY_USAGE_AUTO, .pUserData = &tag};
+    VkBuffer buf;
+    VmaAllocation alloc;
+    ASSERT_VK_OK(vmaCreateBuffer(a, &bci, &ci, &buf, &alloc, NULL));
+    vmaSetAllocationName(a, alloc, "usage2 buffer");
+    vkm_json *root = dump(a, true);
+    ASSERT_TRUE(root != NULL);
+    expect_entry(root, "usage2 buffer", usage2, &tag);
+    vkm_json_free(root);
+    vmaDestroyBuffer(a, buf, alloc);
+    api_fixture_teardown(f);
+#else
+    TEST_SKIP("built without VK_KHR_maintenance5");
+#endif
+}
+
 TEST(json_virtual_block_dump_both_algorithms)
 {
     for (int linear = 0; linear < 2; linear++) {
@@ -644,6 +778,81 @@ TEST(json_dump_while_other_threads_allocate)
     for (int i = 0; i < CHURN_THREADS; i++)
         pthread_join(th[i], NULL);
     vmaDestroyPool(a, pool);
+    api_fixture_teardown(f);
+}
+
+/* ---- dumping while other threads free the dumping thread's slots ----------------------- */
+
+#define OWN_ALLOCS 96
+
+typedef struct own_frees {
+    VmaAllocator a;
+    VmaAllocation *x;
+    atomic_uint next;
+} own_frees;
+
+static void *
+own_free_main(void *p)
+{
+    own_frees *o = p;
+    for (unsigned i; (i = atomic_fetch_add(&o->next, 1)) < OWN_ALLOCS;) {
+        for (volatile unsigned spin = 0; spin < (i % 7) * 200; spin++)
+            ;
+        vmaFreeMemory(o->a, o->x[i]); /* a remote free into the dumping thread's run */
+    }
+    return NULL;
+}
+
+/* Named entries of a block's suballocations are ours: their names were not freed under
+ * the dump (which prints the objects of its own thread's slots, see tcache.h). */
+static void
+expect_own_names(const vkm_json *blocks)
+{
+    for (const vkm_json *b = blocks ? blocks->child : NULL; b != NULL; b = b->next) {
+        const vkm_json *subs = vkm_json_get(b, "Suballocations");
+        for (const vkm_json *e = subs ? subs->child : NULL; e != NULL; e = e->next) {
+            const char *n = str_of(e, "Name");
+            if (n != NULL && strncmp(n, "own slot ", 9) != 0)
+                vkm_test_fail(__FILE__, __LINE__, "unexpected name \"%s\"", n);
+        }
+    }
+}
+
+TEST(json_dump_reads_own_slots_while_other_threads_free_them)
+{
+    api_fixture *f = api_fixture_setup(&(api_setup){0});
+    VmaAllocator a = f->allocator;
+    static VmaAllocation x[OWN_ALLOCS];
+    static int tags[OWN_ALLOCS];
+    for (int round = 0; round < 8; round++) {
+        char name[32];
+        for (unsigned i = 0; i < OWN_ALLOCS; i++) {
+            VkMemoryRequirements req = api_mem_req(256u << (i % 3), 64, 1u);
+            VmaAllocationCreateInfo ci = {.pUserData = &tags[i]};
+            ASSERT_VK_OK(vmaAllocateMemory(a, &req, &ci, &x[i], NULL));
+            snprintf(name, sizeof(name), "own slot %u", i);
+            vmaSetAllocationName(a, x[i], name);
+        }
+        own_frees o = {.a = a, .x = x};
+        atomic_init(&o.next, 0);
+        pthread_t th[CHURN_THREADS];
+        for (int i = 0; i < CHURN_THREADS; i++)
+            ASSERT_EQ(pthread_create(&th[i], NULL, own_free_main, &o), 0);
+        for (int d = 0; d < 4; d++) {
+            vkm_json *root = dump(a, true);
+            EXPECT_TRUE(root != NULL);
+            const vkm_json *blocks =
+                vkm_json_get(vkm_json_get(vkm_json_get(root, "DefaultPools"), "Type 0"), "Blocks");
+            check_blocks(blocks);
+            expect_own_names(blocks);
+            vkm_json_free(root);
+        }
+        for (int i = 0; i < CHURN_THREADS; i++)
+            pthread_join(th[i], NULL);
+    }
+    VmaTotalStatistics ts;
+    vmaCalculateStatistics(a, &ts);
+    EXPECT_EQ(ts.total.statistics.allocationCount, 0u);
     api_fixture_teardown(f);
 }
 
