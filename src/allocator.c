@@ -66,13 +66,12 @@ vkm_allocator_alloc_device_memory(VmaAllocator a, const VkMemoryAllocateInfo *in
         vkm_atomic_fetch_sub_u32_relaxed(&a->xdevice_memory_count, 1);
         return res;
     }
-    /* The callback hears of the memory before statistics count it, and (below) after
-     * they stopped counting it: statistics never show memory the application was not
-     * told about. */
+    /* Counted before the callback hears of it, and (below) uncounted only after: inside
+     * pfnAllocate and pfnFree the block is part of the budget's statistics, as in VMA. */
+    vkm_budget_commit_block(&a->budget, heap, info->allocationSize);
     if (a->dm_callbacks.pfnAllocate != NULL)
         a->dm_callbacks.pfnAllocate(a, info->memoryTypeIndex, *out, info->allocationSize,
                                     a->dm_callbacks.pUserData);
-    vkm_budget_commit_block(&a->budget, heap, info->allocationSize);
     vkm_atomic_fetch_add_u32_relaxed(&a->budget.xops_since_fetch, 1);
     return VK_SUCCESS;
 }
@@ -82,9 +81,9 @@ vkm_allocator_free_device_memory(VmaAllocator a, uint32_t memory_type, VkDeviceS
                                  VkDeviceMemory memory)
 {
     const uint32_t heap = vkm_allocator_heap_of(a, memory_type);
-    vkm_budget_release_block(&a->budget, heap, size);
     if (a->dm_callbacks.pfnFree != NULL)
         a->dm_callbacks.pfnFree(a, memory_type, memory, size, a->dm_callbacks.pUserData);
+    vkm_budget_release_block(&a->budget, heap, size);
     a->funcs.vk.vkFreeMemory(a->device, memory, a->vk_callbacks);
     /* the reservation goes only once the memory is gone: pHeapSizeLimit stays exact */
     vkm_budget_cancel_block(&a->budget, heap, size);

@@ -73,8 +73,7 @@ VMA_CALL_PRE void VMA_CALL_POST
 vmaSetCurrentFrameIndex(VmaAllocator allocator, uint32_t frameIndex)
 {
     VKM_REQUIRE_ALLOCATOR(allocator, VKM_VOID);
-    VKM_REQUIRE(frameIndex != UINT32_MAX,
-                "frameIndex must not be VMA_FRAME_INDEX_LOST (UINT32_MAX)", VKM_VOID);
+    /* Any value: VMA 3.x has no reserved frame index (VMA_FRAME_INDEX_LOST went with 2.x). */
     VKM_API_LOCK(allocator);
     vkm_atomic_store_u32_relaxed(&allocator->xframe_index, frameIndex);
     vkm_budget_fetch(&allocator->budget, &allocator->funcs, allocator->physical_device);

@@ -62,6 +62,10 @@ list_totals_locked(vkm_tcache_shared *s, const vkm_block_list *l, uint64_t *coun
 void
 vkm_tcache_list_totals(VmaAllocator a, const vkm_block_list *l, uint64_t *count, uint64_t *bytes)
 {
+    if (a->tcs == NULL) { /* vmaDestroyAllocator is freeing the last blocks */
+        *count = *bytes = 0;
+        return;
+    }
     vkm_mutex_lock(&a->tcs->lock);
     list_totals_locked(a->tcs, l, count, bytes);
     vkm_mutex_unlock(&a->tcs->lock);
@@ -75,6 +79,11 @@ vkm_tcache_heap_totals(VmaAllocator a, uint64_t count[VK_MAX_MEMORY_HEAPS],
     memset(count, 0, sizeof(uint64_t) * VK_MAX_MEMORY_HEAPS);
     memset(bytes, 0, sizeof(uint64_t) * VK_MAX_MEMORY_HEAPS);
     vkm_tcache_shared *s = a->tcs;
+    /* vmaDestroyAllocator frees the last blocks after the caches are gone, and a device
+     * memory callback may ask for budgets then (VMA's budget stays readable there): no
+     * allocation is left, so the totals are zero. */
+    if (s == NULL)
+        return;
     vkm_mutex_lock(&s->lock);
     for (uint32_t id = 0; id < VKM_TCACHE_MAX_LISTS; id++) {
         const vkm_block_list *l = s->lists[id];

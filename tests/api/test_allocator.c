@@ -843,11 +843,77 @@ TEST(allocator_budget_with_extension_follows_the_driver)
     vmaSetCurrentFrameIndex(a, 3);
     vmaGetHeapBudgets(a, b);
     EXPECT_EQ_U64(b[0].budget, mp->memoryHeaps[0].size);
+    /* Any frame index is a frame index (VMA 3.x reserves none): UINT32_MAX refreshes too. */
+    vkm_sim_set_heap_budget(f->sim, 0, 90 * API_MIB);
+    api_asserts_begin();
+    vmaSetCurrentFrameIndex(a, UINT32_MAX);
+    EXPECT_EQ(api_asserts_end(), 0u);
+    vmaGetHeapBudgets(a, b);
+    EXPECT_EQ_U64(b[0].budget, 90 * API_MIB);
 
     vmaFreeMemory(a, y);
     vmaGetHeapBudgets(a, b);
     EXPECT_EQ_U64(b[0].usage, vkm_sim_heap_usage(f->sim, 0));
     vmaFreeMemory(a, x);
+    api_fixture_teardown(f);
+}
+
+/* Inside the device-memory callbacks the block is part of the budget's statistics, as
+ * in VMA (counted before pfnAllocate, uncounted after pfnFree), and the callbacks may ask
+ * for budgets even while vmaDestroyAllocator frees the last blocks. */
+typedef struct budget_probe {
+    VmaAllocator allocator; /* NULL until created: the callbacks of creation are skipped */
+    uint32_t heap;
+    uint32_t allocs, frees;
+    uint32_t blocks_seen_in_alloc, blocks_seen_in_free;
+} budget_probe;
+
+static void VKAPI_PTR
+probe_alloc(VmaAllocator a, uint32_t type, VkDeviceMemory mem, VkDeviceSize size, void *user)
+{
+    (void)type, (void)mem, (void)size;
+    budget_probe *p = user;
+    VmaBudget b[VK_MAX_MEMORY_HEAPS];
+    vmaGetHeapBudgets(a, b);
+    p->allocs++;
+    p->blocks_seen_in_alloc = b[p->heap].statistics.blockCount;
+}
+
+static void VKAPI_PTR
+probe_free(VmaAllocator a, uint32_t type, VkDeviceMemory mem, VkDeviceSize size, void *user)
+{
+    (void)type, (void)mem, (void)size;
+    budget_probe *p = user;
+    VmaBudget b[VK_MAX_MEMORY_HEAPS];
+    vmaGetHeapBudgets(a, b);
+    p->frees++;
+    p->blocks_seen_in_free = b[p->heap].statistics.blockCount;
+}
+
+TEST(allocator_device_memory_callbacks_see_the_block_in_the_budget)
+{
+    budget_probe probe = {0};
+    const VmaDeviceMemoryCallbacks cb = {probe_alloc, probe_free, &probe};
+    api_fixture *f = api_fixture_setup(&(api_setup){.no_allocator = true});
+    probe.heap = first_type_heap(f);
+    f->ci.pDeviceMemoryCallbacks = &cb;
+    ASSERT_VK_OK(vmaCreateAllocator(&f->ci, &f->allocator));
+    VmaAllocator a = f->allocator;
+    VmaAllocation x = VK_NULL_HANDLE;
+    ASSERT_VK_OK(
+        api_alloc(a, 64 * API_KIB, 256, 1u, VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT, &x, NULL));
+    EXPECT_EQ(probe.allocs, 1u);
+    EXPECT_EQ(probe.blocks_seen_in_alloc, 1u);
+    vmaFreeMemory(a, x);
+    EXPECT_EQ(probe.frees, 1u);
+    EXPECT_EQ(probe.blocks_seen_in_free, 1u);
+    /* a block the default pool keeps, freed by vmaDestroyAllocator itself */
+    ASSERT_VK_OK(api_alloc(a, 4 * API_KIB, 256, 1u, 0, &x, NULL));
+    vmaFreeMemory(a, x);
+    const uint32_t frees = probe.frees;
+    vmaDestroyAllocator(a);
+    f->allocator = VK_NULL_HANDLE;
+    EXPECT_GT(probe.frees, frees);
     api_fixture_teardown(f);
 }
 
