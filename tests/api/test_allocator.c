@@ -868,15 +868,21 @@ typedef struct budget_probe {
     uint32_t blocks_seen_in_alloc, blocks_seen_in_free;
 } budget_probe;
 
+static uint32_t
+probe_block_count(VmaAllocator a, const budget_probe *p)
+{
+    VmaBudget b[VK_MAX_MEMORY_HEAPS];
+    vmaGetHeapBudgets(a, b);
+    return b[p->heap].statistics.blockCount;
+}
+
 static void VKAPI_PTR
 probe_alloc(VmaAllocator a, uint32_t type, VkDeviceMemory mem, VkDeviceSize size, void *user)
 {
     (void)type, (void)mem, (void)size;
     budget_probe *p = user;
-    VmaBudget b[VK_MAX_MEMORY_HEAPS];
-    vmaGetHeapBudgets(a, b);
     p->allocs++;
-    p->blocks_seen_in_alloc = b[p->heap].statistics.blockCount;
+    p->blocks_seen_in_alloc = probe_block_count(a, p);
 }
 
 static void VKAPI_PTR
@@ -884,10 +890,8 @@ probe_free(VmaAllocator a, uint32_t type, VkDeviceMemory mem, VkDeviceSize size,
 {
     (void)type, (void)mem, (void)size;
     budget_probe *p = user;
-    VmaBudget b[VK_MAX_MEMORY_HEAPS];
-    vmaGetHeapBudgets(a, b);
     p->frees++;
-    p->blocks_seen_in_free = b[p->heap].statistics.blockCount;
+    p->blocks_seen_in_free = probe_block_count(a, p);
 }
 
 TEST(allocator_device_memory_callbacks_see_the_block_in_the_budget)

@@ -83,6 +83,21 @@ totals(VmaAllocator a)
     return t;
 }
 
+/* Begins the next pass: false when defragmentation is done (VK_SUCCESS, no moves), true
+ * when it returned moves (VK_INCOMPLETE); anything else fails the test and ends it. */
+static bool
+next_pass(VmaAllocator a, VmaDefragmentationContext ctx, VmaDefragmentationPassMoveInfo *pass)
+{
+    VkResult r = vmaBeginDefragmentationPass(a, ctx, pass);
+    if (r == VK_SUCCESS) {
+        EXPECT_EQ(pass->moveCount, 0u);
+        return false;
+    }
+    EXPECT_VK(VK_INCOMPLETE, r);
+    EXPECT_GT(pass->moveCount, 0u);
+    return r == VK_INCOMPLETE && pass->moveCount > 0;
+}
+
 /* Runs passes until done, copying with memcpy; checks every move and the stats. */
 static VmaDefragmentationStats
 defrag_memcpy(VmaAllocator a, VmaPool pool, VmaDefragmentationFlags flags, uint32_t *passes)
@@ -98,13 +113,8 @@ defrag_memcpy(VmaAllocator a, VmaPool pool, VmaDefragmentationFlags flags, uint3
     VkDeviceSize bytes = 0;
     for (;;) {
         VmaDefragmentationPassMoveInfo pass;
-        VkResult r = vmaBeginDefragmentationPass(a, ctx, &pass);
-        if (r == VK_SUCCESS) {
-            EXPECT_EQ(pass.moveCount, 0u);
+        if (!next_pass(a, ctx, &pass))
             break;
-        }
-        ASSERT_VK(VK_INCOMPLETE, r);
-        ASSERT_GT(pass.moveCount, 0u);
         np++;
         VmaTotalStatistics during = totals(a);
         /* the temporaries count as allocations while they exist */
@@ -128,9 +138,9 @@ defrag_memcpy(VmaAllocator a, VmaPool pool, VmaDefragmentationFlags flags, uint3
             moved++;
             bytes += si.size;
         }
-        r = vmaEndDefragmentationPass(a, ctx, &pass);
-        EXPECT_VK(VK_INCOMPLETE, r); /* every move was a COPY */
-        ASSERT_LT(np, 200u);         /* passes converge */
+        /* every move was a COPY */
+        EXPECT_VK(VK_INCOMPLETE, vmaEndDefragmentationPass(a, ctx, &pass));
+        ASSERT_LT(np, 200u); /* passes converge */
     }
     vmaEndDefragmentation(a, ctx, &st);
     VmaTotalStatistics after = totals(a);
@@ -732,13 +742,8 @@ defrag_one_block(VmaAllocator a, VmaPool pool, VmaDefragmentationFlags flags, ui
     for (uint32_t np = 0;; np++) {
         ASSERT_LT(np, 200u); /* passes converge */
         VmaDefragmentationPassMoveInfo pass;
-        VkResult r = vmaBeginDefragmentationPass(a, ctx, &pass);
-        if (r == VK_SUCCESS) {
-            EXPECT_EQ(pass.moveCount, 0u);
+        if (!next_pass(a, ctx, &pass))
             break;
-        }
-        ASSERT_VK(VK_INCOMPLETE, r);
-        ASSERT_GT(pass.moveCount, 0u);
         ASSERT_LE(pass.moveCount, max_allocs != 0 ? max_allocs : MAX_LIVE);
         VkDeviceSize bytes = 0;
         for (uint32_t i = 0; i < pass.moveCount; i++) {

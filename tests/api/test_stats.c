@@ -824,6 +824,19 @@ make_in_pool(fx *f, holdings *hs, VmaPool pool, VkDeviceSize size, VkDeviceSize 
     hold(f, hs, a, VK_NULL_HANDLE, VK_NULL_HANDLE, pool);
 }
 
+/* Statistics of a default pool holding one block of memory type 0; returns the block's
+ * size (0, and a failure, when there is not exactly one). */
+static VkDeviceSize
+one_block_stats(fx *f, VmaTotalStatistics *t)
+{
+    uint32_t blocks;
+    VkDeviceSize bytes;
+    dm_sum(&f->dm, 0, &blocks, &bytes);
+    EXPECT_EQ(blocks, 1);
+    vmaCalculateStatistics(f->a, t);
+    return blocks == 1 ? bytes : 0;
+}
+
 TEST(stats_empty_default_pool_block_is_one_unused_range_after_small_frees)
 {
     /* Small allocations come from a thread-cache run, which stays cached (empty) after
@@ -833,12 +846,8 @@ TEST(stats_empty_default_pool_block_is_one_unused_range_after_small_frees)
     for (int i = 0; i < 3; i++)
         make_memory(f, &hs, 1000, 16, 1u << 0, 0);
     release_all(f, &hs);
-    uint32_t blocks;
-    VkDeviceSize bytes;
-    dm_sum(&f->dm, 0, &blocks, &bytes);
-    ASSERT_EQ(blocks, 1);
     VmaTotalStatistics t;
-    vmaCalculateStatistics(f->a, &t);
+    const VkDeviceSize bytes = one_block_stats(f, &t);
     const VmaDetailedStatistics *d = &t.memoryType[0];
     EXPECT_EQ(d->statistics.blockCount, 1);
     EXPECT_EQ(d->statistics.allocationCount, 0);
@@ -866,12 +875,8 @@ TEST(stats_unused_ranges_are_the_free_gaps_between_allocations)
     make_memory(f, &hs, 4 * KIB, 64 * KIB, 1u << 0, 0);
     make_memory(f, &hs, 4 * KIB + 8, 64 * KIB, 1u << 0, 0);
     make_memory(f, &hs, 300 * KIB, 256, 1u << 0, 0);
-    uint32_t blocks;
-    VkDeviceSize bytes;
-    dm_sum(&f->dm, 0, &blocks, &bytes);
-    ASSERT_EQ(blocks, 1);
     VmaTotalStatistics t;
-    vmaCalculateStatistics(f->a, &t);
+    ASSERT_NE(one_block_stats(f, &t), 0);
     expect_gaps(&t.memoryType[0], expected_gaps(f, &hs, 0));
 
     /* Holes: every third allocation (neighbouring free slots join their gaps), then
@@ -895,6 +900,8 @@ TEST(stats_unused_ranges_are_the_free_gaps_between_allocations)
     check_all_identities(f, &hs);
 
     release_all(f, &hs);
+    uint32_t blocks;
+    VkDeviceSize bytes;
     vmaCalculateStatistics(f->a, &t);
     dm_sum(&f->dm, 0, &blocks, &bytes);
     EXPECT_EQ(t.memoryType[0].unusedRangeCount, blocks);
