@@ -8,12 +8,16 @@
  * vkmalloc's own statement of the contract. vkmalloc-only additions live in vkmalloc.h.
  *
  * No implementation section. VMA ships its implementation inside its header, behind
- * VMA_IMPLEMENTATION. vkmalloc is a compiled library, so this header never looks at
- * VMA_IMPLEMENTATION: defining it before the include (as VMA programs do in one .cpp file)
- * changes nothing. The macros that configure VMA's implementation (VMA_STATIC_VULKAN_FUNCTIONS,
- * VMA_DYNAMIC_VULKAN_FUNCTIONS, VMA_DEBUG_*, VMA_ASSERT, VMA_SYSTEM_ALIGNED_MALLOC, ...) are
- * likewise not read here and have no effect on the prebuilt library (the VMA_DEBUG_* ones
- * exist as build options of the library and as vkmSetDebugOptions, see vkmalloc.h).
+ * VMA_IMPLEMENTATION. vkmalloc is a compiled library: defining VMA_IMPLEMENTATION before
+ * the include (as VMA programs do in one .cpp file) compiles no allocator. It does honour,
+ * in that one file, the debugging macros VMA's documentation tells programs to define
+ * there: VMA_DEBUG_MARGIN, VMA_DEBUG_DETECT_CORRUPTION and VMA_DEBUG_INITIALIZE_ALLOCATIONS
+ * become the options of every allocator the program creates (vkmSetDebugOptions, set
+ * before main), and a VMA_ASSERT of the program receives the library's assertions
+ * (vkmSetAssertHandler; debug builds of the library assert, release builds only return
+ * the error). See the end of this file. The other macros that configure VMA's
+ * implementation (VMA_STATIC_VULKAN_FUNCTIONS, VMA_DYNAMIC_VULKAN_FUNCTIONS,
+ * VMA_SYSTEM_ALIGNED_MALLOC, ...) have no effect on the prebuilt library.
  *
  * ABI: one layout for every program. The library is compiled once, so no struct layout may
  * depend on a macro the program sets. Where VMA drops members when a feature macro is 0
@@ -72,10 +76,6 @@
 #include <vulkan/vulkan.h>
 #endif
 
-/* VMA programs define VMA_IMPLEMENTATION in one source file to compile VMA's implementation
- * there. vkmalloc's implementation is the linked library: nothing is emitted either way. */
-#ifdef VMA_IMPLEMENTATION
-#endif
 
 /* The layout is VMA's and has padding, and the nullability annotations are a clang
  * extension; neither should warn in a program that includes this header. */
@@ -1628,3 +1628,55 @@ VMA_CALL_PRE void VMA_CALL_POST vmaFreeStatsString(VmaAllocator VMA_NOT_NULL all
 #endif
 
 #endif /* AMD_VULKAN_MEMORY_ALLOCATOR_H */
+
+/* The implementation file of a VMA program (VMA_IMPLEMENTATION): VMA's debugging macros
+ * reach the library through vkmalloc.h before main, once per program. Outside the include
+ * guard, as VMA's implementation section is, so a file that includes this header before
+ * defining VMA_IMPLEMENTATION still gets it. */
+#if defined(VMA_IMPLEMENTATION) && !defined(VKM_VMA_IMPLEMENTATION_EMITTED) &&                 \
+    (defined(VMA_DEBUG_MARGIN) || defined(VMA_DEBUG_DETECT_CORRUPTION) ||                      \
+     defined(VMA_DEBUG_INITIALIZE_ALLOCATIONS) || defined(VMA_ASSERT))
+#define VKM_VMA_IMPLEMENTATION_EMITTED
+#include <stdio.h>
+
+#include "vkmalloc.h"
+
+#if defined(VMA_ASSERT)
+/* The library's assertion, as the program's VMA_ASSERT would see one of VMA's. */
+static void
+vkm_vma_assert_bridge(const char *message, const char *expression, const char *file, int line,
+                      void *user_data)
+{
+    (void)user_data;
+    fprintf(stderr, "vkmalloc: %s (%s) at %s:%d\n", message, expression, file, line);
+    VMA_ASSERT(0 && "vkmalloc assertion (message on stderr)");
+}
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((constructor))
+#endif
+static void
+vkm_vma_debug_macros(void)
+{
+    VkmDebugOptions options;
+    vkmGetDebugOptions(VK_NULL_HANDLE, &options);
+#if defined(VMA_DEBUG_MARGIN)
+    options.margin = (VkDeviceSize)(VMA_DEBUG_MARGIN);
+#endif
+#if defined(VMA_DEBUG_DETECT_CORRUPTION)
+    options.detectCorruption = (VMA_DEBUG_DETECT_CORRUPTION) ? VK_TRUE : VK_FALSE;
+#endif
+#if defined(VMA_DEBUG_INITIALIZE_ALLOCATIONS)
+    options.initializeAllocations = (VMA_DEBUG_INITIALIZE_ALLOCATIONS) ? VK_TRUE : VK_FALSE;
+#endif
+    if (vkmSetDebugOptions(&options) != VK_SUCCESS)
+        fprintf(stderr, "vkmalloc: VMA_DEBUG_MARGIN must be at most %u and, with "
+                        "VMA_DEBUG_DETECT_CORRUPTION, a multiple of 4: debug macros ignored\n",
+                (unsigned)VKM_DEBUG_MAX_MARGIN);
+#if defined(VMA_ASSERT)
+    vkmSetAssertHandler(vkm_vma_assert_bridge, NULL);
+#endif
+}
+#endif /* VMA_IMPLEMENTATION with debugging macros */
+
