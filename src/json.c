@@ -156,40 +156,6 @@ vkm_json_end_array(vkm_json_writer *w)
 /* ------------------------------------------------------------------------------------ */
 /* Strings                                                                               */
 
-/* Length of the well-formed UTF-8 sequence at s[0..n), or the negated length (at least
- * 1) of its maximal ill-formed subpart: the bytes one U+FFFD replaces. */
-static long
-utf8_sequence(const unsigned char *s, size_t n)
-{
-    const unsigned char c = s[0];
-    size_t need;
-    unsigned char lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        need = 1;
-    else if (c >= 0xe0 && c <= 0xef) {
-        need = 2;
-        if (c == 0xe0)
-            lo = 0xa0; /* overlong below */
-        else if (c == 0xed)
-            hi = 0x9f; /* surrogates above */
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        need = 3;
-        if (c == 0xf0)
-            lo = 0x90; /* overlong below */
-        else if (c == 0xf4)
-            hi = 0x8f; /* beyond U+10FFFF above */
-    } else
-        return -1; /* continuation byte, overlong lead C0/C1, or F5..FF */
-    for (size_t i = 1; i <= need; i++) {
-        const unsigned char min = i == 1 ? lo : 0x80, max = i == 1 ? hi : 0xbf;
-        if (i >= n || s[i] < min || s[i] > max)
-            return -(long)i;
-    }
-    return (long)need + 1;
-}
-
 void
 vkm_json_append(vkm_json_writer *w, const char *str)
 {
@@ -219,14 +185,14 @@ vkm_json_append(vkm_json_writer *w, const char *str)
             }
             i++;
         } else {
-            const long len = utf8_sequence(s + i, n - i);
-            if (len > 0) {
-                put(w, str + i, (size_t)len);
-                i += (size_t)len;
-            } else {
-                put(w, "\xef\xbf\xbd", 3); /* U+FFFD */
-                i += (size_t)-len;
-            }
+            /* As VMA: the caller's bytes as they are, so a name in UTF-8, ISO-8859-2 or
+             * any other encoding reads back in that encoding. Runs of plain bytes go
+             * out at once. */
+            size_t j = i + 1;
+            while (j < n && s[j] >= 0x20 && s[j] != '"' && s[j] != '\\')
+                j++;
+            put(w, str + i, j - i);
+            i = j;
         }
     }
 }

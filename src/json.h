@@ -7,11 +7,11 @@
  * commas, colons, line breaks and indentation in. A container opened "single line" keeps
  * its members on one line (VMA's dumps print each suballocation that way).
  *
- * Strings are written as valid JSON whatever the caller passes: quotes and backslashes
- * are escaped, every control character below U+0020 becomes its short escape or \u00XX,
- * and bytes that do not form well-formed UTF-8 (stray continuation bytes, overlong forms,
- * surrogates, code points above U+10FFFF, truncated sequences) become U+FFFD, one per
- * maximal ill-formed subpart (the Unicode recommendation), so nothing is dropped.
+ * Strings are escaped for JSON whatever the caller passes: quotes and backslashes are
+ * escaped and every control character below U+0020 becomes its short escape or \u00XX.
+ * Every other byte is copied as it is, as VMA documents for the names in its dumps: a
+ * program whose names are UTF-8 gets UTF-8 JSON, one whose names are ISO-8859-2 gets JSON
+ * in ISO-8859-2, and nothing is rewritten or dropped.
  *
  * Running out of host memory is sticky: later calls do nothing and vkm_json_finish
  * returns NULL. Callers: stats_json.c. Threads: a writer belongs to one thread.

@@ -36,7 +36,10 @@ seen = []
 for p in dumps:
     with open(p, "rb") as f:
         raw = f.read()
-    text = raw.decode("utf-8")  # strict: the dump must be valid UTF-8
+    # names are copied in the program's own encoding (VMA's rule): bytes that are not
+    # UTF-8 come through as surrogate escapes, and compare equal to the names read the
+    # same way below
+    text = raw.decode("utf-8", "surrogateescape")
     doc = json.loads(text, object_pairs_hook=no_dupes, parse_constant=no_constants)
     def walk(o):
         if isinstance(o, dict):
@@ -49,7 +52,7 @@ for p in dumps:
                 walk(v)
     walk(doc)
 with open(os.path.join(d, "names.hex")) as f:
-    want = [bytes.fromhex(l.strip()).decode("utf-8") for l in f if l.strip()]
+    want = [bytes.fromhex(l.strip()).decode("utf-8", "surrogateescape") for l in f if l.strip()]
 missing = [w for w in want if not any(s == w or s.endswith(" - " + w) for s in seen)]
 if missing:
     sys.exit("names not found in any dump: %r" % missing)

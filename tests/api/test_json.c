@@ -7,7 +7,8 @@
  * with the detailed map "DefaultPools" / "CustomPools" with "Blocks" whose
  * "Suballocations" tile each block, and "DedicatedAllocations"; a virtual block gives
  * "Stats" and "Details". Names (pools, allocations) round-trip through the escaping with
- * control characters, quotes, backslashes, and invalid UTF-8 replaced by U+FFFD. The
+ * control characters, quotes and backslashes, and bytes of any encoding copied as they
+ * are (VMA: names are copied as-is, in whatever encoding the program uses). The
  * last case dumps while other threads allocate and free (run under TSan).
  */
 #include <pthread.h>
@@ -242,10 +243,11 @@ static const struct {
     {"quote\" back\\slash /", "quote\" back\\slash /"},
     {"ctl \x01\x02\x1f\b\f\n\r\t\x7f end", "ctl \x01\x02\x1f\b\f\n\r\t\x7f end"},
     {"utf8 \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "utf8 \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"},
-    {"bad \xff|\xc3|\xe2\x82|\xed\xa0\x80|\xc0\xaf|\xf4\x90\x80\x80|\x80",
-     "bad \xef\xbf\xbd|\xef\xbf\xbd|\xef\xbf\xbd|\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd|"
-     "\xef\xbf\xbd\xef\xbf\xbd|\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd|\xef\xbf\xbd"},
-    {"truncated at end \xe2\x82", "truncated at end \xef\xbf\xbd"},
+    {"not utf8 \xff|\xc3|\xe2\x82|\xed\xa0\x80|\xc0\xaf|\xf4\x90\x80\x80|\x80",
+     "not utf8 \xff|\xc3|\xe2\x82|\xed\xa0\x80|\xc0\xaf|\xf4\x90\x80\x80|\x80"},
+    {"ISO-8859-2 Za\xbf\xf3\xb3\xe6 g\xea\xb6l\xb1",
+     "ISO-8859-2 Za\xbf\xf3\xb3\xe6 g\xea\xb6l\xb1"},
+    {"truncated at end \xe2\x82", "truncated at end \xe2\x82"},
 };
 #define NAME_COUNT (sizeof(names) / sizeof(names[0]))
 
