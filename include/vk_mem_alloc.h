@@ -1641,11 +1641,16 @@ VMA_CALL_PRE void VMA_CALL_POST vmaFreeStatsString(VmaAllocator VMA_NOT_NULL all
 
 #include "vkmalloc.h"
 
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wnullability-extension"
+#endif
+
 #if defined(VMA_ASSERT)
 /* The library's assertion, as the program's VMA_ASSERT would see one of VMA's. */
 static void
-vkm_vma_assert_bridge(const char *message, const char *expression, const char *file, int line,
-                      void *user_data)
+vkm_vma_assert_bridge(const char *VMA_NULLABLE message, const char *VMA_NULLABLE expression,
+                      const char *VMA_NULLABLE file, int line, void *VMA_NULLABLE user_data)
 {
     (void)user_data;
     fprintf(stderr, "vkmalloc: %s (%s) at %s:%d\n", message, expression, file, line);
@@ -1678,5 +1683,9 @@ vkm_vma_debug_macros(void)
     vkmSetAssertHandler(vkm_vma_assert_bridge, NULL);
 #endif
 }
+
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#endif
 #endif /* VMA_IMPLEMENTATION with debugging macros */
 
