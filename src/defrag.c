@@ -34,6 +34,13 @@
  * keeps it and lowers the sum of offsets; both are bounded, so a program that loops until
  * a pass finds nothing ends. Slots and arena ranges leave their run or arena for a shared range;
  * a run or arena whose last allocation left goes back to its block by the usual path.
+ *
+ * Runs first. A range search never finds a free slot, so the calling thread's own runs of
+ * the list are compacted among themselves before the blocks are planned: slots of the
+ * least used runs go to free slots of the most used runs of the same bin (never up inside
+ * one block), which raises the sum over runs of (live slots)^2 with every move, so this
+ * ends too; the emptied runs go back at pass end (vkm_allocator_trim_thread_cache), and
+ * with them blocks. Other threads' runs are only drained into shared ranges, as above.
  */
 
 struct vkm_defrag_move_state {
@@ -59,6 +66,8 @@ typedef struct blk {
 
 typedef struct scan {
     const vkm_host_alloc *ha;
+    /* the pass: allocations it already moves (runs compacted first) are not planned again */
+    const struct VmaDefragmentationContext_T *ctx;
     blk *blocks;
     size_t nblocks, cap_blocks;
     item *items;
@@ -111,6 +120,12 @@ collect_alloc(void *ctx, VmaAllocation alloc, VkDeviceSize offset, VkDeviceSize 
     /* A back pointer that no longer describes this place is skipped, not trusted. */
     if (alloc->type != VKM_ALLOC_BLOCK || alloc->u.b.block != bk->b || alloc->offset != offset)
         return;
+    for (uint32_t m = 0; m < sc->ctx->move_count; m++) {
+        if (sc->ctx->moves[m].srcAllocation == alloc) {
+            bk->used += range_size; /* it stays live here until its pass ends */
+            return;
+        }
+    }
     if (!reserve_array(sc->ha, (void **)&sc->items, &sc->cap_items, sc->nitems + 1, sizeof(item))) {
         sc->oom = true;
         return;
@@ -219,11 +234,15 @@ reserve_dst(VmaAllocator a, vkm_tcache *tc, vkm_block_list *l, vkm_block *b, con
     return VK_SUCCESS;
 }
 
-/* Gives back a destination that was never handed out (not counted, not premapped). */
+/* Gives back a destination that was never handed out (not counted, not premapped): a
+ * range, or a slot of the caller's own run (run compaction). */
 static void
 unreserve_dst(VmaAllocator a, vkm_tcache *tc, vkm_block_list *l, VmaAllocation dst)
 {
-    vkm_block_list_free_range(l, tc->rec, dst->u.b.block, dst->offset);
+    if (dst->u.b.cached != NULL)
+        (void)vkm_tcache_free(tc, dst); /* our own slot: a local free, nothing to retire */
+    else
+        vkm_block_list_free_range(l, tc->rec, dst->u.b.block, dst->offset);
     vkm_allocation_delete(a, dst);
 }
 
@@ -262,15 +281,14 @@ commit_move(VmaDefragmentationContext ctx, vkm_tcache *tc, vkm_block_list *l, co
     return VK_SUCCESS;
 }
 
-/* One allocation: a destination in a more used block, else lower in its own. Sets *stop
- * when the pass is full or the program's callback asks to stop. */
+/* The limits of the pass, before one more move of `size` bytes: false to skip it (it does
+ * not fit the bytes left), with *stop set when the pass is full or the program says stop.
+ * Makes room for the move in the arrays. */
 static VkResult
-consider(VmaDefragmentationContext ctx, vkm_tcache *tc, vkm_block_list *l, scan *sc, size_t pos,
-         const item *it, bool *stop)
+pass_has_room(VmaDefragmentationContext ctx, VkDeviceSize size, bool *stop, bool *room)
 {
     VmaAllocator a = ctx->allocator;
-    blk *s = &sc->blocks[pos];
-    const VkDeviceSize size = it->alloc->size;
+    *room = false;
     if (ctx->move_count >= ctx->max_allocs) {
         *stop = true;
         return VK_SUCCESS;
@@ -286,6 +304,22 @@ consider(VmaDefragmentationContext ctx, vkm_tcache *tc, vkm_block_list *l, scan 
         !reserve_array(&a->ha, (void **)&ctx->state, &ctx->state_cap, ctx->move_count + 1,
                        sizeof(vkm_defrag_move_state)))
         return VK_ERROR_OUT_OF_HOST_MEMORY;
+    *room = true;
+    return VK_SUCCESS;
+}
+
+/* One allocation: a destination in a more used block, else lower in its own. Sets *stop
+ * when the pass is full or the program's callback asks to stop. */
+static VkResult
+consider(VmaDefragmentationContext ctx, vkm_tcache *tc, vkm_block_list *l, scan *sc, size_t pos,
+         const item *it, bool *stop)
+{
+    VmaAllocator a = ctx->allocator;
+    blk *s = &sc->blocks[pos];
+    bool room;
+    VkResult rr = pass_has_room(ctx, it->alloc->size, stop, &room);
+    if (rr != VK_SUCCESS || !room)
+        return rr;
 
     const bool fast = ctx->algorithm == VMA_DEFRAGMENTATION_FLAG_ALGORITHM_FAST_BIT;
     const bool balanced = ctx->algorithm == VMA_DEFRAGMENTATION_FLAG_ALGORITHM_BALANCED_BIT;
@@ -323,12 +357,85 @@ consider(VmaDefragmentationContext ctx, vkm_tcache *tc, vkm_block_list *l, scan 
     return res == VK_ERROR_OUT_OF_HOST_MEMORY ? res : VK_SUCCESS;
 }
 
-/* Plans the moves of one list into the context. */
+typedef struct compaction {
+    VmaDefragmentationContext ctx;
+    vkm_tcache *tc;
+    vkm_block_list *l;
+    bool *stop;
+    VkResult res;
+} compaction;
+
+/* vkm_tcache_plan_compaction's pair: `src` into a free slot of our own run `r`. */
+static bool
+compact_pair(void *p, VmaAllocation src, VkDeviceSize range_size, vkm_run *r)
+{
+    compaction *cp = p;
+    VmaDefragmentationContext ctx = cp->ctx;
+    VmaAllocator a = ctx->allocator;
+    bool room;
+    cp->res = pass_has_room(ctx, src->size, cp->stop, &room);
+    if (cp->res != VK_SUCCESS) {
+        *cp->stop = true;
+        return false;
+    }
+    if (!room)
+        return false;
+    VmaAllocation dst = vkm_allocation_new(a);
+    if (dst == NULL) {
+        cp->res = VK_ERROR_OUT_OF_HOST_MEMORY;
+        *cp->stop = true;
+        return false;
+    }
+    dst->kind = src->kind;
+    dst->flags = src->flags & VKM_ALLOC_FLAG_MAPPING_ALLOWED;
+    dst->memory_type = src->memory_type;
+    dst->pool = src->pool;
+    dst->size = src->size;
+    dst->alignment = src->alignment;
+    if (!vkm_tcache_take_slot(cp->tc, r, dst, range_size)) {
+        vkm_allocation_delete(a, dst);
+        return false;
+    }
+    /* As reserve_dst: the magic is in place before a corruption check can see it. */
+    vkm_corruption *c = &a->corruption;
+    if (vkm_corruption_detects(c, src->memory_type)) {
+        vkm_rwlock_rdlock(&c->lock);
+        VkResult res = vkm_corruption_write_magic(a, dst->u.b.block, dst->offset, src->size);
+        vkm_rwlock_unlock(&c->lock);
+        if (res != VK_SUCCESS) {
+            unreserve_dst(a, cp->tc, cp->l, dst);
+            return false;
+        }
+    }
+    const item it = {
+        .alloc = src, .offset = src->offset, .range_size = range_size, .alignment = src->alignment};
+    VkResult res = commit_move(ctx, cp->tc, cp->l, &it, dst);
+    if (res != VK_SUCCESS) {
+        unreserve_dst(a, cp->tc, cp->l, dst); /* the block could not be mapped: skip */
+        if (res == VK_ERROR_OUT_OF_HOST_MEMORY) {
+            cp->res = res;
+            *cp->stop = true;
+        }
+        return false;
+    }
+    return true;
+}
+
+/* Plans the moves of one list into the context: the caller's own runs compacted among
+ * themselves first (a range search never finds a free slot), then the blocks. */
 static VkResult
 plan_list(VmaDefragmentationContext ctx, vkm_tcache *tc, vkm_block_list *l, bool *stop)
 {
     VmaAllocator a = ctx->allocator;
-    scan sc = {.ha = &a->ha};
+    compaction cp = {.ctx = ctx, .tc = tc, .l = l, .stop = stop, .res = VK_SUCCESS};
+    VkResult cres = vkm_tcache_plan_compaction(tc, l, compact_pair, &cp, stop);
+    if (cres != VK_SUCCESS)
+        return cres;
+    if (cp.res != VK_SUCCESS)
+        return cp.res;
+    if (*stop)
+        return VK_SUCCESS;
+    scan sc = {.ha = &a->ha, .ctx = ctx};
     VkResult res = VK_SUCCESS;
     /* The blocks seen stay allocated until the section ends, even if another thread
      * releases one meanwhile (reservations then fail on its dead flag). */
@@ -456,15 +563,19 @@ end_copy(VmaAllocator a, const VmaDefragmentationMove *m, const vkm_defrag_move_
     if (locking)
         vkm_mutex_lock(&nb->lock);
     /* Under the destination block's lock, so a statistics or JSON walk of that block sees
-     * either the temporary or the source there, each alive. */
-    vkm_tlsf_set_user(nb->tlsf, dst->offset, src);
+     * either the temporary or the source there, each alive. A destination slot (run
+     * compaction) names its allocation through the run's back pointer instead. */
+    if (dst->u.b.cached != NULL)
+        vkm_tcache_slot_set_user(dst->u.b.cached, dst->u.b.slot, src);
+    else
+        vkm_tlsf_set_user(nb->tlsf, dst->offset, src);
     const VkDeviceSize old_offset = src->offset;
     vkm_block *old_block = src->u.b.block;
     void *old_cached = src->u.b.cached;
     const uint32_t old_slot = src->u.b.slot;
     src->u.b.block = nb;
-    src->u.b.cached = NULL;
-    src->u.b.slot = 0;
+    src->u.b.cached = dst->u.b.cached;
+    src->u.b.slot = dst->u.b.slot;
     src->offset = dst->offset;
     dst->u.b.block = old_block;
     dst->u.b.cached = old_cached;

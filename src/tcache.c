@@ -12,6 +12,7 @@
 #include "size_class.h"
 #include "stats.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Runs start at RUN_START_BYTES and double whenever a bin needs a new run while all its
@@ -756,6 +757,120 @@ visit_arena_range(void *ctx, uint64_t offset, uint64_t size, vkm_range_kind kind
     const alloc_visit *v = ctx;
     if (kind != VKM_RANGE_FREE && user != NULL)
         v->fn(v->ctx, user, offset, size);
+}
+
+/* Live slots of a run in its owner's view, remote frees collected. */
+static inline uint32_t
+run_live(const vkm_run *r)
+{
+    return r->slab.nslots - r->slab.nfree;
+}
+
+typedef struct compact_run {
+    vkm_run *r;
+    uint32_t live; /* live slots, those paired away already not counted */
+    uint32_t next; /* the next slot to consider as a source */
+} compact_run;
+
+static int
+compact_cmp(const void *pa, const void *pb)
+{
+    const compact_run *x = pa, *y = pb;
+    if (x->live != y->live)
+        return x->live > y->live ? -1 : 1; /* most used first */
+    return x->r->block_id < y->r->block_id ? -1 : x->r->block_id > y->r->block_id;
+}
+
+VkResult
+vkm_tcache_plan_compaction(vkm_tcache *tc, vkm_block_list *l, vkm_tcache_pair_fn *fn, void *ctx,
+                           const bool *stop)
+{
+    if (!tc->caching)
+        return VK_SUCCESS;
+    const vkm_host_alloc *ha = &tc->allocator->ha;
+    for (uint32_t b = 0; b < VKM_TCACHE_BINS && !*stop; b++) {
+        vkm_bin *bin = &tc->bins[b];
+        if (bin->list != l || bin->serial != l->serial || bin->run_count < 2)
+            continue;
+        const uint32_t n = bin->run_count;
+        compact_run *cr = vkm_host_alloc_alloc(ha, n * sizeof(*cr), 16);
+        if (cr == NULL)
+            return VK_ERROR_OUT_OF_HOST_MEMORY;
+        uint32_t k = 0;
+        for (vkm_run *r = bin->runs; r != NULL && k < n; r = r->next) {
+            const uint32_t got = vkm_slab_collect_tags(&r->slab, r->xsize);
+            tc_set_cached(tc, tc->cached_bytes + (uint64_t)got * r->slot_size);
+            cr[k++] = (compact_run){.r = r, .live = run_live(r), .next = 0};
+        }
+        qsort(cr, k, sizeof(*cr), compact_cmp);
+        uint32_t d = 0, s = k;
+        while (s-- > 0 && !*stop) {
+            compact_run *src = &cr[s];
+            while (src->live > 0 && !*stop) {
+                while (d < s && cr[d].r->slab.nfree == 0)
+                    d++;
+                /* the most used run with room that is at least as used, and, in the
+                 * source's own block, lower (a move inside a block goes down, as VMA's) */
+                compact_run *dst = NULL;
+                for (uint32_t j = d; j < s && dst == NULL; j++) {
+                    if (cr[j].live < src->live)
+                        break; /* most used first: none after it is as used */
+                    if (cr[j].r->slab.nfree != 0 &&
+                        (cr[j].r->block != src->r->block || cr[j].r->base < src->r->base))
+                        dst = &cr[j];
+                }
+                if (dst == NULL)
+                    break; /* done with this source run */
+                /* the next live slot of the source run, with its allocation */
+                VmaAllocation a = NULL;
+                uint32_t size = 0;
+                for (; src->next < src->r->slab.nslots && a == NULL; src->next++) {
+                    const uint32_t i = src->next;
+                    if (vkm_slab_is_free_local(&src->r->slab, i) ||
+                        vkm_slab_is_free_remote(&src->r->slab, i))
+                        continue;
+                    size = vkm_atomic_load_u32_acquire(&src->r->xsize[i]);
+                    VmaAllocation x = vkm_atomic_load_ptr_relaxed(&run_allocs(src->r)[i]);
+                    if (size != 0 && x != NULL && vkm_atomic_load_u32_acquire(&x->xready) != 0 &&
+                        x->u.b.cached == src->r && x->u.b.slot == i)
+                        a = x;
+                }
+                if (a == NULL)
+                    break; /* the rest of its slots are not movable */
+                if (fn(ctx, a, size, dst->r)) {
+                    src->live--;
+                    dst->live++;
+                }
+            }
+        }
+        vkm_host_alloc_free(ha, cr, n * sizeof(*cr));
+    }
+    return VK_SUCCESS;
+}
+
+bool
+vkm_tcache_take_slot(vkm_tcache *tc, vkm_run *r, VmaAllocation tmp, VkDeviceSize range_size)
+{
+    vkm_assert(vkm_atomic_load_ptr_relaxed(&r->xowner) == tc);
+    const uint32_t slot = vkm_slab_alloc(&r->slab);
+    if (slot == VKM_SLAB_NONE)
+        return false;
+    tc_set_cached(tc, tc->cached_bytes - r->slot_size);
+    vkm_atomic_store_ptr_relaxed(&run_allocs(r)[slot], tmp);
+    /* release: as in vkm_tcache_alloc */
+    vkm_atomic_store_u32_release(&r->xsize[slot], (uint32_t)range_size);
+    tmp->type = VKM_ALLOC_BLOCK;
+    tmp->u.b.block = r->block;
+    tmp->u.b.cached = r;
+    tmp->u.b.slot = slot;
+    tmp->offset = r->base + (VkDeviceSize)slot * r->slot_size;
+    return true;
+}
+
+void
+vkm_tcache_slot_set_user(vkm_run *r, uint32_t slot, VmaAllocation alloc)
+{
+    vkm_atomic_store_ptr_relaxed(&run_allocs(r)[slot], alloc);
 }
 
 bool

@@ -374,6 +374,26 @@ typedef void vkm_tcache_alloc_fn(void *ctx, VmaAllocation alloc, VkDeviceSize of
                                  VkDeviceSize range_size);
 bool vkm_tcache_visit_allocs(void *user, vkm_tcache_alloc_fn *fn, void *ctx);
 
+/* Defragmentation (defrag.c) of the calling thread's own runs of list `l`: slots cannot be
+ * moved into by a range search, so runs are compacted among themselves. For each bin of `l`
+ * with several runs (remote frees collected first), pairs a live slot of a less used run
+ * with a free slot of a more used one, the least used runs first, as long as the source
+ * run holds no more live slots (those already paired away not counted) than the
+ * destination run: every pair then raises the sum of squared live counts (by
+ * 2 * (dst - src) + 2 > 0), so repeated passes end, and the emptied runs go back to their
+ * blocks. fn(ctx, src, range_size, dst_run)
+ * takes the slot (vkm_tcache_take_slot) and answers whether it did; the planning stops
+ * when `*stop` becomes true. */
+typedef bool vkm_tcache_pair_fn(void *ctx, VmaAllocation src, VkDeviceSize range_size,
+                                vkm_run *dst_run);
+VkResult vkm_tcache_plan_compaction(vkm_tcache *tc, vkm_block_list *l, vkm_tcache_pair_fn *fn,
+                                    void *ctx, const bool *stop);
+/* The caller's own run `r`: a free slot for `tmp` (a defragmentation temporary whose range
+ * is `range_size` bytes), with tmp's place filled in. False when `r` has none. */
+bool vkm_tcache_take_slot(vkm_tcache *tc, vkm_run *r, VmaAllocation tmp, VkDeviceSize range_size);
+/* Pass end: slot `slot` of `r` now holds `alloc` (the source took the temporary's place). */
+void vkm_tcache_slot_set_user(vkm_run *r, uint32_t slot, VmaAllocation alloc);
+
 /* vkmGetThreadCacheStatistics / vkmGetAllThreadCacheStatistics. */
 void vkm_tcache_stats(const vkm_tcache *tc, VkmThreadCacheStatistics *out);
 void vkm_tcache_stats_all(VmaAllocator a, VkmThreadCacheStatistics *out);

@@ -931,6 +931,51 @@ TEST(defrag_fast_with_two_blocks_never_moves_within_a_block)
     api_fixture_teardown(f);
 }
 
+/* Many small allocations of one size class in the default pools, every other one freed:
+ * the thread cache's runs are half used, and a range search finds no room inside a run.
+ * Defragmentation compacts the runs among themselves (the calling thread's own), so runs
+ * empty and blocks go back, as VMA frees blocks of scattered small allocations. */
+TEST(defrag_compacts_half_used_runs_of_small_allocations)
+{
+    for (size_t alg = 0; alg < sizeof(algorithms) / sizeof(algorithms[0]); alg++) {
+        api_fixture *f =
+            api_fixture_setup(&(api_setup){.preferred_large_heap_block_size = API_MIB});
+        VmaAllocator a = f->allocator;
+        const uint32_t type = host_visible_type(a);
+        static VmaAllocation all[MAX_LIVE];
+        static live_set s;
+        s.n = 0;
+        const uint32_t n = 384;
+        for (uint32_t i = 0; i < n; i++) {
+            VkMemoryRequirements req = api_mem_req(8 * API_KIB, 256, 1u << type);
+            VmaAllocationCreateInfo ci = {.flags = VMA_ALLOCATION_CREATE_MAPPED_BIT |
+                                                   VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT};
+            ASSERT_VK_OK(vmaAllocateMemory(a, &req, &ci, &all[i], NULL));
+            fill(a, all[i], i + 1, 8 * API_KIB);
+        }
+        for (uint32_t i = 0; i < n; i++) {
+            if (i % 2 == 0) {
+                vmaFreeMemory(a, all[i]);
+            } else {
+                s.a[s.n] = all[i];
+                s.size[s.n] = 8 * API_KIB;
+                s.seed[s.n] = i + 1;
+                s.n++;
+            }
+        }
+        VmaTotalStatistics before = totals(a);
+        VmaDefragmentationStats st = defrag_memcpy(a, VK_NULL_HANDLE, algorithms[alg], NULL);
+        VmaTotalStatistics after = totals(a);
+        EXPECT_GT(st.allocationsMoved, 0u);
+        EXPECT_GT(st.deviceMemoryBlocksFreed, 0u);
+        EXPECT_LT(after.memoryType[type].statistics.blockBytes,
+                  before.memoryType[type].statistics.blockBytes);
+        EXPECT_EQ(after.total.statistics.allocationCount, s.n);
+        check_and_free(a, &s);
+        api_fixture_teardown(f);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
