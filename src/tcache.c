@@ -778,7 +778,11 @@ compact_cmp(const void *pa, const void *pb)
     const compact_run *x = pa, *y = pb;
     if (x->live != y->live)
         return x->live > y->live ? -1 : 1; /* most used first */
-    return x->r->block_id < y->r->block_id ? -1 : x->r->block_id > y->r->block_id;
+    /* then lowest first: among equals, the low ones receive and the high ones give, so
+     * a block's live slots gather at its bottom and its top frees up */
+    if (x->r->block_id != y->r->block_id)
+        return x->r->block_id < y->r->block_id ? -1 : 1;
+    return x->r->base < y->r->base ? -1 : x->r->base > y->r->base;
 }
 
 VkResult
