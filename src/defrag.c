@@ -187,15 +187,13 @@ blk_cmp(const void *pa, const void *pb)
 /* ------------------------------------------------------------------------------------ */
 /* Destinations                                                                           */
 
-/* A temporary allocation holding a new range for `it` in block `b`, or an error. */
-static VkResult
-reserve_dst(VmaAllocator a, vkm_tcache *tc, vkm_block_list *l, vkm_block *b, const item *it,
-            bool min_offset, VmaAllocation *out)
+/* A move's temporary for `src`, not placed yet (NULL: out of host memory). */
+static VmaAllocation
+new_temporary(VmaAllocator a, VmaAllocation src)
 {
-    const VmaAllocation src = it->alloc;
     VmaAllocation dst = vkm_allocation_new(a);
     if (dst == NULL)
-        return VK_ERROR_OUT_OF_HOST_MEMORY;
+        return NULL;
     dst->type = VKM_ALLOC_BLOCK;
     dst->kind = src->kind;
     dst->flags = src->flags & VKM_ALLOC_FLAG_MAPPING_ALLOWED;
@@ -203,6 +201,18 @@ reserve_dst(VmaAllocator a, vkm_tcache *tc, vkm_block_list *l, vkm_block *b, con
     dst->pool = src->pool;
     dst->size = src->size;
     dst->alignment = src->alignment;
+    return dst;
+}
+
+/* A temporary allocation holding a new range for `it` in block `b`, or an error. */
+static VkResult
+reserve_dst(VmaAllocator a, vkm_tcache *tc, vkm_block_list *l, vkm_block *b, const item *it,
+            bool min_offset, VmaAllocation *out)
+{
+    const VmaAllocation src = it->alloc;
+    VmaAllocation dst = new_temporary(a, src);
+    if (dst == NULL)
+        return VK_ERROR_OUT_OF_HOST_MEMORY;
     dst->u.b.block = b;
     dst->u.b.cached = NULL;
     dst->u.b.slot = 0;
@@ -380,18 +390,12 @@ compact_pair(void *p, VmaAllocation src, VkDeviceSize range_size, vkm_run *r)
     }
     if (!room)
         return false;
-    VmaAllocation dst = vkm_allocation_new(a);
+    VmaAllocation dst = new_temporary(a, src);
     if (dst == NULL) {
         cp->res = VK_ERROR_OUT_OF_HOST_MEMORY;
         *cp->stop = true;
         return false;
     }
-    dst->kind = src->kind;
-    dst->flags = src->flags & VKM_ALLOC_FLAG_MAPPING_ALLOWED;
-    dst->memory_type = src->memory_type;
-    dst->pool = src->pool;
-    dst->size = src->size;
-    dst->alignment = src->alignment;
     if (!vkm_tcache_take_slot(cp->tc, r, dst, range_size)) {
         vkm_allocation_delete(a, dst);
         return false;

@@ -327,6 +327,23 @@ tc_bin_bury(vkm_tcache *tc, vkm_bin *bin, vkm_epoch_record *rec)
     bin->list = VKM_TCACHE_TOMBSTONE;
 }
 
+/* Owner: slot `slot` of run `r`, just taken from its slab, becomes `alloc`'s place, with
+ * `size` its requested (range) size. */
+static inline void
+tc_slot_bind(vkm_tcache *tc, vkm_run *r, uint32_t slot, VmaAllocation alloc, uint64_t size)
+{
+    tc_set_cached(tc, tc->cached_bytes - r->slot_size);
+    vkm_atomic_store_ptr_relaxed(&run_allocs(r)[slot], alloc);
+    /* release: pairs with the acquire in vkm_tcache_visit_allocs, which then reads the
+     * pointer just stored (a plain store on x86, like the relaxed one it replaces) */
+    vkm_atomic_store_u32_release(&r->xsize[slot], (uint32_t)size);
+    alloc->type = VKM_ALLOC_BLOCK;
+    alloc->u.b.block = r->block;
+    alloc->u.b.cached = r;
+    alloc->u.b.slot = slot;
+    alloc->offset = r->base + (VkDeviceSize)slot * r->slot_size;
+}
+
 VkResult
 vkm_tcache_alloc(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req,
                  VmaAllocation alloc)
@@ -365,16 +382,7 @@ vkm_tcache_alloc(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req
     } else {
         tc_owner_add(&tc->xhits, 1);
     }
-    tc_set_cached(tc, tc->cached_bytes - r->slot_size);
-    vkm_atomic_store_ptr_relaxed(&run_allocs(r)[slot], alloc);
-    /* release: pairs with the acquire in vkm_tcache_visit_allocs, which then reads the
-     * pointer just stored (a plain store on x86, like the relaxed one it replaces) */
-    vkm_atomic_store_u32_release(&r->xsize[slot], (uint32_t)req->size);
-    alloc->type = VKM_ALLOC_BLOCK;
-    alloc->u.b.block = r->block;
-    alloc->u.b.cached = r;
-    alloc->u.b.slot = slot;
-    alloc->offset = r->base + (VkDeviceSize)slot * r->slot_size;
+    tc_slot_bind(tc, r, slot, alloc, req->size);
     alloc->size = req->size;
     alloc->alignment = alignment;
     alloc->memory_type = l->p.memory_type;
@@ -454,15 +462,7 @@ vkm_tcache_alloc_fast(vkm_tcache *tc, vkm_memo *m, VkDeviceSize size, VkDeviceSi
         slot = vkm_slab_alloc(&r->slab);
     }
     tc_owner_add(&tc->xhits, 1);
-    tc_set_cached(tc, tc->cached_bytes - r->slot_size);
-    vkm_atomic_store_ptr_relaxed(&run_allocs(r)[slot], alloc);
-    /* release: as in vkm_tcache_alloc */
-    vkm_atomic_store_u32_release(&r->xsize[slot], (uint32_t)size);
-    alloc->type = VKM_ALLOC_BLOCK;
-    alloc->u.b.block = r->block;
-    alloc->u.b.cached = r;
-    alloc->u.b.slot = slot;
-    alloc->offset = r->base + (VkDeviceSize)slot * r->slot_size;
+    tc_slot_bind(tc, r, slot, alloc, size);
     alloc->size = size;
     alloc->alignment = alignment;
     alloc->memory_type = l->p.memory_type;
@@ -859,15 +859,7 @@ vkm_tcache_take_slot(vkm_tcache *tc, vkm_run *r, VmaAllocation tmp, VkDeviceSize
     const uint32_t slot = vkm_slab_alloc(&r->slab);
     if (slot == VKM_SLAB_NONE)
         return false;
-    tc_set_cached(tc, tc->cached_bytes - r->slot_size);
-    vkm_atomic_store_ptr_relaxed(&run_allocs(r)[slot], tmp);
-    /* release: as in vkm_tcache_alloc */
-    vkm_atomic_store_u32_release(&r->xsize[slot], (uint32_t)range_size);
-    tmp->type = VKM_ALLOC_BLOCK;
-    tmp->u.b.block = r->block;
-    tmp->u.b.cached = r;
-    tmp->u.b.slot = slot;
-    tmp->offset = r->base + (VkDeviceSize)slot * r->slot_size;
+    tc_slot_bind(tc, r, slot, tmp, range_size);
     return true;
 }
 

@@ -38,6 +38,13 @@
 
 #define API_KIB ((VkDeviceSize)1024)
 #define API_MIB ((VkDeviceSize)1024 * 1024)
+/* Whether the library asserts on contract violations (debug builds; release builds only
+ * return the error): the test is built like the library. */
+#ifdef NDEBUG
+#define API_ASSERTS 0
+#else
+#define API_ASSERTS 1
+#endif
 
 /* ---- recording Vulkan functions ------------------------------------------------------ */
 
@@ -800,6 +807,18 @@ api_check_pattern(const void *p, size_t n, uint32_t seed)
             return i;
     }
     return SIZE_MAX;
+}
+
+/* The debug options of `a` (NULL: of the next allocator) are margin 16, corruption
+ * detection and filling: what the builds and macros under test ask for. */
+static void
+api_expect_debug_options_16_on_on(VmaAllocator a)
+{
+    VkmDebugOptions o;
+    vkmGetDebugOptions(a, &o);
+    EXPECT_EQ_U64(o.margin, 16);
+    EXPECT_EQ(o.detectCorruption, VK_TRUE);
+    EXPECT_EQ(o.initializeAllocations, VK_TRUE);
 }
 
 #endif /* VKM_API_COMMON_H */

@@ -10,20 +10,9 @@
  */
 #include "api_common.h"
 
-#ifdef NDEBUG
-#define API_ASSERTS 0
-#else
-#define API_ASSERTS 1
-#endif
-
 TEST(corruption_build_defaults_come_from_the_vma_debug_macros)
 {
-    VkmDebugOptions o;
-    vkmGetDebugOptions(NULL, &o);
-    EXPECT_EQ_U64(o.margin, 16);
-    EXPECT_EQ(o.detectCorruption, VK_TRUE);
-    EXPECT_EQ(o.initializeAllocations, VK_TRUE);
-
+    api_expect_debug_options_16_on_on(NULL);
     api_fixture *f = api_fixture_setup(NULL);
     VmaAllocator a = f->allocator;
     const uint32_t t = api_find_type(a, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |

@@ -17,12 +17,6 @@
 
 /* Debug builds report damage (and bad options) to the assert handler; release builds
  * only count it. */
-#ifdef NDEBUG
-#define API_ASSERTS 0
-#else
-#define API_ASSERTS 1
-#endif
-
 #define MARGIN 16u
 #define COHERENT (VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT)
 #define MAPPED (VMA_ALLOCATION_CREATE_MAPPED_BIT | VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT)

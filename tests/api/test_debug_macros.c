@@ -22,24 +22,12 @@ static atomic_uint vma_asserts;
 
 #include "api_common.h"
 
-#ifdef NDEBUG
-#define API_ASSERTS 0
-#else
-#define API_ASSERTS 1
-#endif
-
 TEST(debug_macros_become_the_options_of_new_allocators)
 {
-    VkmDebugOptions o;
-    vkmGetDebugOptions(NULL, &o);
-    EXPECT_EQ_U64(o.margin, 16);
-    EXPECT_EQ(o.detectCorruption, VK_TRUE);
-    EXPECT_EQ(o.initializeAllocations, VK_TRUE);
-
+    api_expect_debug_options_16_on_on(NULL);
     api_fixture *f = api_fixture_setup(NULL);
     VmaAllocator a = f->allocator;
-    vkmGetDebugOptions(a, &o);
-    EXPECT_EQ_U64(o.margin, 16);
+    api_expect_debug_options_16_on_on(a);
     const uint32_t t = api_find_type(a, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
                                             VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
     ASSERT_NE(t, UINT32_MAX);
