@@ -132,7 +132,7 @@ vkm_allocator_create(const VmaAllocatorCreateInfo *ci, VmaAllocator *out)
     vkm_atomic_init_u32(&a->xdevice_memory_count, 0);
     vkm_atomic_init_u32(&a->xframe_index, 0);
     vkm_rwlock_init(&a->pools_lock);
-    vkm_mutex_init(&a->global_lock);
+    vkm_mutex_init_recursive(&a->global_lock); /* callbacks may re-enter (lock.h) */
     for (uint32_t i = 0; i < VKM_MAP_LOCK_STRIPES; i++)
         vkm_mutex_init(&a->map_locks[i]);
     /* Thread caches need locks that EXTERNALLY_SYNCHRONIZED promises we can skip, and

@@ -43,6 +43,19 @@ vkm_mutex_init(vkm_mutex *m)
     return pthread_mutex_init(&m->m, NULL);
 #endif
 }
+/* A mutex its holder may take again: the single-mutex build's global lock, held across
+ * the device-memory callbacks, which may call back into the allocator (a budget query
+ * from pfnAllocate, say), as they may in the default build. */
+static inline int
+vkm_mutex_init_recursive(vkm_mutex *m)
+{
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    const int res = pthread_mutex_init(&m->m, &attr);
+    pthread_mutexattr_destroy(&attr);
+    return res;
+}
 static inline void vkm_mutex_destroy(vkm_mutex *m) { pthread_mutex_destroy(&m->m); }
 static inline void vkm_mutex_lock(vkm_mutex *m) { pthread_mutex_lock(&m->m); }
 static inline bool vkm_mutex_trylock(vkm_mutex *m) { return pthread_mutex_trylock(&m->m) == 0; }
