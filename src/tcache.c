@@ -194,9 +194,9 @@ run_create(vkm_tcache *tc, vkm_bin *bin, const vkm_alloc_request *req, vkm_run *
                                 VMA_ALLOCATION_CREATE_WITHIN_BUDGET_BIT |
                                 VMA_ALLOCATION_CREATE_HOST_ACCESS_SEQUENTIAL_WRITE_BIT |
                                 VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT)) |
-                 /* a custom pool grows only where VMA's would: on the shared path, for
-                  * the request itself, never for a run larger than the request */
-                 (bin->pooled ? VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT : 0),
+                 /* a list grows only where VMA's would: on the shared path, for the
+                  * request itself, never for a run larger than the request */
+                 VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT,
         .user = (void *)((uintptr_t)r | TC_RUN_TAG),
     };
     VkResult res = vkm_block_list_alloc_range(l, tc->rec, &lr, &r->block, &r->base);

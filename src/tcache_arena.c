@@ -190,7 +190,7 @@ tc_arena_alloc(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req,
              (VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT | VMA_ALLOCATION_CREATE_WITHIN_BUDGET_BIT |
               VMA_ALLOCATION_CREATE_HOST_ACCESS_SEQUENTIAL_WRITE_BIT |
               VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT)) |
-            (ab->pooled ? VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT : 0); /* see run_create */
+            VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT; /* existing free space only: see run_create */
         vkm_arena *ar = NULL;
         VkResult res =
             vkm_arena_create(l, tc->rec, size, arena_align_for(size), (vkm_range_kind)req->kind,

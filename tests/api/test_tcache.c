@@ -165,6 +165,36 @@ make_and_exit(void *arg)
 /* A thread exits holding slot and arena allocations; another thread frees them, half
  * before it allocates from the same classes itself. Nothing is lost (statistics count
  * them until freed) and nothing leaks (the memory goes back once they are all freed). */
+/* VMA makes a new block only for a request that fits in no existing one: a thread cache's
+ * run, larger than the request, never makes one. The first block is filled on the shared
+ * path (MIN_MEMORY) but for 8 KiB: too little for a run of 4 KiB slots (32 KiB), enough
+ * for the request itself. */
+TEST(tcache_runs_never_make_a_block_the_request_does_not_need)
+{
+    api_dm_counter dm;
+    VmaDeviceMemoryCallbacks dmcb = api_dm_callbacks(&dm);
+    api_fixture *f = api_fixture_setup(&(api_setup){
+        .preferred_large_heap_block_size = 8 * API_MIB, .device_memory_callbacks = &dmcb});
+    VmaAllocator a = f->allocator;
+    const uint32_t t = api_find_type(a, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT);
+    ASSERT_NE(t, UINT32_MAX);
+    VmaAllocation first = VK_NULL_HANDLE, rest = VK_NULL_HANDLE, x = VK_NULL_HANDLE;
+    VmaAllocationInfo fi, xi;
+    ASSERT_VK_OK(api_alloc(a, 4 * API_KIB, 64, 1u << t,
+                           VMA_ALLOCATION_CREATE_STRATEGY_MIN_MEMORY_BIT, &first, &fi));
+    const VkDeviceSize block = api_info2(a, first).blockSize;
+    ASSERT_VK_OK(api_alloc(a, block - 4 * API_KIB - 8 * API_KIB, 64, 1u << t,
+                           VMA_ALLOCATION_CREATE_STRATEGY_MIN_MEMORY_BIT, &rest, NULL));
+    const unsigned before = atomic_load(&dm.allocs);
+    ASSERT_VK_OK(api_alloc(a, 4 * API_KIB, 64, 1u << t, 0, &x, &xi));
+    EXPECT_EQ(atomic_load(&dm.allocs), before); /* no new block */
+    EXPECT_TRUE(xi.deviceMemory == fi.deviceMemory);
+    vmaFreeMemory(a, x);
+    vmaFreeMemory(a, rest);
+    vmaFreeMemory(a, first);
+    api_fixture_teardown(f);
+}
+
 TEST(tcache_allocations_outlive_their_thread_and_are_freed_elsewhere)
 {
     api_fixture *f = api_fixture_setup(NULL);
