@@ -25,6 +25,18 @@ typedef struct vkm_rwlock {
     pthread_rwlock_t l;
 } vkm_rwlock;
 
+/* A mutex of pthread type `type`. */
+static inline int
+vkm_mutex_init_type(vkm_mutex *m, int type)
+{
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, type);
+    const int res = pthread_mutex_init(&m->m, &attr);
+    pthread_mutexattr_destroy(&attr);
+    return res;
+}
+
 /* Adaptive where glibc has it: a contended lock spins briefly before it sleeps. Our
  * critical sections are short (a TLSF operation, a list splice), and a plain mutex
  * sends every contended locker to futex_wait and every unlock of a contended lock to
@@ -33,12 +45,7 @@ static inline int
 vkm_mutex_init(vkm_mutex *m)
 {
 #if defined(PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP)
-    pthread_mutexattr_t attr;
-    pthread_mutexattr_init(&attr);
-    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
-    const int res = pthread_mutex_init(&m->m, &attr);
-    pthread_mutexattr_destroy(&attr);
-    return res;
+    return vkm_mutex_init_type(m, PTHREAD_MUTEX_ADAPTIVE_NP);
 #else
     return pthread_mutex_init(&m->m, NULL);
 #endif
@@ -49,12 +56,7 @@ vkm_mutex_init(vkm_mutex *m)
 static inline int
 vkm_mutex_init_recursive(vkm_mutex *m)
 {
-    pthread_mutexattr_t attr;
-    pthread_mutexattr_init(&attr);
-    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
-    const int res = pthread_mutex_init(&m->m, &attr);
-    pthread_mutexattr_destroy(&attr);
-    return res;
+    return vkm_mutex_init_type(m, PTHREAD_MUTEX_RECURSIVE);
 }
 static inline void vkm_mutex_destroy(vkm_mutex *m) { pthread_mutex_destroy(&m->m); }
 static inline void vkm_mutex_lock(vkm_mutex *m) { pthread_mutex_lock(&m->m); }
