@@ -52,8 +52,9 @@ VKM_API void vkmSetAssertHandler(PFN_vkmAssertHandler handler, void *user_data);
 /*
  * Thread caches (design.md §4). In the default build every thread that allocates from an
  * allocator gets a cache of "runs": ranges of shared VkDeviceMemory blocks cut into equal
- * slots, from which small block allocations (up to 256 KiB, default-algorithm default
- * pools, not STRATEGY_MIN_MEMORY, not EXTERNALLY_SYNCHRONIZED) are served without a lock.
+ * slots, from which small block allocations (up to 256 KiB, default pools and
+ * default-algorithm custom pools without a maxBlockCount, not STRATEGY_MIN_MEMORY, not
+ * EXTERNALLY_SYNCHRONIZED) are served without a lock.
  * A thread keeps at most one empty run per (memory type, size class, resource kind) and at
  * most a byte budget of free cached slots; the rest goes back to the blocks.
  *

@@ -222,30 +222,41 @@ alloc_shared_range(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *r
 }
 
 /* The range of a block allocation: a slot of the thread's cache when it qualifies
- * (design.md §3: default pools and default-algorithm custom pools), else a range of the
- * list's blocks. */
+ * (design.md §3: default pools and default-algorithm custom pools without a block limit),
+ * else a range of the list's blocks. */
 static VkResult
 alloc_block_range(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req,
                   VmaAllocation alloc)
 {
     /* MIN_MEMORY and MIN_OFFSET ask for the tightest placement in the blocks themselves
      * (VMA uses MIN_OFFSET for defragmentation): a slot of a run is neither. A linear
-     * pool's placement is VMA's exactly, so it is never cached. */
+     * pool's placement is VMA's exactly, so it is never cached. Nor is a pool with a
+     * maxBlockCount: its capacity is what its owner sized it for, and slots of a size
+     * class (up to 25 % larger than the request) or another thread's partly used runs
+     * would make it hold fewer allocations than VMA's. */
     const VmaAllocationCreateFlags uncached = VMA_ALLOCATION_CREATE_STRATEGY_MIN_MEMORY_BIT |
                                               VMA_ALLOCATION_CREATE_STRATEGY_MIN_OFFSET_BIT |
                                               VMA_ALLOCATION_CREATE_UPPER_ADDRESS_BIT;
-    const bool cacheable = !(req->flags & uncached) && !l->p.linear;
+    const bool bounded = l->p.pool != NULL && l->p.max_block_count != SIZE_MAX;
+    const bool cacheable = !(req->flags & uncached) && !l->p.linear && !bounded;
     VkResult res = VK_INCOMPLETE;
     if (cacheable)
         res = vkm_tcache_alloc(tc, l, req, alloc);
     if (res != VK_INCOMPLETE)
         return res;
-    res = alloc_shared_range(tc, l, req, alloc);
-    /* A pool that may not grow: the calling thread's own empty runs and arenas of it may
-     * be what is in the way (VMA would place the request in their bytes). Other threads'
-     * cached slots stay where they are (src/README.md: limits). */
-    if (res == VK_ERROR_OUT_OF_DEVICE_MEMORY && cacheable && l->p.pool != NULL &&
-        vkm_tcache_release_list(tc, l))
+    if (l->p.linear)
+        return alloc_shared_range(tc, l, req, alloc);
+    /* Existing space first. Where the blocks have none, the calling thread's own empty
+     * runs and arenas of the list may be what is in the way: VMA would place the request
+     * in their bytes rather than make a block (or fail at maxBlockCount or the budget), so
+     * they go back before the list may grow. Other threads' cached slots stay where they
+     * are (src/README.md: limits). */
+    vkm_alloc_request existing = *req;
+    existing.flags |= VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT;
+    res = alloc_shared_range(tc, l, &existing, alloc);
+    if (res == VK_ERROR_OUT_OF_DEVICE_MEMORY && vkm_tcache_release_list(tc, l))
+        res = alloc_shared_range(tc, l, &existing, alloc);
+    if (res == VK_ERROR_OUT_OF_DEVICE_MEMORY && !(req->flags & VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT))
         res = alloc_shared_range(tc, l, req, alloc);
     return res;
 }

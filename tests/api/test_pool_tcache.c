@@ -2,9 +2,10 @@
 /*
  * test_pool_tcache.c - thread caches in custom pools of the default algorithm, seen
  * through the public API: small and over-aligned pool requests come from runs and arenas
- * (vkmGetThreadCacheStatistics hits) while linear pools and MIN_MEMORY requests do not;
- * maxBlockCount holds from several threads and a full pool fails exactly where VMA's
- * would; statistics stay exact with runs in the pool's blocks; a pool is destroyed while
+ * (vkmGetThreadCacheStatistics hits) while linear pools, pools with a maxBlockCount and
+ * MIN_MEMORY requests do not; maxBlockCount holds from several threads and a full pool
+ * fails exactly where VMA's would; a block that reads empty takes a request of its whole
+ * size; statistics stay exact with runs in the pool's blocks; a pool is destroyed while
  * other live threads still cache runs and arenas of it (they must never touch them again:
  * ASan), and after the threads that allocated in it exited. In the single-mutex build the
  * caches are off: the same sequences must give the same results without hits.
@@ -244,7 +245,7 @@ TEST(pool_tcache_max_block_count_holds_from_several_threads)
     EXPECT_LE(total, 2u * 256u);
     for (uint32_t i = 0; i < T; i++)
         for (uint32_t k = 0; k < th[i].n; k++)
-            vmaFreeMemory(a, th[i].x[k]); /* their threads exited: abandoned runs */
+            vmaFreeMemory(a, th[i].x[k]); /* their threads exited */
     expect_pool_empty(a, pool);
 
     /* One thread alone fills it exactly as VMA would: 2 blocks of 256 allocations. */
@@ -259,6 +260,86 @@ TEST(pool_tcache_max_block_count_holds_from_several_threads)
         vmaFreeMemory(a, x[k]);
     expect_pool_empty(a, pool);
     vmaDestroyPool(a, pool);
+    api_fixture_teardown(f);
+}
+
+/* A pool with a block limit holds what VMA's holds: the thread cache stays out of it
+ * (size classes and partly used runs would cost capacity its owner sized it for). */
+TEST(pool_tcache_bounded_pool_holds_what_vma_holds)
+{
+    api_fixture *f = api_fixture_setup(NULL);
+    VmaAllocator a = f->allocator;
+    VmaPoolCreateInfo pci = {.memoryTypeIndex = 0, .blockSize = 1 * MIB, .maxBlockCount = 1};
+    VmaPool pool;
+    ASSERT_VK_OK(vmaCreatePool(a, &pci, &pool));
+    const VkmThreadCacheStatistics s0 = api_my_cache(a);
+
+    /* Mixed small requests, then one that needs nearly all the rest: VMA places it. */
+    static const VkDeviceSize small[] = {1024, 2048, 3072, 70016, 256};
+    VmaAllocation x[6];
+    for (uint32_t i = 0; i < 5; i++)
+        ASSERT_VK_OK(pool_alloc(a, pool, small[i], 256, 0, &x[i]));
+    ASSERT_VK_OK(pool_alloc(a, pool, 900 * KIB, 256, 0, &x[5]));
+    expect_disjoint(a, x, 6, 256);
+    for (uint32_t i = 0; i < 6; i++)
+        vmaFreeMemory(a, x[i]);
+    expect_pool_empty(a, pool);
+
+    /* One odd size fills the block to its last whole allocation. */
+    enum {
+        MAX = 64
+    };
+    static VmaAllocation y[MAX];
+    const VkDeviceSize odd = 33000, step = (odd + 255) / 256 * 256;
+    uint32_t n = 0;
+    VkResult last = VK_SUCCESS;
+    while (n < MAX && (last = pool_alloc(a, pool, odd, 256, 0, &y[n])) == VK_SUCCESS)
+        n++;
+    EXPECT_VK(VK_ERROR_OUT_OF_DEVICE_MEMORY, last);
+    EXPECT_EQ(n, (uint32_t)(1 * MIB / step));
+    expect_disjoint(a, y, n, 256);
+    for (uint32_t i = 0; i < n; i++)
+        vmaFreeMemory(a, y[i]);
+    const VkmThreadCacheStatistics s1 = api_my_cache(a);
+    EXPECT_EQ_U64(s1.hits, s0.hits); /* served by the block's own ranges */
+    expect_pool_empty(a, pool);
+    vmaDestroyPool(a, pool);
+    api_fixture_teardown(f);
+}
+
+/* A block that reads empty takes a request of its whole size, as in VMA: the calling
+ * thread's empty cached runs in it go back before a new block is made. */
+TEST(pool_tcache_own_empty_runs_give_way_before_a_new_block)
+{
+    api_dm_counter dm;
+    const VmaDeviceMemoryCallbacks cb = api_dm_callbacks(&dm);
+    api_setup s = {.device_memory_callbacks = &cb};
+    api_fixture *f = api_fixture_setup(&s);
+    VmaAllocator a = f->allocator;
+    VmaAllocationCreateInfo ci = {.usage = VMA_MEMORY_USAGE_GPU_ONLY};
+    VkMemoryRequirements small = api_mem_req(4 * KIB, 256, 1u);
+    VmaAllocation x[10];
+    for (uint32_t i = 0; i < 10; i++)
+        ASSERT_VK_OK(vmaAllocateMemory(a, &small, &ci, &x[i], NULL));
+    const VkDeviceSize block = api_info2(a, x[0]).blockSize;
+    for (uint32_t i = 0; i < 10; i++)
+        vmaFreeMemory(a, x[i]);
+    const unsigned blocks_made = atomic_load(&dm.allocs);
+    EXPECT_EQ(blocks_made, 1u);
+
+    VmaTotalStatistics t;
+    vmaCalculateStatistics(a, &t);
+    EXPECT_EQ(t.total.statistics.allocationCount, 0u);
+    EXPECT_EQ(t.total.statistics.blockCount, 1u);
+
+    VkMemoryRequirements whole = api_mem_req(block, 256, 1u);
+    VmaAllocation big;
+    ASSERT_VK_OK(vmaAllocateMemory(a, &whole, &ci, &big, NULL));
+    const VmaAllocationInfo2 info = api_info2(a, big);
+    EXPECT_FALSE(info.dedicatedMemory);
+    EXPECT_EQ_U64(info.blockSize, block);
+    EXPECT_EQ(atomic_load(&dm.allocs), blocks_made); /* no new VkDeviceMemory */
+    vmaFreeMemory(a, big);
     api_fixture_teardown(f);
 }
 
