@@ -326,11 +326,17 @@ alloc_upper(vkm_linear *l, const vkm_range_request *req, uint64_t *out_offset)
         return VKM_RANGE_NO_SPACE;
     uint64_t off = (limit - req->size) & ~(req->alignment - 1u);
     if (top != NULL && kinds_clash(l, off + req->size - 1u, req->kind, top->offset, top->kind)) {
-        /* end below the top's page (moving only the start down would leave the end on it) */
-        uint64_t page = top->offset & ~(l->granularity - 1u);
-        if (req->size > page)
-            return VKM_RANGE_NO_SPACE;
-        off = (page - req->size) & ~(req->alignment - 1u);
+        /* VMA aligns the start down to the page; take that when it clears the top's page */
+        uint64_t vma_off = off & ~(l->granularity - 1u);
+        if (!kinds_clash(l, vma_off + req->size - 1u, req->kind, top->offset, top->kind)) {
+            off = vma_off;
+        } else {
+            /* end below the top's page (moving only the start down would leave the end on it) */
+            uint64_t page = top->offset & ~(l->granularity - 1u);
+            if (req->size > page)
+                return VKM_RANGE_NO_SPACE;
+            off = (page - req->size) & ~(req->alignment - 1u);
+        }
     }
     const lin_item *last = seq_back(&l->low);
     uint64_t bottom = last != NULL ? end_of(last) : 0;

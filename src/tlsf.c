@@ -41,8 +41,10 @@
  *               Steps 1-2 are O(1); step 3 runs only when no range of g bytes is free
  *               (a nearly full range), and makes NO_SPACE exact: every range that could
  *               fit lies in those classes.
- *   MIN_TIME:   step 2, then step 1; O(1) always, may say NO_SPACE when only a
- *               range needing the exhaustive step would fit.
+ *   MIN_TIME:   step 1, then step 2, then step 3 only when both found nothing: O(1)
+ *               unless the block is nearly full, and NO_SPACE is exact, as VMA's (whose
+ *               MIN_TIME also falls back to a full search): the strategy may cost
+ *               placement quality, never a failure where a range fits.
  *   MIN_MEMORY: best fit: from class(s) up, the first class holding a range that fits,
  *               and in it the smallest such range, i.e. the smallest free range that
  *               fits. Scans whole class lists up to the first non-empty class at or
@@ -568,7 +570,8 @@ find_fit(const vkm_tlsf *t, const vkm_range_request *req, fit *out)
     uint32_t c_g = class_up(guaranteed_size(t, req));
     switch (req->strategy) {
     case VKM_RANGE_STRATEGY_MIN_TIME:
-        return guaranteed_fit(t, req, c_g, out) || probe_heads(t, req, c_up, GOOD_FIT_PROBES, out);
+        return guaranteed_fit(t, req, c_g, out) || probe_heads(t, req, c_up, GOOD_FIT_PROBES, out) ||
+               scan_classes(t, req, c_s, c_g, false, out);
     case VKM_RANGE_STRATEGY_MIN_MEMORY: {
         /* up to and including the first class where everything fits */
         uint32_t c_fits = find_nonempty(t, c_g);

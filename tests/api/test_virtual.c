@@ -374,6 +374,35 @@ TEST(virtual_tlsf_strategies_min_memory_and_min_offset)
     EXPECT_NO_ASSERT();
 }
 
+/* MIN_TIME trades placement quality for time, never success: VMA fails only "due to not
+ * enough free space available". Block and request sizes between the allocator's size
+ * classes are the cases a class-rounded lookup alone misses. */
+TEST(virtual_min_time_fails_only_without_space)
+{
+    static const VkDeviceSize sizes[] = {1000, 65535, 1000003};
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        VmaVirtualBlock b = make(sizes[i], 0);
+        ASSERT_TRUE(b != VK_NULL_HANDLE);
+        EXPECT_EQ_U64(va_f(b, sizes[i], 0, VMA_VIRTUAL_ALLOCATION_CREATE_STRATEGY_MIN_TIME_BIT), 0);
+        vmaClearVirtualBlock(b);
+        /* an exact-size hole between two allocations is refilled */
+        const VkDeviceSize part = sizes[i] / 3;
+        g_h.n = 0;
+        EXPECT_EQ_U64(track(va_f(b, part, 0, 0)), 0);
+        EXPECT_EQ_U64(track(va_f(b, part, 0, 0)), part);
+        EXPECT_EQ_U64(track(va_f(b, sizes[i] - 2 * part, 0, 0)), 2 * part);
+        vfree_at(b, part);
+        EXPECT_EQ_U64(track(va_f(b, part, 0, VMA_VIRTUAL_ALLOCATION_CREATE_STRATEGY_MIN_TIME_BIT)),
+                      part);
+        EXPECT_EQ_U64(va_f(b, 1, 0, VMA_VIRTUAL_ALLOCATION_CREATE_STRATEGY_MIN_TIME_BIT),
+                      UINT64_MAX);
+        vmaClearVirtualBlock(b);
+        g_h.n = 0;
+        vmaDestroyVirtualBlock(b);
+    }
+    EXPECT_NO_ASSERT();
+}
+
 /* ---- linear algorithm: VMA's documented patterns ----------------------------------------- */
 
 TEST(virtual_linear_free_at_once_and_stack)

@@ -374,6 +374,19 @@ TEST(linear_granularity_conflict_with_the_other_side_fails)
     vkm_linear_destroy(l);
 }
 
+/* Upper stack below a conflicting neighbour: VMA aligns the start down to a page boundary
+ * when that clears the neighbour's page (VMA's offset, the highest such); only where it
+ * does not is the end moved below the neighbour's page. */
+TEST(linear_upper_conflict_takes_vmas_page_aligned_start_when_it_clears)
+{
+    vkm_linear *l = make(256 * 1024, 1024);
+    ASSERT_TRUE(l != NULL);
+    EXPECT_EQ_U64(alloc_k(l, 708, 256, VKM_RANGE_BUFFER, true), 261376);
+    /* 261376 - 5002 = 256374 ends on the buffer's page; 256000 ends on the page before */
+    EXPECT_EQ_U64(alloc_k(l, 5002, 1, VKM_RANGE_UNKNOWN, true), 256000);
+    vkm_linear_destroy(l);
+}
+
 /* ---- statistics, clear, user pointers ----------------------------------------------------- */
 
 TEST(linear_stats_count_holes_as_part_of_the_free_ranges)
