@@ -182,19 +182,26 @@ TEST(pool_tcache_linear_pools_and_min_memory_requests_are_not_cached)
 
 /* ---- maxBlockCount -------------------------------------------------------------------- */
 
-/* Allocates 4 KiB allocations until the pool is full; returns how many it got. */
+/* Allocates `size`-byte allocations until the pool is full; returns how many it got. */
 static uint32_t
-fill(VmaAllocator a, VmaPool pool, VmaAllocation *x, uint32_t max, VkResult *last)
+fill_with(VmaAllocator a, VmaPool pool, VkDeviceSize size, VmaAllocation *x, uint32_t max,
+          VkResult *last)
 {
     uint32_t n = 0;
     *last = VK_SUCCESS;
     while (n < max) {
-        *last = pool_alloc(a, pool, 4 * KIB, 256, 0, &x[n]);
+        *last = pool_alloc(a, pool, size, 256, 0, &x[n]);
         if (*last != VK_SUCCESS)
             break;
         n++;
     }
     return n;
+}
+
+static uint32_t
+fill(VmaAllocator a, VmaPool pool, VmaAllocation *x, uint32_t max, VkResult *last)
+{
+    return fill_with(a, pool, 4 * KIB, x, max, last);
 }
 
 typedef struct filler {
@@ -269,10 +276,11 @@ TEST(pool_tcache_bounded_pool_holds_what_vma_holds)
 {
     api_fixture *f = api_fixture_setup(NULL);
     VmaAllocator a = f->allocator;
-    VmaPoolCreateInfo pci = {.memoryTypeIndex = 0, .blockSize = 1 * MIB, .maxBlockCount = 1};
-    VmaPool pool;
-    ASSERT_VK_OK(vmaCreatePool(a, &pci, &pool));
     const VkmThreadCacheStatistics s0 = api_my_cache(a);
+    VmaPool pool;
+    ASSERT_VK_OK(vmaCreatePool(
+        a, &(VmaPoolCreateInfo){.memoryTypeIndex = 0, .blockSize = 1 * MIB, .maxBlockCount = 1},
+        &pool));
 
     /* Mixed small requests, then one that needs nearly all the rest: VMA places it. */
     static const VkDeviceSize small[] = {1024, 2048, 3072, 70016, 256};
@@ -291,10 +299,8 @@ TEST(pool_tcache_bounded_pool_holds_what_vma_holds)
     };
     static VmaAllocation y[MAX];
     const VkDeviceSize odd = 33000, step = (odd + 255) / 256 * 256;
-    uint32_t n = 0;
-    VkResult last = VK_SUCCESS;
-    while (n < MAX && (last = pool_alloc(a, pool, odd, 256, 0, &y[n])) == VK_SUCCESS)
-        n++;
+    VkResult last;
+    const uint32_t n = fill_with(a, pool, odd, y, MAX, &last);
     EXPECT_VK(VK_ERROR_OUT_OF_DEVICE_MEMORY, last);
     EXPECT_EQ(n, (uint32_t)(1 * MIB / step));
     expect_disjoint(a, y, n, 256);
