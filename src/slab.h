@@ -7,38 +7,51 @@
  * what a slot is: tcache.c maps slot i to [base + i * size, ...) of a device block.
  *
  * Who touches what:
- *   local_free, nfree, collected, abandon_target     the owner thread only
- *   xremote[], xremote_count                        any thread, atomic; on a cache line
- *                                                   of their own so remote frees never
- *                                                   bounce the owner's fields
+ *   local_free, nfree, collected, abandon_*    the owner thread only
+ *   xremote words, xpending                    any thread, atomic; away from the owner's
+ *                                              fields so remote frees never bounce them
  * Ownership moves only through vkm_slab_abandon / vkm_slab_adopt; the caller makes sure
  * one thread at a time considers itself the owner.
  *
- * Counting protocol. xremote_count (W) counts remote frees; the owner counts the remote
- * frees it has collected (C); U is the number of remote bits not yet collected. Once
- * every free in flight has finished, W == C + U. On abandonment the owner knows T, the
- * number of remote frees the slab will have received in all once every slot it handed
- * out is back:  T = C + (nslots - nfree)  (slots out = live + freed-not-collected).
- * It adds FLAG - T to W in one atomic step. From then on W only grows, by one per remote
- * free, and equals FLAG exactly when the last outstanding slot has come back: whoever's
- * atomic step makes W equal FLAG (the abandoning owner when nothing was outstanding,
- * else the last remote freer) owns the empty slab and reclaims it. An adopter subtracts
- * FLAG - T again (a CAS, refused once W reached FLAG) and carries on as the owner.
+ * Remote frees. Slot i has bit i % 32 of remote word i / 32; each word sits on a cache
+ * line of its own, so threads that free different parts of one run (the consumers of a
+ * producer, each handed a batch of consecutive slots) do not queue for one line. Bit 63
+ * of every word is ABANDONED. A remote free is a single atomic OR: it publishes the slot
+ * and, through the old value, tells the freer whether the run still has an owner. With
+ * an owner the OR is the freer's last access, so an owner that has collected every slot
+ * may free the slab at once (no epoch section, no count).
  *
- * Order of a remote free: count (W) first, bit second. The bit is the freer's last
- * access, and the owner can only collect it after the count, so an owner that has
- * collected every slot may free the slab at once: no freer is still inside it, and
- * freeing needs no epoch section (a fence and two stores per free). The price falls on
- * completion: W can reach FLAG while the last freers' bits are still on their way, so
- * the completer waits for every outstanding slot's bit before it reclaims the slab.
+ * Abandonment. The owner ORs ABANDONED into every word; the old values say which slots
+ * out were already freed, so T, the slots still to come back, is exact. It adds T to
+ * xpending. Every later free sees ABANDONED in its OR and subtracts 1 from xpending;
+ * whoever's step brings it to 0 (the owner when T was 0, else the last freer) owns the
+ * empty slab and reclaims it. A freer that subtracts before the owner has added leaves
+ * a "negative" (wrapped) value, never 0, so only the true last step completes.
+ *
+ * Adoption (under the lock that keeps the abandoned slab alive). The adopter adds
+ * ADOPTING to xpending with a CAS that is refused once it reads 0 (complete: the
+ * completer reclaims), so no freer can complete meanwhile. It clears ABANDONED from every
+ * word; the frees that saw the flag are exactly the bits that appeared since the
+ * abandoning ORs, and it waits until their subtractions have landed (each is one
+ * instruction after its OR) before it resets xpending to 0 and carries on as the owner:
+ * after that no freer touches xpending, so the new owner may free the slab as above.
  */
 #ifndef VKM_SLAB_H
 #define VKM_SLAB_H
 
 #include "atomics.h"
+#include "debug.h"
 
 #define VKM_SLAB_MAX_SLOTS 256u
-#define VKM_SLAB_WORDS (VKM_SLAB_MAX_SLOTS / 64u)
+#define VKM_SLAB_WORDS (VKM_SLAB_MAX_SLOTS / 64u)     /* owner bit words */
+#define VKM_SLAB_RBITS 32u                            /* slots per remote word */
+#define VKM_SLAB_RWORDS (VKM_SLAB_MAX_SLOTS / VKM_SLAB_RBITS)
+#define VKM_SLAB_RMASK ((1ull << VKM_SLAB_RBITS) - 1u)
+#define VKM_SLAB_ABANDONED (1ull << 63)
+/* Distance between remote words, in words: one cache line each. */
+#ifndef VKM_SLAB_RSTRIDE
+#define VKM_SLAB_RSTRIDE (VKM_CACHE_LINE / 8u)
+#endif
 #define VKM_SLAB_NONE UINT32_MAX
 
 typedef struct vkm_slab {
@@ -46,14 +59,25 @@ typedef struct vkm_slab {
     uint64_t local_free[VKM_SLAB_WORDS]; /* bit set = slot free */
     uint32_t nslots;                     /* immutable */
     uint32_t nfree;                      /* popcount(local_free) */
-    uint64_t collected;                  /* C above */
-    uint64_t abandon_target;             /* T above; written before the abandoning RMW */
+    uint64_t collected;                  /* remote frees collected, for tests and dumps */
+    uint64_t abandon_target;             /* T of the last abandonment */
+    uint32_t abandon_seen[VKM_SLAB_RWORDS]; /* remote bits present when it abandoned */
     /* any thread: two lines away from the owner's fields, so that the adjacent-line
      * prefetch of x86 cores (which pulls lines in pairs) does not make remote frees and
      * owner operations bounce one pair between cores */
-    _Alignas(2 * VKM_CACHE_LINE) vkm_atomic_u64 xremote[VKM_SLAB_WORDS];
-    vkm_atomic_u64 xremote_count; /* W above */
+    _Alignas(2 * VKM_CACHE_LINE) vkm_atomic_u64 xremote[VKM_SLAB_RWORDS * VKM_SLAB_RSTRIDE];
+    _Alignas(VKM_CACHE_LINE) vkm_atomic_u64 xpending; /* abandoned mode only */
 } vkm_slab;
+
+_Static_assert(VKM_SLAB_RBITS < 63u && VKM_SLAB_MAX_SLOTS % VKM_SLAB_RBITS == 0 &&
+                   VKM_SLAB_RWORDS % 2u == 0,
+               "remote words hold their slots below the ABANDONED bit, two per owner word");
+
+static inline vkm_atomic_u64 *
+vkm_slab_rword(const vkm_slab *s, uint32_t w)
+{
+    return (vkm_atomic_u64 *)&s->xremote[w * VKM_SLAB_RSTRIDE];
+}
 
 void vkm_slab_init(vkm_slab *s, uint32_t nslots);
 
@@ -104,7 +128,8 @@ vkm_slab_collect(vkm_slab *s)
 static inline bool
 vkm_slab_is_free_remote(const vkm_slab *s, uint32_t i)
 {
-    return (vkm_atomic_load_u64_acquire((vkm_atomic_u64 *)&s->xremote[i / 64u]) >> (i % 64u)) & 1u;
+    return (vkm_atomic_load_u64_acquire(vkm_slab_rword(s, i / VKM_SLAB_RBITS)) >>
+            (i % VKM_SLAB_RBITS)) & 1u;
 }
 
 /* The owner, during a detailed JSON dump (tcache.h, "Dumps"): as
@@ -114,12 +139,28 @@ vkm_slab_is_free_remote(const vkm_slab *s, uint32_t i)
 static inline bool
 vkm_slab_is_free_remote_seq_cst(const vkm_slab *s, uint32_t i)
 {
-    return (vkm_atomic_load_u64_seq_cst((vkm_atomic_u64 *)&s->xremote[i / 64u]) >> (i % 64u)) & 1u;
+    return (vkm_atomic_load_u64_seq_cst(vkm_slab_rword(s, i / VKM_SLAB_RBITS)) >>
+            (i % VKM_SLAB_RBITS)) & 1u;
 }
+
+bool vkm_slab_free_remote_abandoned(vkm_slab *s);
 
 /* Any thread but the owner: publishes the free of slot i. Returns true when this free
  * completed an abandoned slab: the caller now owns it (every slot free) and reclaims it. */
-bool vkm_slab_free_remote(vkm_slab *s, uint32_t i);
+static inline bool
+vkm_slab_free_remote(vkm_slab *s, uint32_t i)
+{
+    /* release: pairs with the acquire in vkm_slab_collect_tags, so this thread's last
+     * accesses to the slot's metadata happen before the owner reuses it. seq_cst besides
+     * (the same locked OR on x86): the caller's check for JSON dumps after it pairs with
+     * vkm_slab_is_free_remote_seq_cst (tcache.h, "Dumps"). */
+    const uint64_t bit = 1ull << (i % VKM_SLAB_RBITS);
+    const uint64_t old = vkm_atomic_fetch_or_u64_seq_cst(vkm_slab_rword(s, i / VKM_SLAB_RBITS), bit);
+    vkm_assert(!(old & bit)); /* the slot was freed twice */
+    if (!(old & VKM_SLAB_ABANDONED))
+        return false; /* the owner collects it; `s` may be gone already */
+    return vkm_slab_free_remote_abandoned(s);
+}
 
 /* Owner: gives the slab up. Returns true when no slot is outstanding: the caller stays
  * the owner of an empty slab and reclaims it. */

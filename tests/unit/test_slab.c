@@ -2,7 +2,7 @@
 /*
  * test_slab.c - slot bookkeeping of one run (src/slab.h): initial free bits, lowest-first
  * allocation, local and remote frees, collect, and the abandon/adopt/complete protocol
- * ("whoever's atomic step makes W equal FLAG reclaims"), single-threaded step by step and
+ * ("whoever's step brings the pending count to 0 reclaims"), single-threaded step by step and
  * under real concurrency: an owner handing slots to remote freers and abandoning at a
  * random point, and an adopter racing the last remote frees. The concurrent cases check
  * that every round is reclaimed exactly once and that the reclaimer finds every slot free.
