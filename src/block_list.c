@@ -125,6 +125,7 @@ vkm_block_list_create(VmaAllocator a, const vkm_block_list_params *p, vkm_block_
     vkm_atomic_init_u32(&l->xempty_blocks, 0);
     vkm_atomic_init_u32(&l->xfrees_in_flight, 0);
     vkm_atomic_init_u64(&l->xlock_waits, 0);
+    vkm_atomic_init_u32(&l->xgrown, 0);
     vkm_atomic_init_u64(&l->xshared_count, 0);
     vkm_atomic_init_u64(&l->xshared_bytes, 0);
     l->id = UINT32_MAX;
@@ -230,6 +231,8 @@ create_block(vkm_block_list *l, vkm_epoch_record *rec, VkDeviceSize size, vkm_bl
     arr->blocks[old->count] = b;
     l->next_block_id++;
     vkm_atomic_fetch_add_u32_relaxed(&l->xempty_blocks, 1);
+    if (size >= l->p.preferred_block_size)
+        vkm_atomic_store_u32_relaxed(&l->xgrown, 1);
     publish(l, rec, arr);
     *out = b;
     return VK_SUCCESS;

@@ -80,6 +80,7 @@ struct vkm_block_list {
     vkm_mutex grow_lock;
     uint32_t next_block_id;       /* under grow_lock */
     vkm_atomic_u32 xempty_blocks; /* see above */
+    vkm_atomic_u32 xgrown;        /* 1 once a block of the preferred size was made */
     vkm_atomic_u64 xlock_waits;   /* times an allocation had to wait for a block lock */
     /* allocation counters of threads without per-thread ones (tcache_count.c) and of exited
      * threads, any thread, atomic */
@@ -96,6 +97,22 @@ VkResult vkm_block_list_create(VmaAllocator a, const vkm_block_list_params *p,
  * `report` each block's ranges are reported as such (pools count them themselves, since
  * their blocks may hold other threads' runs: vkm_tcache_forget_list). */
 void vkm_block_list_destroy(vkm_block_list *l, bool report);
+
+/* True once the list has made a block of its preferred size: its blocks no longer grow,
+ * so a range that finds no room now will not find it in a larger next block either. A
+ * hint (relaxed). */
+static inline bool
+vkm_block_list_grown(const vkm_block_list *l)
+{
+    return vkm_atomic_load_u32_relaxed(&l->xgrown) != 0;
+}
+
+/* True once an allocation had to wait for one of the list's block locks. A hint. */
+static inline bool
+vkm_block_list_contended(const vkm_block_list *l)
+{
+    return vkm_atomic_load_u64_relaxed(&l->xlock_waits) != 0;
+}
 
 /* Makes p.min_block_count blocks of the preferred size (pool creation). */
 VkResult vkm_block_list_create_min_blocks(vkm_block_list *l);

@@ -157,21 +157,19 @@ run_slots_for(const vkm_bin *bin, const vkm_block_list *l)
     return n > VKM_SLAB_MAX_SLOTS ? VKM_SLAB_MAX_SLOTS : (uint32_t)n;
 }
 
-/* Reserves a new run for `bin` from its list. */
-static VkResult
-run_create(vkm_tcache *tc, vkm_bin *bin, const vkm_alloc_request *req, vkm_run **out)
+/* A run struct of `nslots` slots and its range in the bin's list, or NULL with *res the
+ * list's answer. */
+static vkm_run *
+run_try_reserve(vkm_tcache *tc, const vkm_bin *bin, const vkm_alloc_request *req,
+                uint32_t nslots, VkResult *res)
 {
     vkm_block_list *l = bin->list;
-    const uint32_t nslots = run_slots_for(bin, l);
-    if (nslots == 0) {
-        if (bin->shift < RUN_GROWTH_STEPS)
-            bin->shift++; /* warming up: the next run is twice the size */
-        return VK_INCOMPLETE;
-    }
     const vkm_host_alloc *ha = &tc->allocator->ha;
     vkm_run *r = vkm_host_alloc_alloc(ha, run_struct_size(nslots), _Alignof(vkm_run));
-    if (r == NULL)
-        return VK_ERROR_OUT_OF_HOST_MEMORY;
+    if (r == NULL) {
+        *res = VK_ERROR_OUT_OF_HOST_MEMORY;
+        return NULL;
+    }
     memset(r, 0, sizeof(*r));
     /* Everything a statistics walk reads is set before the range (and with it the run)
      * becomes visible in the block's TLSF. */
@@ -199,14 +197,51 @@ run_create(vkm_tcache *tc, vkm_bin *bin, const vkm_alloc_request *req, vkm_run *
                  VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT,
         .user = (void *)((uintptr_t)r | TC_RUN_TAG),
     };
-    VkResult res = vkm_block_list_alloc_range(l, tc->rec, &lr, &r->block, &r->base);
-    if (res != VK_SUCCESS) {
+    *res = vkm_block_list_alloc_range(l, tc->rec, &lr, &r->block, &r->base);
+    if (*res != VK_SUCCESS) {
         vkm_host_alloc_free_aligned(ha, r, run_struct_size(nslots), _Alignof(vkm_run));
-        return res;
+        return NULL;
     }
+    return r;
+}
+
+/* Reserves a new run for `bin` from its list. */
+static VkResult
+run_create(vkm_tcache *tc, vkm_bin *bin, const vkm_alloc_request *req, vkm_run **out)
+{
+    vkm_block_list *l = bin->list;
+    const uint32_t nslots = run_slots_for(bin, l);
+    if (nslots == 0) {
+        if (bin->shift < RUN_GROWTH_STEPS)
+            bin->shift++; /* warming up: the next run is twice the size */
+        return VK_INCOMPLETE;
+    }
+    /* Where no block has room for the run, smaller ones are tried down to RUN_MIN_SLOTS.
+     * A list kept full by its growth rule (runs never grow it) has gaps that hold a short
+     * run, and every request a run serves is one less on the shared path, whose block
+     * locks all threads share (churn on 16 cores: 3 % of requests went there and half of
+     * them waited; transient stuck in two small blocks: 90 % waited). Short runs pin the
+     * gaps, though, so while the list's blocks still grow and its locks have never been
+     * contended, the request goes to the shared path instead, which makes the next,
+     * larger block where the next run fits whole (a defragmentation moves only other
+     * threads' slots into shared ranges, and a small block full of short runs of exited
+     * threads would never empty). */
+    const uint32_t floor =
+        vkm_block_list_grown(l) || vkm_block_list_contended(l) ? RUN_MIN_SLOTS : nslots;
+    vkm_run *r;
+    VkResult res;
+    for (uint32_t n = nslots;; n /= 2u) {
+        r = run_try_reserve(tc, bin, req, n, &res);
+        if (res != VK_ERROR_OUT_OF_DEVICE_MEMORY || n / 2u < floor)
+            break;
+    }
+    if (res != VK_SUCCESS)
+        return res;
     r->block_id = r->block->id;
-    if (bin->runs != NULL && bin->shift < RUN_GROWTH_STEPS)
-        bin->shift++; /* the bin's runs are all full: the next one is twice the size */
+    /* The bin's runs are all full: the next one is twice the size, unless this one had
+     * to be shorter than asked (the list has no room for longer ones). */
+    if (bin->runs != NULL && r->slab.nslots == nslots && bin->shift < RUN_GROWTH_STEPS)
+        bin->shift++;
     bin_link(bin, r);
     tc_account_run_in(tc, r);
     *out = r;

@@ -5,7 +5,8 @@
  * (vkmGetThreadCacheStatistics hits) while linear pools, pools with a maxBlockCount and
  * MIN_MEMORY requests do not; maxBlockCount holds from several threads and a full pool
  * fails exactly where VMA's would; a block that reads empty takes a request of its whole
- * size; statistics stay exact with runs in the pool's blocks; a pool is destroyed while
+ * size; a block of full size cut into holes still serves a class from a short run;
+ * statistics stay exact with runs in the pool's blocks; a pool is destroyed while
  * other live threads still cache runs and arenas of it (they must never touch them again:
  * ASan), and after the threads that allocated in it exited. In the single-mutex build the
  * caches are off: the same sequences must give the same results without hits.
@@ -346,6 +347,78 @@ TEST(pool_tcache_own_empty_runs_give_way_before_a_new_block)
     EXPECT_EQ_U64(info.blockSize, block);
     EXPECT_EQ(atomic_load(&dm.allocs), blocks_made); /* no new VkDeviceMemory */
     vmaFreeMemory(a, big);
+    api_fixture_teardown(f);
+}
+
+/* A pool's block cut into holes of `hole` bytes: a fill by uncached (MIN_MEMORY)
+ * requests of that size, then every range at an even multiple of it freed. Returns the
+ * ranges kept. */
+static uint32_t
+holed_block(VmaAllocator a, VmaPool pool, VkDeviceSize block, VkDeviceSize hole,
+            VmaAllocation *kept)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < block / hole; i++) {
+        VmaAllocation x = VK_NULL_HANDLE;
+        EXPECT_VK(VK_SUCCESS, pool_alloc(a, pool, hole, hole,
+                                         VMA_ALLOCATION_CREATE_STRATEGY_MIN_MEMORY_BIT, &x));
+        kept[n++] = x;
+    }
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (kept[i] == VK_NULL_HANDLE)
+            continue;
+        if ((api_info2(a, kept[i]).allocationInfo.offset / hole) % 2 == 0)
+            vmaFreeMemory(a, kept[i]);
+        else
+            kept[k++] = kept[i];
+    }
+    return k;
+}
+
+/* A run that finds no room gets shorter once the list's blocks have their full size
+ * (an explicit block size: from the first block on), so a block full of holes still
+ * serves a class from a run; while blocks still grow, the request takes the shared path
+ * and the next, larger block will hold whole runs. 8 KiB slots start in 32 KiB runs;
+ * the holes are 16 KiB, room for a run of the minimum two slots. */
+TEST(pool_tcache_short_runs_fill_holes_of_full_size_blocks_only)
+{
+    if (vkmIsSingleMutexBuild())
+        return; /* no caches */
+    api_fixture *f = api_fixture_setup(&(api_setup){.preferred_large_heap_block_size = 8 * MIB});
+    VmaAllocator a = f->allocator;
+    static VmaAllocation kept[64];
+    for (int grown = 1; grown >= 0; grown--) {
+        /* With blockSize 0 the pool's first block is 1/8 of the preferred 8 MiB. */
+        VmaPoolCreateInfo pci = {.memoryTypeIndex = 0, .blockSize = grown ? 1 * MIB : 0};
+        VmaPool pool;
+        ASSERT_VK_OK(vmaCreatePool(a, &pci, &pool));
+        const VkDeviceSize block = 1 * MIB;
+        const uint32_t n = holed_block(a, pool, block, 16 * KIB, kept);
+        ASSERT_EQ(pool_basic(a, pool).blockCount, 1u);
+        ASSERT_EQ_U64(pool_basic(a, pool).blockBytes, block);
+
+        const VkmThreadCacheStatistics s0 = api_my_cache(a);
+        VmaAllocation x;
+        ASSERT_VK_OK(pool_alloc(a, pool, 8 * KIB, 256, 0, &x));
+        const VkmThreadCacheStatistics s1 = api_my_cache(a);
+        EXPECT_EQ(pool_basic(a, pool).blockCount, 1u); /* a hole took it either way */
+        if (grown) {
+            EXPECT_EQ(s1.misses - s0.misses, 1u); /* served by a new run */
+            EXPECT_EQ(s1.bypasses - s0.bypasses, 0u);
+            EXPECT_EQ(s1.runCount - s0.runCount, 1u);
+            EXPECT_EQ_U64(s1.runBytes - s0.runBytes, 16 * KIB);
+        } else {
+            EXPECT_EQ(s1.misses, s0.misses);
+            EXPECT_EQ(s1.bypasses - s0.bypasses, 1u);
+            EXPECT_EQ(s1.runCount, s0.runCount);
+        }
+        vmaFreeMemory(a, x);
+        for (uint32_t i = 0; i < n; i++)
+            vmaFreeMemory(a, kept[i]);
+        expect_pool_empty(a, pool);
+        vmaDestroyPool(a, pool);
+    }
     api_fixture_teardown(f);
 }
 
