@@ -5,9 +5,14 @@
  * A request (size, alignment A) maps to a slot size that is a multiple of A, taken from
  * four classes per power of two: 2^k * {5/4, 6/4, 7/4, 8/4}. A class whose power-of-two
  * factor is below A is skipped, so every slot of a run whose base is aligned to the
- * slot's own power-of-two factor meets A. Internal waste is at most 25 % when the
- * alignment is small against the size; requests where alignment would force more
- * waste than that (and more than VKM_SIZE_CLASS_MIN) are not cached at all.
+ * slot's own power-of-two factor meets A. Internal waste is at most 25 % of the
+ * request's aligned footprint, its size rounded up to A (or less than
+ * VKM_SIZE_CLASS_MIN): when A is small against the size that is 25 % of the size; when
+ * A is large (an image's 64 KiB with a few KiB of data) the footprint is what the
+ * request takes wherever it goes among requests of its alignment - in a thread's arena
+ * the gap up to the next A boundary can hold no other such request - so a run of
+ * footprint-sized slots holds them as densely as anything, without a lock or a TLSF
+ * search. Requests whose class would waste more than that are not cached at all.
  */
 #ifndef VKM_SIZE_CLASS_H
 #define VKM_SIZE_CLASS_H
@@ -44,8 +49,10 @@ vkm_size_class_slot(uint64_t size, uint64_t alignment)
     }
     if (c == 0 || c > VKM_SIZE_CLASS_MAX)
         return 0;
-    /* waste bound: 25 % of the request, or less than the smallest slot */
-    return c - size <= size / 4 || c - size < VKM_SIZE_CLASS_MIN ? c : 0;
+    /* waste bound: 25 % of the aligned footprint, or less than the smallest slot (the
+     * footprint cannot overflow: s and the alignment are at most the largest slot) */
+    const uint64_t footprint = (s + alignment - 1) & ~(alignment - 1);
+    return c - footprint <= footprint / 4 || c - size < VKM_SIZE_CLASS_MIN ? c : 0;
 }
 
 #endif /* VKM_SIZE_CLASS_H */

@@ -3,10 +3,10 @@
  * test_size_class.c - slot sizes of thread-cache runs (src/size_class.h): requests that
  * are not cached, exact slots derived by hand from the header's rule (four classes
  * 2^k * {5,6,7,8}/4 per power of two, classes whose power-of-two factor is below the
- * alignment skipped), and a sweep over sizes 1 B..512 KiB and alignments 1 B..512 KiB
- * checking every slot against the contract (a multiple of the alignment, >= size,
- * <= VKM_SIZE_CLASS_MAX, waste bound, run-base alignment rule) and against a reference
- * model written from the header comment alone.
+ * alignment skipped, waste measured against the aligned footprint), and a sweep over
+ * sizes 1 B..512 KiB and alignments 1 B..512 KiB checking every slot against the contract
+ * (a multiple of the alignment, >= size, <= VKM_SIZE_CLASS_MAX, waste bound, run-base
+ * alignment rule) and against a reference model written from the header comment alone.
  */
 #include "size_class.h"
 #include "test.h"
@@ -52,8 +52,9 @@ reference_slot(uint64_t size, uint64_t alignment)
             c = classes[i];
     if (c == 0 || c > VKM_SIZE_CLASS_MAX)
         return 0;
-    const uint64_t waste = c - size;
-    return waste <= size / 4 || waste < VKM_SIZE_CLASS_MIN ? c : 0;
+    /* the footprint: max(size, MIN) rounded up to the alignment */
+    const uint64_t footprint = (need + alignment - 1) / alignment * alignment;
+    return c - footprint <= footprint / 4 || c - size < VKM_SIZE_CLASS_MIN ? c : 0;
 }
 
 static bool
@@ -90,14 +91,27 @@ TEST(size_class_uncacheable_requests_get_zero)
     EXPECT_EQ_U64(vkm_size_class_slot(VKM_SIZE_CLASS_MAX, VKM_SIZE_CLASS_MAX * 2ull), 0);
     EXPECT_EQ_U64(vkm_size_class_slot(256, 1ull << 40), 0);
     EXPECT_EQ_U64(vkm_size_class_slot(256, 1ull << 63), 0);
-    /* alignment forcing more waste than 25 % and more than the smallest slot */
-    EXPECT_EQ_U64(vkm_size_class_slot(1, 512), 0);          /* 511 wasted */
-    EXPECT_EQ_U64(vkm_size_class_slot(256, 512), 0);        /* 256 wasted: not < MIN */
-    EXPECT_EQ_U64(vkm_size_class_slot(1, 64 * KiB), 0);
-    EXPECT_EQ_U64(vkm_size_class_slot(2048, 4096), 0);
-    EXPECT_EQ_U64(vkm_size_class_slot(4097, 4096), 0);      /* 8192: 4095 wasted */
-    EXPECT_EQ_U64(vkm_size_class_slot(5000, 4096), 0);
-    EXPECT_EQ_U64(vkm_size_class_slot(100000, 64 * KiB), 0); /* 131072: 31072 wasted */
+}
+
+/* Alignment never makes a request uncacheable on its own: up to the largest slot, every
+ * (size, power-of-two alignment) has a class within 25 % of its aligned footprint (the
+ * thread cache relies on it: nothing of that range needs another per-thread path). */
+TEST(size_class_every_size_and_alignment_up_to_the_largest_slot_is_cached)
+{
+    uint32_t missing = 0;
+    for (uint64_t alignment = 1; alignment <= VKM_SIZE_CLASS_MAX; alignment <<= 1)
+        for (uint64_t size = 1; size <= VKM_SIZE_CLASS_MAX; size += size < 8 * KiB ? 1 : 7) {
+            const uint64_t slot = vkm_size_class_slot(size, alignment);
+            const uint64_t fp = (size + alignment - 1) / alignment * alignment;
+            if (slot == 0 || slot % alignment != 0 || slot < size ||
+                (slot - fp > fp / 4 && slot - size >= VKM_SIZE_CLASS_MIN)) {
+                if (missing++ < 5)
+                    vkm_test_fail(__FILE__, __LINE__, "slot(%llu, %llu) = %llu",
+                                  (unsigned long long)size, (unsigned long long)alignment,
+                                  (unsigned long long)slot);
+            }
+        }
+    EXPECT_EQ(missing, 0u);
 }
 
 TEST(size_class_exact_slots_follow_the_header_rule)
@@ -124,6 +138,17 @@ TEST(size_class_exact_slots_follow_the_header_rule)
         {7000, 2048, 8192}, /* 7168 has factor 1024; 1192 <= 1750 wasted */
         {3300, 4096, 4096},
         {130000, 64 * KiB, 128 * KiB},
+        /* alignment far above the size: the aligned footprint, as in any placement
+         * among requests of that alignment */
+        {1, 512, 512},
+        {256, 512, 512},
+        {1, 64 * KiB, 64 * KiB},
+        {2048, 4096, 4096},
+        {4097, 4096, 8192},
+        {5000, 4096, 8192},
+        {100000, 64 * KiB, 128 * KiB},
+        {3 * 64 * KiB - 1, 64 * KiB, 192 * KiB}, /* 2^17 * 6/4 */
+        {1000, VKM_SIZE_CLASS_MAX, VKM_SIZE_CLASS_MAX},
         /* larger sizes */
         {513, 1, 640},
         {1000, 1, 1024},
@@ -174,6 +199,13 @@ next_size(uint64_t size)
     return size + (size < 64 * KiB ? 5 : 61);
 }
 
+static uint64_t
+footprint(uint64_t size, uint64_t alignment)
+{
+    const uint64_t s = size < VKM_SIZE_CLASS_MIN ? VKM_SIZE_CLASS_MIN : size;
+    return (s + alignment - 1) / alignment * alignment;
+}
+
 static uint32_t
 check_request(uint64_t size, uint64_t alignment)
 {
@@ -189,8 +221,9 @@ check_request(uint64_t size, uint64_t alignment)
             snprintf(why, sizeof(why), "smaller than the request");
         else if (slot > VKM_SIZE_CLASS_MAX || slot < VKM_SIZE_CLASS_MIN)
             snprintf(why, sizeof(why), "outside [MIN, MAX]");
-        else if (!(slot - size <= size / 4 || slot - size < VKM_SIZE_CLASS_MIN))
-            snprintf(why, sizeof(why), "wastes more than 25 %% and more than MIN");
+        else if (!(slot - footprint(size, alignment) <= footprint(size, alignment) / 4 ||
+                   slot - size < VKM_SIZE_CLASS_MIN))
+            snprintf(why, sizeof(why), "wastes more than 25 %% of the footprint and MIN");
         else if (vkm_size_class_pow2_factor(slot) < alignment)
             snprintf(why, sizeof(why), "a run base aligned to the slot's factor breaks it");
         else if (!is_class(slot))
