@@ -64,20 +64,19 @@ VKM_API void vkmSetAssertHandler(PFN_vkmAssertHandler handler, void *user_data);
 /* What one thread's cache holds and did, or (vkmGetAllThreadCacheStatistics) the sum over
  * every thread that has used the allocator, exited threads included for the counters. */
 typedef struct VkmThreadCacheStatistics {
-    /* Free bytes in the runs and arenas the cache owns (device memory reserved, not
-     * allocated). Runs hold slots of one size class; arenas (private sub-heaps) hold
-     * larger requests and requests aligned far beyond their size. */
+    /* Free bytes in the runs the cache owns (device memory reserved, not allocated).
+     * Runs hold slots of one size class: requests up to 256 KiB, a request aligned far
+     * beyond its size taking a slot of its size rounded up to the alignment. */
     VkDeviceSize cachedBytes;
-    /* Bytes of every run and arena the cache owns, free and used together. */
+    /* Bytes of every run the cache owns, free and used together. */
     VkDeviceSize runBytes;
-    /* Runs and arenas the cache owns. */
+    /* Runs the cache owns. */
     uint32_t runCount;
     /* Threads counted (1 for the calling thread's cache, 0 when it has none). */
     uint32_t threadCount;
-    /* Allocations served from a run without taking any lock, or from an arena under its
-     * owner's lock. */
+    /* Allocations served from a run without taking any lock. */
     uint64_t hits;
-    /* Cacheable allocations that had to reserve a new run or arena from a block first. */
+    /* Cacheable allocations that had to reserve a new run from a block first. */
     uint64_t misses;
     /* Allocations that went around the cache (too large, dedicated, pools, MIN_MEMORY). */
     uint64_t bypasses;
@@ -106,9 +105,7 @@ VKM_API void vkmFlushThreadCache(VmaAllocator allocator);
 
 /* Byte budget of free cached slots per thread (default VKM_DEFAULT_THREAD_CACHE_BYTES).
  * Beyond it, a thread returns empty runs to their blocks as soon as they empty. 0 turns
- * caching of free memory off (runs are returned as soon as they are empty). A thread
- * also keeps one empty arena per memory type and resource kind between trims; trimming
- * returns it when it does not fit the budget. Takes effect
+ * caching of free memory off (runs are returned as soon as they are empty). Takes effect
  * for every thread at its next allocation; vmaSetCurrentFrameIndex and
  * vkmFlushThreadCache trim to it. Returns VK_ERROR_VALIDATION_FAILED_EXT for a null
  * allocator.
@@ -151,8 +148,7 @@ VKM_API VkDeviceSize vkmGetThreadCacheLimit(VmaAllocator allocator);
  * is installed, which then receives a message naming the memory type, offset and size)
  * and one line on stderr in release builds; either way vkmGetCorruptionCount counts it,
  * and the checks return VK_ERROR_UNKNOWN. The free itself completes. The checks walk
- * every live block allocation of the given types (thread-cache slots and arenas
- * included) while allocations in those types wait; frees go on. They must not be called
+ * every live block allocation of the given types (thread-cache slots included) while allocations in those types wait; frees go on. They must not be called
  * from a pDeviceMemoryCallbacks callback, nor from the assert handler.
  */
 #define VKM_CORRUPTION_MAGIC_VALUE 0x7F84E666u

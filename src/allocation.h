@@ -66,8 +66,8 @@ struct VmaAllocation_T {
     union {
         struct {
             vkm_block *block;
-            /* the thread cache's handle: a run (with `slot`) or an arena, told apart by a tag
-             * bit; NULL: a range of the block's TLSF (shared path) */
+            /* the thread cache's run (with `slot`); NULL: a range of the block's TLSF
+             * (shared path) */
             void *cached;
             uint32_t slot; /* slot of a run */
         } b;
@@ -80,8 +80,7 @@ struct VmaAllocation_T {
          * period (vkm_allocation_retire; tcache.h, "Dumps") */
         vkm_epoch_entry retire;
     } u;
-    /* second line: read by the shared and arena paths' frees, queries and the dedicated
-     * list */
+    /* second line: read by the shared path's frees, queries and the dedicated list */
     VkDeviceSize offset; /* in the VkDeviceMemory; 0 for dedicated */
     VkDeviceSize alignment;
     void *user_data;

@@ -247,7 +247,7 @@ alloc_block_range(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *re
     if (l->p.linear)
         return alloc_shared_range(tc, l, req, alloc);
     /* Existing space first. Where the blocks have none, the calling thread's own empty
-     * runs and arenas of the list may be what is in the way: VMA would place the request
+     * runs of the list may be what is in the way: VMA would place the request
      * in their bytes rather than make a block (or fail at maxBlockCount or the budget), so
      * they go back before the list may grow. Other threads' cached slots stay where they
      * are (src/README.md: limits). */

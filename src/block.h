@@ -106,9 +106,9 @@ vkm_block_mapped_ptr(vkm_block *b)
 }
 
 /*
- * The block's ranges, whichever algorithm holds them; all under the block's lock. Runs and
- * arenas of the thread caches exist only in TLSF blocks (custom pools never use the
- * caches), so their code keeps calling tlsf.h directly.
+ * The block's ranges, whichever algorithm holds them; all under the block's lock. Runs of
+ * the thread caches exist only in TLSF blocks (linear pools never use the caches), so
+ * their code keeps calling tlsf.h directly.
  */
 
 /* Under the lock, after a change of the ranges: republishes xfit (stored only when it

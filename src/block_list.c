@@ -300,7 +300,7 @@ alloc_in_block(vkm_block_list *l, vkm_block *b, const vkm_block_list_request *re
     if (st == VKM_RANGE_OK) {
         if (was_empty)
             vkm_atomic_fetch_sub_u32_relaxed(&l->xempty_blocks, 1);
-        /* Under the lock: a run or an arena keeps its offset here (*out_offset is its
+        /* Under the lock: a run keeps its offset here (*out_offset is its
          * base), and a walk that finds it in the block under this lock reads it. */
         *out_offset = offset;
     }
@@ -538,7 +538,7 @@ vkm_block_list_free_range(vkm_block_list *l, vkm_epoch_record *rec, vkm_block *b
     /* Keep one empty block as hysteresis against allocating and freeing a whole block
      * back and forth (VMA's policy), none when over budget. VMA also drops a kept empty
      * block when a free lands in another block (an optional heuristic there); we do not:
-     * thread caches return runs and arenas to blocks all the time, and that rule made a
+     * thread caches return runs to blocks all the time, and that rule made a
      * list of two blocks release and re-create its second one dozens of times a second
      * (bench stream: 50 vkAllocateMemory calls in 0.5 s at 2 threads, against 2). */
     if (empty == 0)

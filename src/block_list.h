@@ -138,7 +138,7 @@ VkResult vkm_block_list_alloc_in_block(vkm_block_list *l, vkm_block *b,
 
 /* Counts the blocks the calling thread releases, in any list, while it is installed:
  * defragmentation reports the blocks its own frees emptied, whatever path released them
- * (a range free, a run or an arena going back). One per thread; NULL uninstalls. */
+ * (a range free, a run going back). One per thread; NULL uninstalls. */
 typedef struct vkm_block_list_tally {
     uint32_t blocks;
     VkDeviceSize bytes;
@@ -174,7 +174,7 @@ vkm_block_list_free_end(vkm_block_list *l)
 /* Detailed statistics of every block: each block's ranges go through a tiler (stats.h)
  * in offset order, so adjacent free space counts as one unused range. A range whose user
  * pointer `expand` recognises (returns true) was fed to the tiler by `expand` (runs:
- * their slots; arenas: their ranges); others are one allocation of their size. */
+ * their slots); others are one allocation of their size. */
 typedef bool vkm_block_list_expand_fn(void *user, vkm_stats_tiler *t);
 void vkm_block_list_add_stats(vkm_block_list *l, vkm_epoch_record *rec,
                               vkm_block_list_expand_fn *expand, VmaDetailedStatistics *d);

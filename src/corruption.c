@@ -185,7 +185,7 @@ check_range(void *ctx, uint64_t offset, uint64_t size, vkm_range_kind kind, void
     check_walk *w = ctx;
     if (kind == VKM_RANGE_FREE)
         return;
-    /* Runs and arenas: their slots and ranges, each a block allocation (user NULL). */
+    /* Runs: their slots, each a block allocation (user NULL). */
     if (user != NULL && vkm_tcache_visit_range(user, check_range, ctx))
         return;
     const VkDeviceSize margin = w->a->corruption.margin;

@@ -6,8 +6,8 @@
  * as options an allocator takes at creation: the build's defaults (corruption_build.c)
  * or what vkmSetDebugOptions set last. They never change during an allocator's life.
  *
- * Layout. A block allocation of size S asks its range allocator (a run slot, an arena's
- * TLSF or a block's TLSF: the three block paths) for S + margin bytes, so the margin sits
+ * Layout. A block allocation of size S asks its range allocator (a run slot or a block's
+ * TLSF: the two block paths) for S + margin bytes, so the margin sits
  * after the allocation inside its own range and no neighbour is ever placed there; like
  * VMA, nothing precedes the first allocation of a block. The allocation itself still
  * reports S (rounded up to 4 where detection applies, as VMA does). Range allocators and

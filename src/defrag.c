@@ -25,15 +25,15 @@
  *      inside it, at the lowest offset, whatever the algorithm).
  * EXTENSIVE is FULL: VMA's extensive algorithm regroups buffers and images to avoid
  * bufferImageGranularity conflicts, which cannot arise here (the TLSF keeps each range's
- * kind and pads only between different kinds, and runs and arenas hold one kind each).
+ * kind and pads only between different kinds, and a run holds one kind).
  *
  * "Used" is a block's live bytes: its allocations' ranges, not the free slots of its
- * runs and arenas, so a block of runs that are mostly free drains like a mostly free
+ * runs, so a block of runs that are mostly free drains like a mostly free
  * block. Every move strictly raises the sum over blocks of (live bytes)^2 -- a move
  * between blocks goes to a block at least as used as its source -- or, inside a block,
  * keeps it and lowers the sum of offsets; both are bounded, so a program that loops until
- * a pass finds nothing ends. Slots and arena ranges leave their run or arena for a shared range;
- * a run or arena whose last allocation left goes back to its block by the usual path.
+ * a pass finds nothing ends. Slots leave their run for a shared range; a run whose last
+ * allocation left goes back to its block by the usual path.
  *
  * Runs first. A range search never finds a free slot, so the calling thread's own runs of
  * the list are compacted among themselves before the blocks are planned: slots of the
@@ -57,7 +57,7 @@ typedef struct item {
 
 typedef struct blk {
     vkm_block *b;
-    /* live bytes: ranges of allocations, not the free slots of runs or arenas; kept up
+    /* live bytes: ranges of allocations, not the free slots of runs; kept up
      * to date while the pass plans */
     VkDeviceSize used;
     VkDeviceSize largest_free;
@@ -593,9 +593,7 @@ end_copy(VmaAllocator a, const VmaDefragmentationMove *m, const vkm_defrag_move_
     /* If the old place was a slot of another thread's run, its back pointer named `src`
      * until that free, and a JSON dump by the run's owner may have read it there
      * (tcache.h, "Dumps"). After the free's seq_cst OR, a dump that could have is
-     * announced: wait until its section is over, before the program may free `src`.
-     * (An arena range would need no wait, its dumps read under the lock the free took;
-     * the test does not tell them apart, and costs nothing while no dump runs.) */
+     * announced: wait until its section is over, before the program may free `src`. */
     if (old_cached != NULL && vkm_tcache_dumping(a)) {
         vkm_tcache *tc = vkm_tcache_enter(a);
         vkm_epoch_barrier(tc->rec);
@@ -639,7 +637,7 @@ vkm_defrag_pass_end(VmaDefragmentationContext ctx, VmaDefragmentationPassMoveInf
             break;
         }
     }
-    /* Runs and arenas of this thread that the frees emptied go back now, so their blocks
+    /* Runs of this thread that the frees emptied go back now, so their blocks
      * can; other threads' runs go back when their owner collects (or at once, for runs of
      * exited threads, through the freer that completes them). */
     vkm_allocator_trim_thread_cache(a, true);

@@ -5,15 +5,15 @@
  * A context compacts one custom pool's block list or every default list. Each pass looks
  * at a snapshot of the list's blocks (inside an epoch section, so none is freed under
  * it), enumerates the live allocations of every block under that block's lock -- shared
- * ranges through their TLSF user pointer, slots of thread-cache runs and ranges of arenas
- * through vkm_tcache_visit_allocs -- and reserves for each allocation it wants to move a
+ * ranges through their TLSF user pointer, slots of thread-cache runs through
+ * vkm_tcache_visit_allocs -- and reserves for each allocation it wants to move a
  * destination: a shared-path range held by a temporary VmaAllocation, the move's
  * dstTmpAllocation. Before that, the calling thread's own runs of the list are compacted
  * among themselves (vkm_tcache_plan_compaction): a slot of a less used run moves to a free
  * slot of a more used run of the same size class, so that runs empty and go back. The program copies; vmaEndDefragmentationPass then swaps the
  * places of the source and the temporary and frees the temporary through the ordinary
  * free path, which returns the old place wherever it lived (range, local or remote slot
- * free, arena). No lock is held while the program copies.
+ * free). No lock is held while the program copies.
  *
  * Who touches what:
  *   every member of a context     the thread calling the defragmentation functions (VMA:

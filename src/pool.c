@@ -95,9 +95,9 @@ vkm_pool_destroy(VmaAllocator a, VmaPool p)
 
     /* Frees that made the statistics read empty may still be giving their memory back
      * (VMA #451): wait for them before looking for leftovers. Leftovers are counted
-     * through the statistics walk, which sees into other threads' runs and arenas (a
+     * through the statistics walk, which sees into other threads' runs (a
      * run with free slots is no leak), before those caches may bury them. Then every
-     * cache forgets the list (tcache.h: runs and arenas of other threads are never
+     * cache forgets the list (tcache.h: runs of other threads are never
      * touched here) and its per-thread counters go. */
     vkm_block_list_wait_frees(p->list);
     VmaDetailedStatistics left;

@@ -9,10 +9,10 @@
  * request's aligned footprint, its size rounded up to A (or less than
  * VKM_SIZE_CLASS_MIN): when A is small against the size that is 25 % of the size; when
  * A is large (an image's 64 KiB with a few KiB of data) the footprint is what the
- * request takes wherever it goes among requests of its alignment - in a thread's arena
- * the gap up to the next A boundary can hold no other such request - so a run of
- * footprint-sized slots holds them as densely as anything, without a lock or a TLSF
- * search. Requests whose class would waste more than that are not cached at all.
+ * request takes wherever it goes among requests of its alignment (the gap up to the
+ * next A boundary can hold no other such request), so a run of footprint-sized slots
+ * holds them as densely as a private heap would, without a lock or a TLSF search; every
+ * size and alignment up to VKM_SIZE_CLASS_MAX has a class. Requests whose class would waste more than that are not cached at all.
  */
 #ifndef VKM_SIZE_CLASS_H
 #define VKM_SIZE_CLASS_H

@@ -101,10 +101,10 @@ vkm_stats_add_detailed(VmaDetailedStatistics *d, const VmaDetailedStatistics *s)
  * allocations, and the maximal unused ranges between them. VMA's block metadata merges
  * adjacent free space, so an empty block is exactly one unused range of its size; ours
  * is cut into more pieces than VMA's (free ranges of the block's TLSF, runs and their
- * slots, arenas and their TLSF ranges), so a walk feeds every piece through a tiler in
+ * slots), so a walk feeds every piece through a tiler in
  * ascending offset order and the tiler merges what is adjacent before its sink sees it:
  *   vkm_stats_tiler_free    free bytes: a free block range, a free slot, the rest of a
- *                           slot after its allocation, a free range of an arena;
+ *                           slot after its allocation;
  *   vkm_stats_tiler_alloc   a live allocation's range, debug margin included;
  *   vkm_stats_tiler_finish  the end of the block (the last free range leaves).
  * The sink receives allocations with their requested size and free ranges with kind

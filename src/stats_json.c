@@ -95,7 +95,7 @@ write_allocation_members(vkm_json_writer *w, unsigned kind, VkDeviceSize size, V
 /* Blocks                                                                                */
 
 /* One block's walk: its suballocations go to `frag` (the counts VMA prints before them
- * are known only at the end, and an arena may change between two passes). The ranges go
+ * are known only at the end, and a block may change between two passes). The ranges go
  * through a tiler (stats.h), as the statistics' do, so free space is merged the same way
  * and the block's "UnusedRanges" is what the statistics count for it. */
 typedef struct block_walk {
@@ -147,7 +147,7 @@ visit_range(void *ctx, uint64_t offset, uint64_t size, vkm_range_kind kind, void
         vkm_stats_tiler_free(&bw->tiler, offset, size);
         return;
     }
-    /* Runs and arenas: their slots and ranges, fed to the tiler. */
+    /* Runs: their slots, fed to the tiler. */
     if (user != NULL && vkm_tcache_tile_range(user, bw->self, &bw->tiler))
         return;
     /* A shared-path range: its user pointer is the allocation. The range holds it and

@@ -9,21 +9,20 @@
  * "UnusedBytes", "Allocations", "UnusedRanges", "Suballocations") and
  * "DedicatedAllocations". A virtual block gives {"Stats", "Details"}.
  *
- * How our structures appear: a thread-cache run or an arena is not an allocation of its
- * own; its live slots or ranges are listed as allocations, and the free space of a block
- * (its free ranges, free slots, the rest of a slot after its allocation, an arena's free
- * ranges) as maximal free ranges, merged as VMA's metadata merges them (the tiler of
+ * How our structures appear: a thread-cache run is not an allocation of its own; its
+ * live slots are listed as allocations, and the free space of a block (its free ranges,
+ * free slots, the rest of a slot after its allocation) as maximal free ranges, merged as VMA's metadata merges them (the tiler of
  * stats.h, which the statistics use too, so a block's "UnusedRanges" is what they count).
  * Debug margins are free ranges of their own after their allocation, as in VMA.
  * Every allocation shows "Type", "Size" and "Usage" (the buffer or image usage it was
  * created with, 0 for memory alone) and, when set, "CustomData" and "Name". Exception: a
  * slot of a run that another thread's cache owns shows type and size only, with usage 0
  * (tcache.h, "Dumps": its owner may free and reuse the object at any moment); the slots
- * of the calling thread's runs, arena ranges, shared ranges and dedicated allocations
+ * of the calling thread's runs, shared ranges and dedicated allocations
  * show everything, so a single-threaded program gets VMA's output.
  *
  * Locks: the statistics' own (vkm_allocator_calculate_statistics), then per block its
- * lock (and an arena's inside it), the block's map lock, each dedicated list's lock,
+ * lock, the block's map lock, each dedicated list's lock,
  * the pools lock for the custom pools. A named allocation's name and user data are
  * written before its range or list entry is published (allocator.c), so reading them
  * under those locks is ordered after the writes; renaming a live allocation while a dump

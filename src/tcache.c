@@ -3,9 +3,9 @@
  * tcache.c - runs and bins of the thread caches (tcache.h): the slow allocation path
  * (bin lookup, refill, adoption of abandoned runs, new runs), the memo fast path, frees
  * by the owner and by other threads, trimming, releasing a list's empty runs, and the
- * walks that expand a run's or an arena's range for statistics, corruption checks and
- * defragmentation. The cache's arenas are in tcache_arena.c, its counters in
- * tcache_count.c, its life cycle and dead lists in tcache_life.c (tcache_impl.h).
+ * walks that expand a run's range for statistics, corruption checks and
+ * defragmentation. The cache's counters are in tcache_count.c, its life cycle and dead
+ * lists in tcache_life.c (tcache_impl.h).
  */
 #include "tcache_impl.h"
 #include "debug.h"
@@ -388,13 +388,12 @@ vkm_tcache_alloc(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req
     tc_sweep_dead(tc, false, tc->rec); /* a read-mostly line; work only after a pool died */
     const VkDeviceSize alignment = vkm_block_list_alignment(l, req->alignment);
     const uint64_t slot_size = tc_slot_size(l, req->size, alignment, (vkm_range_kind)req->kind);
+    /* No class (over 256 KiB, or aligned beyond that): the shared path serves. */
     vkm_bin *bin =
         slot_size != 0 ? bin_find(tc, l, (uint32_t)slot_size, (uint8_t)req->kind, true) : NULL;
     if (bin == NULL) {
-        VkResult res = tc_arena_alloc(tc, l, req, alignment, alloc);
-        if (res != VK_SUCCESS)
-            tc_owner_add(&tc->xbypasses, 1);
-        return res;
+        tc_owner_add(&tc->xbypasses, 1);
+        return VK_INCOMPLETE;
     }
     vkm_run *r = bin->cur;
     /* A starved bin (bin_pick) refills even if its current run has a slot: the fast path
@@ -559,11 +558,6 @@ tc_reclaim_abandoned(vkm_tcache *tc, vkm_run *r)
 bool
 vkm_tcache_free(vkm_tcache *tc, VmaAllocation alloc)
 {
-    if ((uintptr_t)alloc->u.b.cached & TC_ARENA_TAG) {
-        /* a dump reads arena ranges under the arena's lock, which the free takes */
-        tc_arena_free(tc, (vkm_arena *)((uintptr_t)alloc->u.b.cached & ~TC_TAG_MASK), alloc);
-        return false;
-    }
     vkm_run *r = alloc->u.b.cached;
     const uint32_t slot = alloc->u.b.slot;
     vkm_assert(vkm_atomic_load_u32_relaxed(&r->xsize[slot]) != 0);
@@ -650,7 +644,6 @@ vkm_tcache_trim(vkm_tcache *tc, bool all)
             bin_return_run(tc, bin, keep);
         tc_bracket_close(l, pooled);
     }
-    tc_arena_trim(tc, all);
     vkm_epoch_poll(tc->rec);
 }
 
@@ -676,43 +669,12 @@ vkm_tcache_release_list(vkm_tcache *tc, vkm_block_list *l)
             }
         }
     }
-    for (uint32_t i = 0; i < VKM_TCACHE_ARENA_BINS; i++) {
-        vkm_arena_bin *ab = &tc->abins[i];
-        if (ab->list != l || ab->serial != l->serial)
-            continue;
-        vkm_arena *next;
-        for (vkm_arena *ar = ab->arenas; ar != NULL; ar = next) {
-            next = ar->next;
-            VkDeviceSize remote = 0;
-            const bool empty = vkm_arena_sync(ar, &remote);
-            tc_arena_fold(tc, ar, remote);
-            if (empty) {
-                tc_arena_return(tc, ab, ar);
-                any = true;
-            }
-        }
-    }
     return any;
-}
-
-/* An arena's ranges into a tiler (vkm_arena_visit, under the arena's lock). */
-static void
-tile_arena_range(void *ctx, uint64_t offset, uint64_t size, vkm_range_kind kind, void *user)
-{
-    vkm_stats_tiler *t = ctx;
-    if (kind == VKM_RANGE_FREE)
-        vkm_stats_tiler_free(t, offset, size);
-    else
-        vkm_stats_tiler_alloc(t, offset, size, kind, user);
 }
 
 bool
 vkm_tcache_tile_range(void *user, const vkm_tcache *self, vkm_stats_tiler *t)
 {
-    if ((uintptr_t)user & TC_ARENA_TAG) {
-        vkm_arena_visit((vkm_arena *)((uintptr_t)user & ~TC_TAG_MASK), tile_arena_range, t);
-        return true;
-    }
     if (!((uintptr_t)user & TC_RUN_TAG))
         return false;
     const vkm_run *r = (const vkm_run *)((uintptr_t)user & ~TC_TAG_MASK);
@@ -759,10 +721,6 @@ vkm_tcache_expand_range(void *user, vkm_stats_tiler *t)
 bool
 vkm_tcache_visit_range(void *user, vkm_range_visit_fn fn, void *ctx)
 {
-    if ((uintptr_t)user & TC_ARENA_TAG) {
-        vkm_arena_visit((vkm_arena *)((uintptr_t)user & ~TC_TAG_MASK), fn, ctx);
-        return true;
-    }
     if (!((uintptr_t)user & TC_RUN_TAG))
         return false;
     const vkm_run *r = (const vkm_run *)((uintptr_t)user & ~TC_TAG_MASK);
@@ -778,20 +736,6 @@ vkm_tcache_visit_range(void *user, vkm_range_visit_fn fn, void *ctx)
             fn(ctx, at + s, r->slot_size - s, VKM_RANGE_FREE, NULL);
     }
     return true;
-}
-
-/* Rebases arena ranges that carry their VmaAllocation for vkm_tcache_visit_allocs. */
-typedef struct alloc_visit {
-    vkm_tcache_alloc_fn *fn;
-    void *ctx;
-} alloc_visit;
-
-static void
-visit_arena_range(void *ctx, uint64_t offset, uint64_t size, vkm_range_kind kind, void *user)
-{
-    const alloc_visit *v = ctx;
-    if (kind != VKM_RANGE_FREE && user != NULL)
-        v->fn(v->ctx, user, offset, size);
 }
 
 /* Live slots of a run in its owner's view, remote frees collected. */
@@ -907,11 +851,6 @@ vkm_tcache_slot_set_user(vkm_run *r, uint32_t slot, VmaAllocation alloc)
 bool
 vkm_tcache_visit_allocs(void *user, vkm_tcache_alloc_fn *fn, void *ctx)
 {
-    if ((uintptr_t)user & TC_ARENA_TAG) {
-        alloc_visit v = {.fn = fn, .ctx = ctx};
-        vkm_arena_visit((vkm_arena *)((uintptr_t)user & ~TC_TAG_MASK), visit_arena_range, &v);
-        return true;
-    }
     if (!((uintptr_t)user & TC_RUN_TAG))
         return false;
     const vkm_run *r = (const vkm_run *)((uintptr_t)user & ~TC_TAG_MASK);

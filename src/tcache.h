@@ -27,22 +27,21 @@
  * the registry lock, so a statistics reader holding that lock never sees it go.
  *
  * Custom pools (default algorithm) are cached like default pools, and a pool may be
- * destroyed while other threads' caches still hold runs and arenas of it. Those caches
+ * destroyed while other threads' caches still hold runs of it. Those caches
  * are owner-only, so the destroyer never touches them; instead (vkm_tcache_forget_list):
- *   - every bin and arena bin remembers its list's serial, which is unique and never
+ *   - every bin remembers its list's serial, which is unique and never
  *     reused; xlist_serial[id] holds the serial of the live list with counter id `id`,
  *     0 once it is destroyed, so an owner tells a dead bin without reading the list;
  *   - the destroyer zeroes the serial and bumps xdead_gen under the registry lock; an
- *     owner that sees xdead_gen change sweeps its dead bins: their runs' and arenas'
- *     structs are freed without touching their blocks (which are gone);
+ *     owner that sees xdead_gen change sweeps its dead bins: their runs' structs are
+ *     freed without touching their blocks (which are gone);
  *   - the owner paths that reach a pool's blocks through cached state rather than
  *     through one of the pool's live allocations (trimming, thread exit) check the serial
  *     and open the list's free bracket under the registry lock (tc_bracket_open), so the
  *     destroyer, which waits for the brackets after zeroing the serial, never frees the
  *     blocks under them; the other owner paths act for an allocation of the list, which
  *     the caller keeps alive (VMA's contract) or which is bracketed already (frees);
- *   - abandoned runs and orphan arenas of the list are unlinked and freed by the
- *     destroyer itself, after the brackets (a completing freer is bracketed too).
+ *   - abandoned runs of the list are unlinked and freed by the destroyer itself, after the brackets (a completing freer is bracketed too).
  * Until its owner next allocates, trims or exits, a dead run's host struct stays in its
  * cache (bounded by what the cache held); allocator destruction frees what is left.
  *
@@ -78,7 +77,6 @@
 
 #include "allocation.h"
 #include "allocator.h"
-#include "arena.h"
 #include "block_list.h"
 #include "debug.h"
 #include "epoch.h"
@@ -89,7 +87,6 @@
 #include <string.h>
 
 #define VKM_TCACHE_BINS 256u      /* open-addressed, power of two */
-#define VKM_TCACHE_ARENA_BINS 16u /* (list, kind) keys with arenas, linear search */
 #define VKM_TCACHE_CTR_PER_CHUNK 64u
 #define VKM_TCACHE_CTR_CHUNKS 64u /* -> 4096 block lists with per-thread counters */
 #define VKM_TCACHE_MAX_LISTS (VKM_TCACHE_CTR_PER_CHUNK * VKM_TCACHE_CTR_CHUNKS)
@@ -130,7 +127,7 @@ typedef struct vkm_tcache_counter {
     vkm_atomic_u64 xbytes;
 } vkm_tcache_counter;
 
-/* A bin or arena bin whose list was destroyed and that its owner swept: never matches,
+/* A bin whose list was destroyed and that its owner swept: never matches,
  * reusable (open addressing needs the slot to stay non-empty). */
 #define VKM_TCACHE_TOMBSTONE ((vkm_block_list *)(uintptr_t)1)
 
@@ -148,18 +145,6 @@ typedef struct vkm_bin {
     vkm_run *cur;   /* where allocation looks first */
     vkm_run *runs;  /* every run of the bin */
 } vkm_bin;
-
-/* The arenas of one (list, kind) key (arena.h). Owner only. */
-typedef struct vkm_arena_bin {
-    vkm_block_list *list; /* NULL: unused; VKM_TCACHE_TOMBSTONE: swept */
-    uint64_t serial;      /* as in vkm_bin */
-    uint32_t list_id;
-    bool pooled, keep_empty;
-    uint8_t kind;
-    uint32_t shift;    /* the next arena's size: ARENA_START_BYTES << shift */
-    vkm_arena *cur;    /* where allocation looks first */
-    vkm_arena *arenas; /* every arena of the key */
-} vkm_arena_bin;
 
 /*
  * The allocation fast path (allocator.c, vkm_tcache_alloc_fast). Resolving a request to a
@@ -194,7 +179,7 @@ typedef struct vkm_memo {
     vkm_memo_key key;
     vkm_block_list *list; /* NULL: unused entry */
     vkm_tcache_counter *counter;
-    VkDeviceSize max_size;           /* larger requests: slow path (dedicated, arenas, shared) */
+    VkDeviceSize max_size;           /* larger requests: slow path (dedicated, shared) */
     uint16_t alloc_flags;            /* VKM_ALLOC_FLAG_* every allocation of the shape gets */
     vkm_bin *bins[VKM_MEMO_CLASSES]; /* by slot class; NULL: not looked up yet */
 } vkm_memo;
@@ -206,12 +191,10 @@ struct vkm_tcache {
     uint64_t dead_gen;      /* owner: the xdead_gen it last swept for */
     vkm_tcache *reg_prev, *reg_next;
     uint64_t cached_bytes; /* owner; free slot bytes, mirrored into xcached_bytes */
-    uint64_t arena_free;   /* owner; free arena bytes, mirrored into xarena_free */
-    vkm_atomic_u64 xcached_bytes, xarena_free, xrun_bytes, xrun_count;
+    vkm_atomic_u64 xcached_bytes, xrun_bytes, xrun_count;
     vkm_atomic_u64 xhits, xmisses, xbypasses, xremote_frees;
     vkm_atomic_ptr xchunks[VKM_TCACHE_CTR_CHUNKS]; /* vkm_tcache_counter[64] */
     vkm_bin bins[VKM_TCACHE_BINS];
-    vkm_arena_bin abins[VKM_TCACHE_ARENA_BINS];
     vkm_memo memo[VKM_MEMO_ENTRIES];
     uint32_t memo_next; /* the entry the next new shape replaces */
 };
@@ -228,8 +211,6 @@ struct vkm_tcache_shared {
     vkm_mutex abandoned_lock;
     vkm_run *abandoned;
     vkm_atomic_u32 xabandoned; /* runs in the list, for a lock-free "any?" check */
-    vkm_mutex orphan_lock;
-    vkm_arena *orphans;    /* arenas of exited threads, under orphan_lock */
     vkm_atomic_u64 xlimit; /* byte budget of cached free slots per thread */
     uint64_t next_serial;  /* under lock */
     /* bumped (release, under lock) whenever a cached list dies; owners acquire it */
@@ -252,9 +233,9 @@ void vkm_tcache_unregister_list(VmaAllocator a, vkm_block_list *l);
 /* Pool destruction, before anything of `l` is freed and after the caller has counted
  * what is left in it (run structs of dead lists may go from here on): marks the list
  * dead for every cache, waits for the frees and cache operations still inside it, then
- * frees its abandoned runs and orphan arenas (see the header comment). */
+ * frees its abandoned runs (see the header comment). */
 void vkm_tcache_forget_list(VmaAllocator a, vkm_block_list *l);
-/* The calling thread's empty runs and arenas of `l` go back to its blocks (remote frees
+/* The calling thread's empty runs of `l` go back to its blocks (remote frees
  * collected first). Returns true when anything went back: the caller may retry a
  * placement that failed (a pool at maxBlockCount). */
 bool vkm_tcache_release_list(vkm_tcache *tc, vkm_block_list *l);
@@ -332,8 +313,7 @@ void vkm_tcache_memo_record(vkm_tcache *tc, const vkm_memo_key *key, vkm_block_l
 bool vkm_tcache_alloc_fast(vkm_tcache *tc, vkm_memo *m, VkDeviceSize size, VkDeviceSize alignment,
                            vkm_range_kind kind, VmaAllocation alloc);
 
-/* Returns a slot or an arena range (alloc->u.b.cached != NULL), by the owner or
- * remotely. Returns true when a dump may be reading `alloc` (a remote free of a slot
+/* Returns a slot (alloc->u.b.cached != NULL), by the owner or remotely. Returns true when a dump may be reading `alloc` (a remote free of a slot
  * while one is announced, see "Dumps"): the caller retires the object through its epoch
  * record (vkm_allocation_retire) instead of deleting it. */
 bool vkm_tcache_free(vkm_tcache *tc, VmaAllocation alloc);
@@ -349,25 +329,23 @@ bool vkm_tcache_dumping(VmaAllocator a);
  * per bin and beyond the byte budget. */
 void vkm_tcache_trim(vkm_tcache *tc, bool all);
 
-/* Under the block lock: when `user` is the TLSF user pointer of a run's or an arena's
- * range, feeds its slots (a live one as its allocation's range, then the rest of the
- * slot as free) or its ranges to `t` in ascending block offsets and returns true; false
- * for a shared-path range. Arena allocations carry their VmaAllocation (arena.h); slots
- * carry theirs when `self`, the calling thread's cache, owns the run, else NULL. A caller
+/* Under the block lock: when `user` is the TLSF user pointer of a run's range, feeds its
+ * slots (a live one as its allocation's range, then the rest of the slot as free) to `t`
+ * in ascending block offsets and returns true; false for a shared-path range. Slots carry
+ * their VmaAllocation when `self`, the calling thread's cache, owns the run, else NULL. A caller
  * that passes `self` has announced a dump (vkm_tcache_dump_begin, see "Dumps") and walks
  * inside an epoch section. */
 bool vkm_tcache_tile_range(void *user, const vkm_tcache *self, vkm_stats_tiler *t);
 /* The same without objects: block_list.h's expand callback, for statistics. */
 bool vkm_tcache_expand_range(void *user, vkm_stats_tiler *t);
 /* The pieces themselves, unmerged, for corruption checks: calls fn for every slot of a
- * run (then the rest of a live slot, as free) or range of an arena, with block offsets,
- * live ones with their requested size (objects: NULL for slots, the VmaAllocation for
- * arena ranges). Returns false for a range that is neither (a shared-path allocation).
+ * run (then the rest of a live slot, as free), with block offsets, live ones with their
+ * requested size (objects: NULL). Returns false for a range that is not a run's (a
+ * shared-path allocation).
  * Under the block lock, like the statistics. */
 bool vkm_tcache_visit_range(void *user, vkm_range_visit_fn fn, void *ctx);
 
-/* Defragmentation (defrag.c), under the block lock: when `user` is a run's or an arena's
- * range, calls fn for every allocation in it whose VmaAllocation is known (block offset,
+/* Defragmentation (defrag.c), under the block lock: when `user` is a run's range, calls fn for every allocation in it whose VmaAllocation is known (block offset,
  * and the range's size, margin included) and returns true; false for a shared-path range.
  * The pointer may be of an allocation still being made: check VmaAllocation::xready. */
 typedef void vkm_tcache_alloc_fn(void *ctx, VmaAllocation alloc, VkDeviceSize offset,

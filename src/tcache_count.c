@@ -169,8 +169,7 @@ vkm_tcache_stats(const vkm_tcache *tc, VkmThreadCacheStatistics *out)
      * free bytes read while run bytes hold still are at most run bytes. */
     for (uint32_t attempt = 0; attempt < 8; attempt++) {
         const uint64_t run = vkm_atomic_load_u64_acquire(&tc->xrun_bytes);
-        out->cachedBytes = vkm_atomic_load_u64_acquire(&tc->xcached_bytes) +
-                           vkm_atomic_load_u64_acquire(&tc->xarena_free);
+        out->cachedBytes = vkm_atomic_load_u64_acquire(&tc->xcached_bytes);
         out->runBytes = vkm_atomic_load_u64_acquire(&tc->xrun_bytes);
         if (out->runBytes == run)
             break;

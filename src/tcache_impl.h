@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tcache_impl.h - what the thread-cache files share with each other and with nobody else
- * (layer L3). Only src/tcache.c, src/tcache_arena.c, src/tcache_count.c and
- * src/tcache_life.c include it; everything else goes through tcache.h.
+ * (layer L3). Only src/tcache.c, src/tcache_count.c and src/tcache_life.c include it;
+ * everything else goes through tcache.h.
  *
- * The thread cache is one module cut into four files along the seams a reader follows:
+ * The thread cache is one module cut into three files along the seams a reader follows:
  *   tcache.c         runs and bins: allocation (slow path and memo fast path), free,
  *                    trim, release, the statistics expansion and visit functions
- *   tcache_arena.c   the cache's arenas (arena.h): requests that runs cannot serve
  *   tcache_count.c   per-thread allocation counters, their sums, vkm* cache statistics
  *   tcache_life.c    a cache's life: creation, thread exit, allocator destruction, and
  *                    bins of lists that die under the caches (custom pools)
@@ -21,8 +20,8 @@
 
 #include "tcache.h"
 
-/* Intrusive doubly linked lists of runs and arenas (fields prev / next): push at the
- * head, unlink from anywhere. */
+/* Intrusive doubly linked lists of runs (fields prev / next): push at the head, unlink
+ * from anywhere. */
 #define TC_DLIST_PUSH(head, node)  \
     do {                           \
         (node)->prev = NULL;       \
@@ -41,11 +40,10 @@
             (node)->next->prev = (node)->prev; \
     } while (0)
 
-/* Tags on the TLSF user pointer of a run's or an arena's range in its block, to tell
- * them from a VmaAllocation, and on VmaAllocation::u.b.cached. */
+/* Tag on the TLSF user pointer of a run's range in its block, to tell it from a
+ * VmaAllocation (a shared-path range). */
 #define TC_RUN_TAG ((uintptr_t)1)
-#define TC_ARENA_TAG ((uintptr_t)2)
-#define TC_TAG_MASK ((uintptr_t)3)
+#define TC_TAG_MASK ((uintptr_t)1)
 
 static inline void
 tc_owner_add(vkm_atomic_u64 *x, uint64_t d)
@@ -139,32 +137,6 @@ void tc_reclaim_abandoned(vkm_tcache *tc, vkm_run *r);
  * (the blocks went with the list) and the bin becomes a tombstone. `rec` NULL: freed at
  * once (allocator destruction), else retired like returned runs. */
 void tc_bin_bury(vkm_tcache *tc, vkm_bin *bin, vkm_epoch_record *rec);
-
-/* ------------------------------------------------------------------------------------ */
-/* Arenas (tcache_arena.c)                                                              */
-
-static inline void
-tc_arena_unlink(vkm_arena_bin *ab, vkm_arena *ar)
-{
-    TC_DLIST_UNLINK(ab->arenas, ar);
-    if (ab->cur == ar)
-        ab->cur = NULL;
-}
-
-/* Serves a request that runs cannot from one of the key's arenas, or a new one. */
-VkResult tc_arena_alloc(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req,
-                        VkDeviceSize alignment, VmaAllocation alloc);
-void tc_arena_free(vkm_tcache *tc, vkm_arena *ar, VmaAllocation alloc);
-/* Owner: bytes other threads freed into `ar` become free in the cache's figures. */
-void tc_arena_fold(vkm_tcache *tc, vkm_arena *ar, VkDeviceSize remote_freed);
-void tc_arena_return(vkm_tcache *tc, vkm_arena_bin *ab, vkm_arena *ar);
-void tc_abin_bury(vkm_tcache *tc, vkm_arena_bin *ab, vkm_epoch_record *rec);
-/* Owner: returns empty arenas, keeping the largest of each key unless `all` or over the
- * budget. */
-void tc_arena_trim(vkm_tcache *tc, bool all);
-/* Thread exit: empty arenas go back, the others become orphans that their last freer
- * reclaims. */
-void tc_arena_thread_exit(vkm_tcache *tc);
 
 /* ------------------------------------------------------------------------------------ */
 /* Dead lists and brackets (tcache_life.c)                                              */

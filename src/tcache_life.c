@@ -2,7 +2,7 @@
 /*
  * tcache_life.c - the life of thread caches (tcache.h; tcache_impl.h): creation on a
  * thread's first use of an allocator, thread exit (empty runs return, the others are
- * abandoned, arenas orphaned, counters folded into the lists), allocator-wide set-up and
+ * abandoned, counters folded into the lists), allocator-wide set-up and
  * destruction; and the protocol for lists that die under the caches (custom pools):
  * serials, the owners' sweep of dead bins, the free brackets of trimming and thread exit,
  * and vkm_tcache_forget_list.
@@ -42,11 +42,6 @@ tc_sweep_dead(vkm_tcache *tc, bool force, vkm_epoch_record *rec)
         if (bin_used(b->list) && b->pooled && !list_alive(s, b->list_id, b->serial))
             tc_bin_bury(tc, b, rec);
     }
-    for (uint32_t i = 0; i < VKM_TCACHE_ARENA_BINS; i++) {
-        vkm_arena_bin *ab = &tc->abins[i];
-        if (bin_used(ab->list) && ab->pooled && !list_alive(s, ab->list_id, ab->serial))
-            tc_abin_bury(tc, ab, rec);
-    }
 }
 
 bool
@@ -75,10 +70,10 @@ vkm_tcache_forget_list(VmaAllocator a, vkm_block_list *l)
     vkm_atomic_store_u64_release(&s->xdead_gen, vkm_atomic_load_u64_relaxed(&s->xdead_gen) + 1);
     vkm_mutex_unlock(&s->lock);
     /* Trims and thread exits that saw the list alive, and frees (a completing freer of
-     * an abandoned run or an orphan arena among them), finish before anything goes. */
+     * an abandoned run among them), finish before anything goes. */
     vkm_block_list_wait_frees(l);
-    /* Abandoned runs and orphan arenas of the list hold leaked allocations only (the
-     * last free of one reclaims it); their ranges go with the blocks. */
+    /* Abandoned runs of the list hold leaked allocations only (the last free of one
+     * reclaims it); their ranges go with the blocks. */
     vkm_mutex_lock(&s->abandoned_lock);
     vkm_run *next;
     for (vkm_run *r = s->abandoned; r != NULL; r = next) {
@@ -91,16 +86,6 @@ vkm_tcache_forget_list(VmaAllocator a, vkm_block_list *l)
         tc_run_free_struct(r);
     }
     vkm_mutex_unlock(&s->abandoned_lock);
-    vkm_mutex_lock(&s->orphan_lock);
-    vkm_arena *anext;
-    for (vkm_arena *ar = s->orphans; ar != NULL; ar = anext) {
-        anext = ar->next;
-        if (ar->list != l)
-            continue;
-        TC_DLIST_UNLINK(s->orphans, ar);
-        vkm_arena_forget(ar, NULL);
-    }
-    vkm_mutex_unlock(&s->orphan_lock);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -202,7 +187,6 @@ tcache_thread_exit(void *data)
         }
         tc_bracket_close(l, pooled);
     }
-    tc_arena_thread_exit(tc);
     vkm_mutex_lock(&s->lock);
     fold_and_unlink(s, tc);
     vkm_mutex_unlock(&s->lock);
@@ -244,7 +228,6 @@ vkm_tcache_shared_init(VmaAllocator a)
     vkm_mutex_init(&s->lock);
     vkm_mutex_init(&s->fallback_lock);
     vkm_mutex_init(&s->abandoned_lock);
-    vkm_mutex_init(&s->orphan_lock);
     vkm_atomic_init_u32(&s->xabandoned, 0);
     vkm_atomic_init_u64(&s->xlimit, VKM_DEFAULT_THREAD_CACHE_BYTES);
     vkm_atomic_init_u64(&s->xdead_gen, 0);
@@ -256,7 +239,6 @@ vkm_tcache_shared_init(VmaAllocator a)
         vkm_mutex_destroy(&s->lock);
         vkm_mutex_destroy(&s->fallback_lock);
         vkm_mutex_destroy(&s->abandoned_lock);
-        vkm_mutex_destroy(&s->orphan_lock);
         vkm_host_delete(&a->ha, vkm_tcache_shared, s);
         a->tcs = NULL;
         return VK_ERROR_OUT_OF_HOST_MEMORY;
@@ -294,20 +276,13 @@ vkm_tcache_shared_finish(VmaAllocator a)
      * for it (the caller unregistered the generation first). */
     while (s->caches != NULL) {
         vkm_tcache *tc = s->caches;
-        /* runs and arenas of destroyed pools: their blocks are gone */
+        /* runs of destroyed pools: their blocks are gone */
         tc_sweep_dead(tc, true, NULL);
         for (uint32_t i = 0; i < VKM_TCACHE_BINS; i++) {
             while (tc->bins[i].runs != NULL) {
                 vkm_run *r = tc->bins[i].runs;
                 tc_bin_unlink(&tc->bins[i], r);
                 drop_run(r);
-            }
-        }
-        for (uint32_t i = 0; i < VKM_TCACHE_ARENA_BINS; i++) {
-            while (tc->abins[i].arenas != NULL) {
-                vkm_arena *ar = tc->abins[i].arenas;
-                tc_arena_unlink(&tc->abins[i], ar);
-                vkm_arena_drop(ar);
             }
         }
         s->caches = tc->reg_next;
@@ -318,16 +293,10 @@ vkm_tcache_shared_finish(VmaAllocator a)
         s->abandoned = r->next;
         drop_run(r);
     }
-    while (s->orphans != NULL) {
-        vkm_arena *ar = s->orphans;
-        s->orphans = ar->next;
-        vkm_arena_drop(ar);
-    }
     tcache_delete(s->fallback);
     vkm_mutex_destroy(&s->lock);
     vkm_mutex_destroy(&s->fallback_lock);
     vkm_mutex_destroy(&s->abandoned_lock);
-    vkm_mutex_destroy(&s->orphan_lock);
     vkm_host_delete(&a->ha, vkm_tcache_shared, s);
     a->tcs = NULL;
 }

@@ -10,7 +10,7 @@
  * POOL_SLOTS slots each hold a live custom pool of the default algorithm (fixed blocks of
  * 256 KiB or 1 MiB, some with maxBlockCount, or library-sized blocks). Workers keep a
  * window of live allocations; each step frees a random one and allocates a new one,
- * mostly small (so it comes from the worker's runs and arenas in that pool), in one of
+ * mostly small (so it comes from the worker's runs in that pool), in one of
  * the pools or a default pool. Some allocations are handed to a shared queue, from which
  * any worker takes and frees them: frees into another thread's run of the pool. Workers
  * also trim (vmaSetCurrentFrameIndex, vkmFlushThreadCache) now and then.
@@ -18,7 +18,7 @@
  * allocations there and free the ones they hold, the queue's too), polls
  * vmaGetPoolStatistics / vmaCalculatePoolStatistics and calls vmaDestroyPool the moment
  * allocationCount reads 0, without waiting for the freeing threads (VMA #451), then puts
- * a new pool in the slot. The destroyed pool's runs and arenas still sit in the workers'
+ * a new pool in the slot. The destroyed pool's runs still sit in the workers'
  * caches (remote frees leave them there); the workers must never touch them again.
  * Invariants (the shared validator): no two live allocations overlap, offsets meet their
  * alignment, data written through a mapping survives until free, no block is freed under
@@ -117,7 +117,7 @@ make_item(shared *sh, stress_rng *r, item *it)
     stress_request rq = stress_random_request(r, sh->a->env, pool);
     rq.flags &= ~(VmaAllocationCreateFlags)VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT;
     if (pool != VK_NULL_HANDLE || stress_chance(r, 70)) {
-        /* mostly what runs and arenas serve: small, or small and over-aligned */
+        /* mostly what runs serve: small, or small and over-aligned */
         rq.size = 256 + stress_below(r, (uint32_t)(12 * STRESS_KIB));
         if (rq.kind == STRESS_MEMORY)
             rq.alignment = stress_chance(r, 20) ? 16 * STRESS_KIB : 256;

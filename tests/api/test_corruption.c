@@ -10,8 +10,8 @@
  * (VK_ERROR_FEATURE_NOT_PRESENT when no given type is checked, VK_SUCCESS when intact,
  * VK_ERROR_UNKNOWN plus an assertion when overwritten); VMA_DEBUG_INITIALIZE_ALLOCATIONS
  * fills new allocations with 0xDC and freed ones with 0xEF. Each case runs over the three
- * block paths: thread-cache slots (small sizes), arenas (3000 bytes aligned to 64 KiB) and
- * the shared path (STRATEGY_MIN_MEMORY), and checks run while other threads allocate.
+ * block paths: thread-cache slots (small sizes), slots of a request's aligned footprint
+ * (3000 bytes aligned to 64 KiB) and the shared path (STRATEGY_MIN_MEMORY), and checks run while other threads allocate.
  */
 #include "api_common.h"
 
@@ -31,7 +31,7 @@ typedef struct path {
 
 static const path paths[] = {
     {"cached slot", 200, 0, 0},
-    {"arena", 3000, 0, 64 * API_KIB}, /* aligned beyond its size: what arenas take */
+    {"footprint", 3000, 0, 64 * API_KIB}, /* aligned beyond its size: 64 KiB slots */
     {"shared (MIN_MEMORY)", 3000, VMA_ALLOCATION_CREATE_STRATEGY_MIN_MEMORY_BIT, 0},
 };
 
@@ -186,7 +186,7 @@ TEST(corruption_write_past_the_end_is_reported_by_check_and_by_free)
         /* Neighbours on both sides, so a damaged margin is not the block's last bytes. */
         VmaAllocation before = VK_NULL_HANDLE, victim = VK_NULL_HANDLE, after = VK_NULL_HANDLE;
         VmaAllocationInfo info;
-        /* Arenas grow to the request size over the first requests, which go around. */
+        /* The class's first runs are made by the first requests (cache misses). */
         VmaAllocation warm[2];
         for (uint32_t i = 0; i < 2; i++)
             ASSERT_VK_OK(api_alloc(a, paths[p].size, align_on(&paths[p], 4), 1u << t,
@@ -200,7 +200,7 @@ TEST(corruption_write_past_the_end_is_reported_by_check_and_by_free)
                                &after, NULL));
         EXPECT_EQ_U64(info.size, paths[p].size - 3 + 3); /* rounded up to 4, as VMA does */
         if (!vkmIsSingleMutexBuild()) {
-            /* served by the cache (slots or an arena), or not at all (shared path) */
+            /* served by the cache (slots), or not at all (shared path) */
             const bool shared = paths[p].flags & VMA_ALLOCATION_CREATE_STRATEGY_MIN_MEMORY_BIT;
             EXPECT_EQ_U64(cache_ops(a), ops0 + (shared ? 0 : 3));
         }

@@ -164,8 +164,8 @@ host_visible_type(VmaAllocator a)
                                 VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
 }
 
-/* Allocates n mapped allocations of mixed sizes (and some over-aligned ones, which go to
- * arenas, and some MIN_MEMORY ones, which take the shared path), writes a pattern into
+/* Allocates n mapped allocations of mixed sizes (and some over-aligned ones, which take
+ * slots of their aligned footprint, and some MIN_MEMORY ones, which take the shared path), writes a pattern into
  * each, then frees every other one. */
 static void
 fragment(VmaAllocator a, VmaPool pool, uint32_t type, uint32_t n, live_set *s)
@@ -838,7 +838,7 @@ TEST(defrag_one_block_every_algorithm_moves_the_last_of_four)
     }
 }
 
-/* Slots of runs, ranges of arenas and shared ranges in one block, with a large hole at its
+/* Slots of runs (some of over-aligned requests) and shared ranges in one block, with a large hole at its
  * start and small ones everywhere: every algorithm moves allocations of all three kinds down,
  * pass by pass within the limits, and the data survives. */
 TEST(defrag_one_block_every_algorithm_compacts_within_pass_limits)

@@ -382,7 +382,7 @@ TEST(json_detailed_map_merges_free_space_as_statistics_do)
     const uint32_t type = 0;
     VmaAllocation x[32];
     uint32_t n = 0;
-    /* slots of runs (three classes), an arena (over-aligned), a shared-path range */
+    /* slots of runs (three classes), an over-aligned slot, a shared-path range */
     for (int i = 0; i < 10; i++)
         ASSERT_VK_OK(api_alloc(a, 1000, 16, 1u << type, 0, &x[n++], NULL));
     for (int i = 0; i < 6; i++)

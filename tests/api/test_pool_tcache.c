@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_pool_tcache.c - thread caches in custom pools of the default algorithm, seen
- * through the public API: small and over-aligned pool requests come from runs and arenas
+ * through the public API: small and over-aligned pool requests come from runs
  * (vkmGetThreadCacheStatistics hits) while linear pools, pools with a maxBlockCount and
  * MIN_MEMORY requests do not; maxBlockCount holds from several threads and a full pool
  * fails exactly where VMA's would; a block that reads empty takes a request of its whole
  * size; a block of full size cut into holes still serves a class from a short run;
  * statistics stay exact with runs in the pool's blocks; a pool is destroyed while
- * other live threads still cache runs and arenas of it (they must never touch them again:
+ * other live threads still cache runs of it (they must never touch them again:
  * ASan), and after the threads that allocated in it exited. In the single-mutex build the
  * caches are off: the same sequences must give the same results without hits.
  */
@@ -91,9 +91,9 @@ expect_disjoint(VmaAllocator a, const VmaAllocation *x, uint32_t n, VkDeviceSize
     free(info);
 }
 
-/* ---- served from runs and arenas ------------------------------------------------------ */
+/* ---- served from runs ------------------------------------------------------------------ */
 
-TEST(pool_tcache_default_algorithm_pool_requests_come_from_runs_and_arenas)
+TEST(pool_tcache_default_algorithm_pool_requests_come_from_runs)
 {
     api_fixture *f = api_fixture_setup(NULL);
     VmaAllocator a = f->allocator;
@@ -108,7 +108,7 @@ TEST(pool_tcache_default_algorithm_pool_requests_come_from_runs_and_arenas)
     const VkmThreadCacheStatistics s0 = api_my_cache(a);
     for (uint32_t i = 0; i < N; i++) {
         ASSERT_VK_OK(pool_alloc(a, pool, 1000 + i % 24, 256, 0, &small[i]));
-        ASSERT_VK_OK(pool_alloc(a, pool, 900, 64 * KIB, 0, &aligned[i])); /* arena */
+        ASSERT_VK_OK(pool_alloc(a, pool, 900, 64 * KIB, 0, &aligned[i])); /* 64 KiB slots */
         bytes += 1000 + i % 24 + 900;
     }
     expect_disjoint(a, small, N, 256);
@@ -129,7 +129,7 @@ TEST(pool_tcache_default_algorithm_pool_requests_come_from_runs_and_arenas)
         vmaFreeMemory(a, small[i]);
         vmaFreeMemory(a, aligned[i]);
     }
-    /* freed by their owner: runs and arenas of a pool went back at once */
+    /* freed by their owner: runs of a pool went back at once */
     expect_pool_empty(a, pool);
     if (!vkmIsSingleMutexBuild()) {
         const VkmThreadCacheStatistics s2 = api_my_cache(a);
@@ -476,7 +476,8 @@ holder_thread(void *arg)
     holder *h = arg;
     VmaAllocator a = h->a;
     const uint32_t bits = api_all_types(a);
-    /* phase 1: runs (two classes) and an arena of the pool, a default-pool run too */
+    /* phase 1: runs of the pool (two classes and an over-aligned one), a default-pool run
+     * too */
     VmaAllocation keep = VK_NULL_HANDLE;
     h->res = api_alloc(a, 2 * KIB, 256, bits, 0, &keep, NULL);
     for (h->n = 0; h->res == VK_SUCCESS && h->n < 64; h->n++) {
@@ -552,7 +553,7 @@ TEST(pool_tcache_pool_destroyed_while_live_threads_cache_runs_of_it)
     }
     EXPECT_EQ(pool_basic(a, pool).allocationCount, n);
     EXPECT_EQ(pool_detailed(a, pool).statistics.allocationCount, n);
-    /* Remote frees: the slots go back to the threads' runs and arenas, which stay in
+    /* Remote frees: the slots go back to the threads' runs, which stay in
      * their (idle) caches. */
     for (uint32_t i = 0; i < T; i++)
         for (uint32_t k = 0; k < h[i].n; k++)
@@ -562,9 +563,9 @@ TEST(pool_tcache_pool_destroyed_while_live_threads_cache_runs_of_it)
     if (!vkmIsSingleMutexBuild()) {
         VkmThreadCacheStatistics all;
         vkmGetAllThreadCacheStatistics(a, &all);
-        EXPECT_GE(all.runCount, 3u * T); /* two run classes and an arena each, at least */
+        EXPECT_GE(all.runCount, 3u * T); /* three run classes each, at least */
     }
-    vmaDestroyPool(a, pool); /* their runs and arenas of it are dead now */
+    vmaDestroyPool(a, pool); /* their runs of it are dead now */
     /* a new pool may take the old one's addresses: nothing may mistake it for the old */
     VmaPool again;
     ASSERT_VK_OK(vmaCreatePool(a, &pci, &again));
@@ -609,8 +610,8 @@ typedef struct leaver {
     VkResult res;
 } leaver;
 
-/* Allocates runs' slots and arena ranges in the pool, frees every fourth itself, and
- * exits with the rest live (abandoned runs, orphan arenas). */
+/* Allocates runs' slots in the pool (over-aligned ones too), frees every fourth itself,
+ * and exits with the rest live (abandoned runs). */
 static void *
 leaver_thread(void *arg)
 {
@@ -670,7 +671,7 @@ TEST(pool_tcache_pool_outlives_the_threads_that_allocated_in_it)
             vmaFreeMemory(a, l[i].x[k]);
     for (uint32_t i = 0; i < 24; i++)
         vmaFreeMemory(a, mine[i]);
-    /* the last frees reclaimed every abandoned run and orphan arena */
+    /* the last frees reclaimed every abandoned run */
     expect_pool_empty(a, pool);
     EXPECT_EQ(pool_basic(a, pool).blockCount, 1u); /* minBlockCount */
     vmaDestroyPool(a, pool);

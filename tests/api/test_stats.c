@@ -743,7 +743,7 @@ TEST(stats_budget_statistics_track_allocations_and_frees)
 
 /* VMA's block metadata merges adjacent free space: a block's unused ranges are the
  * maximal gaps between its allocations (and its ends), whatever our structures cut the
- * block into (free ranges, runs and their slots, arenas). */
+ * block into (free ranges, runs and their slots). */
 typedef struct gaps {
     uint32_t count;
     VkDeviceSize min, max;
@@ -864,8 +864,8 @@ TEST(stats_unused_ranges_are_the_free_gaps_between_allocations)
     fx *f = fx_open("lavapipe", 0, 0);
     static holdings hs;
     memset(&hs, 0, sizeof(hs));
-    /* Slots of runs of three classes, an over-aligned request (an arena), and one too
-     * large for a slot class (the block's own TLSF). */
+    /* Slots of runs of three classes, two over-aligned requests (64 KiB slots, the rest
+     * of each slot free), and one too large for a slot class (the block's own TLSF). */
     for (int i = 0; i < 12; i++)
         make_memory(f, &hs, 1000, 16, 1u << 0, 0);
     for (int i = 0; i < 6; i++)
@@ -880,7 +880,7 @@ TEST(stats_unused_ranges_are_the_free_gaps_between_allocations)
     expect_gaps(&t.memoryType[0], expected_gaps(f, &hs, 0));
 
     /* Holes: every third allocation (neighbouring free slots join their gaps), then
-     * both arena allocations and more, then everything but two. */
+     * both over-aligned allocations and more, then everything but two. */
     for (uint32_t i = hs.n; i-- > 0;)
         if (i % 3 == 1)
             release_at(f, &hs, i);

@@ -2,7 +2,7 @@
 /*
  * test_tcache.c - what the thread cache serves, seen through the public API: hits and
  * bypasses of vkmGetThreadCacheStatistics, placement invariants (alignment, no overlap)
- * and exact statistics for slot runs and arenas, frees from other threads, and memory
+ * and exact statistics for slot runs and the shared path, frees from other threads, and memory
  * held by a thread that exits. In the single-mutex build the cache is off: the same
  * requests must succeed with the same invariants, and the cache reports no hits.
  */
@@ -51,7 +51,7 @@ TEST(tcache_many_size_classes_of_one_type_are_all_cached)
     expect_disjoint_aligned(a, x, n, 256);
     const VkmThreadCacheStatistics s = api_my_cache(a);
     if (vkmIsSingleMutexBuild()) {
-        EXPECT_EQ_U64(s.hits, 0); /* no runs, no arenas */
+        EXPECT_EQ_U64(s.hits, 0); /* no runs */
         EXPECT_EQ_U64(s.misses, 0);
         EXPECT_EQ(s.runCount, 0u);
     } else {
@@ -144,15 +144,15 @@ typedef struct handover {
     VkResult res;
 } handover;
 
-/* Allocates slot and arena allocations, then exits with all of them live. */
+/* Allocates slot and shared-path allocations, then exits with all of them live. */
 static void *
 make_and_exit(void *arg)
 {
     handover *h = arg;
     for (h->n = 0; h->n < 64; h->n++) {
         const uint32_t i = h->n;
-        const VkDeviceSize size = i % 3 == 0   ? 700 * API_KIB + i /* arena */
-                                  : i % 3 == 1 ? 900 + i           /* arena (aligned) */
+        const VkDeviceSize size = i % 3 == 0   ? 700 * API_KIB + i /* shared path */
+                                  : i % 3 == 1 ? 900 + i           /* run (64 KiB slots) */
                                                : 3 * API_KIB + i;  /* run */
         const VkDeviceSize align = i % 3 == 1 ? 64 * API_KIB : 256;
         h->res = api_alloc(h->a, size, align, h->bits, 0, &h->x[i], NULL);
@@ -162,7 +162,7 @@ make_and_exit(void *arg)
     return NULL;
 }
 
-/* A thread exits holding slot and arena allocations; another thread frees them, half
+/* A thread exits holding slot and shared-path allocations; another thread frees them, half
  * before it allocates from the same classes itself. Nothing is lost (statistics count
  * them until freed) and nothing leaks (the memory goes back once they are all freed). */
 /* VMA makes a new block only for a request that fits in no existing one: a thread cache's
@@ -307,7 +307,7 @@ TEST(tcache_thin_collections_grow_the_class)
 /* A job-system frame: 256 allocations of 1 - 64 KiB (log-uniform, different each frame),
  * all freed by the same thread at frame end. Once the classes have grown to the frames'
  * demand, the default budget keeps their runs between frames: later frames make no run
- * or arena (an 8 MiB budget, under these frames' 9 MiB of runs, gave runs back at every
+ * (an 8 MiB budget, under these frames' 9 MiB of runs, gave runs back at every
  * frame end and made them again at the next start, through the blocks' locks: bench
  * transient). */
 static void
