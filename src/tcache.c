@@ -17,8 +17,9 @@
 
 /* Runs start at RUN_START_BYTES and double whenever a bin needs a new run while all its
  * runs are full (demand outgrew them), and whenever a request went to the shared path
- * because a run would have been too small, up to RUN_START_BYTES << RUN_GROWTH_STEPS, at
- * most VKM_SLAB_MAX_SLOTS slots and at most 1/RUN_BLOCK_FRACTION of the list's block size.
+ * because a run would have been too small, and whenever two of its runs are empty at
+ * once (maybe_return_empty), up to RUN_START_BYTES << RUN_GROWTH_STEPS, at most
+ * VKM_SLAB_MAX_SLOTS slots and at most 1/RUN_BLOCK_FRACTION of the list's block size.
  * A bin whose one run empties and comes back does not grow, so the cache stays sized to
  * what a class holds live. Fewer than RUN_MIN_SLOTS slots is not worth a run: the shared
  * path serves, so a thread making one large allocation pins nothing, and a class becomes
@@ -537,7 +538,14 @@ maybe_return_empty(vkm_tcache *tc, vkm_bin *bin, vkm_run *r)
         if (other != NULL && tc->cached_bytes > limit)
             bin_return_run(tc, bin, other);
     } else if (other != NULL) {
+        /* Two runs empty at once: the class's demand outgrew a run (a frame needed both).
+         * Only the larger stays, so the next run asked for is larger too. The growth in
+         * run_create misses this when runs came out shorter than asked (a full list):
+         * the class would stay in short runs, making and returning several per frame
+         * under the blocks' locks (bench transient on 16 threads, one round in two). */
         bin_return_run(tc, bin, other->slab.nslots < r->slab.nslots ? other : r);
+        if (bin->shift < RUN_GROWTH_STEPS)
+            bin->shift++;
     }
 }
 

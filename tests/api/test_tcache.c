@@ -304,6 +304,69 @@ TEST(tcache_thin_collections_grow_the_class)
     api_fixture_teardown(f);
 }
 
+/* A class whose runs had to be short (the list's blocks full of 16 KiB holes) and that
+ * needed several of them in a frame still learns its demand: when two of its runs are
+ * empty together, the next run it asks for is larger, so once space frees up one run
+ * covers the frame again. (The growth of full runs alone never fired for runs that came
+ * out shorter than asked: bench transient at 16 threads stayed in short runs, a run
+ * made and returned several times a frame, in one round of two.) */
+TEST(tcache_runs_emptied_together_grow_the_class_after_short_runs)
+{
+    if (vkmIsSingleMutexBuild())
+        return; /* no caches */
+    api_fixture *f =
+        api_fixture_setup(&(api_setup){.preferred_large_heap_block_size = 1 * API_MIB});
+    VmaAllocator a = f->allocator;
+    const uint32_t bits = 1u; /* one memory type: one list */
+    enum {
+        FILL = 256, /* 16 KiB fillers: more than the young blocks and a 1 MiB one hold */
+        FRAME = 12  /* 8 KiB slots: six runs of the minimum two slots */
+    };
+    static VmaAllocation fill[FILL], x[FRAME];
+    /* Fill the list's blocks (128, 256 and 512 KiB while it is young, then one of the
+     * preferred 1 MiB: the list has grown) with 16 KiB ranges of the shared path, then
+     * free every other one: 16 KiB holes, room for two 8 KiB slots at most. */
+    uint32_t nfill = 0;
+    while (nfill < FILL && api_stats(a).total.statistics.blockBytes < 1920 * API_KIB) {
+        ASSERT_VK_OK(api_alloc(a, 16 * API_KIB, 16 * API_KIB, bits,
+                               VMA_ALLOCATION_CREATE_STRATEGY_MIN_MEMORY_BIT, &fill[nfill], NULL));
+        nfill++;
+    }
+    while (nfill < FILL && api_alloc(a, 16 * API_KIB, 16 * API_KIB, bits,
+                                     VMA_ALLOCATION_CREATE_STRATEGY_MIN_MEMORY_BIT |
+                                         VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT,
+                                     &fill[nfill], NULL) == VK_SUCCESS)
+        nfill++;
+    ASSERT_LT(nfill, (uint32_t)FILL);
+    EXPECT_EQ_U64(api_stats(a).total.statistics.blockBytes, 1920 * API_KIB);
+    EXPECT_EQ_U64(api_stats(a).total.statistics.allocationBytes, 1920 * API_KIB); /* full */
+    for (uint32_t i = 0; i < nfill; i += 2)
+        vmaFreeMemory(a, fill[i]);
+    /* Frame 1: every run of the class is short. */
+    const VkmThreadCacheStatistics s0 = api_my_cache(a);
+    for (uint32_t i = 0; i < FRAME; i++)
+        ASSERT_VK_OK(api_alloc(a, 8 * API_KIB, 256, bits, 0, &x[i], NULL));
+    const VkmThreadCacheStatistics s1 = api_my_cache(a);
+    EXPECT_EQ_U64(s1.runBytes - s0.runBytes, FRAME * 8 * API_KIB); /* runs of two slots */
+    for (uint32_t i = 0; i < FRAME; i++)
+        vmaFreeMemory(a, x[i]);
+    const VkmThreadCacheStatistics s2 = api_my_cache(a);
+    EXPECT_EQ_U64(s2.runBytes - s0.runBytes, 16 * API_KIB); /* one empty run kept */
+    /* Space frees up; frame 2's first new run is larger than a fresh class's first run
+     * (32 KiB) and than any of frame 1's. */
+    for (uint32_t i = 1; i < nfill; i += 2)
+        vmaFreeMemory(a, fill[i]);
+    for (uint32_t i = 0; i < 3; i++) /* the kept run holds two; the third needs a run */
+        ASSERT_VK_OK(api_alloc(a, 8 * API_KIB, 256, bits, 0, &x[i], NULL));
+    const VkmThreadCacheStatistics s3 = api_my_cache(a);
+    EXPECT_GT(s3.runBytes - s2.runBytes, 32 * API_KIB);
+    for (uint32_t i = 0; i < 3; i++)
+        vmaFreeMemory(a, x[i]);
+    vkmFlushThreadCache(a);
+    EXPECT_EQ(api_stats(a).total.statistics.allocationCount, 0u);
+    api_fixture_teardown(f);
+}
+
 /* A job-system frame: 256 allocations of 1 - 64 KiB (log-uniform, different each frame),
  * all freed by the same thread at frame end. Once the classes have grown to the frames'
  * demand, the default budget keeps their runs between frames: later frames make no run
