@@ -306,7 +306,7 @@ TEST(tcache_thin_collections_grow_the_class)
 
 /* A class whose runs had to be short (the list's blocks full of 16 KiB holes) and that
  * needed several of them in a frame still learns its demand: when two of its runs are
- * empty together, the next run it asks for is larger, so once space frees up one run
+ * empty together, the next run it asks for may be larger, so once space frees up one run
  * covers the frame again. (The growth of full runs alone never fired for runs that came
  * out shorter than asked: bench transient at 16 threads stayed in short runs, a run
  * made and returned several times a frame, in one round of two.) */
@@ -352,17 +352,73 @@ TEST(tcache_runs_emptied_together_grow_the_class_after_short_runs)
         vmaFreeMemory(a, x[i]);
     const VkmThreadCacheStatistics s2 = api_my_cache(a);
     EXPECT_EQ_U64(s2.runBytes - s0.runBytes, 16 * API_KIB); /* one empty run kept */
-    /* Space frees up; frame 2's first new run is larger than a fresh class's first run
-     * (32 KiB) and than any of frame 1's. */
+    /* Space frees up. Frame 2 outgrows the kept run of two; a new run may hold twice what
+     * the class holds live, so two new runs cover it (4 slots, then 12), where a class
+     * stuck at frame 1's run size would make five. */
     for (uint32_t i = 1; i < nfill; i += 2)
         vmaFreeMemory(a, fill[i]);
-    for (uint32_t i = 0; i < 3; i++) /* the kept run holds two; the third needs a run */
-        ASSERT_VK_OK(api_alloc(a, 8 * API_KIB, 256, bits, 0, &x[i], NULL));
     const VkmThreadCacheStatistics s3 = api_my_cache(a);
-    EXPECT_GT(s3.runBytes - s2.runBytes, 32 * API_KIB);
-    for (uint32_t i = 0; i < 3; i++)
+    for (uint32_t i = 0; i < FRAME; i++)
+        ASSERT_VK_OK(api_alloc(a, 8 * API_KIB, 256, bits, 0, &x[i], NULL));
+    const VkmThreadCacheStatistics s4 = api_my_cache(a);
+    EXPECT_LE(s4.misses - s3.misses, 2u);
+    for (uint32_t i = 0; i < FRAME; i++)
+        vmaFreeMemory(a, x[i]);
+    /* Frame 3: the largest of frame 2's runs stayed, and it holds the whole frame. */
+    for (uint32_t i = 0; i < FRAME; i++)
+        ASSERT_VK_OK(api_alloc(a, 8 * API_KIB, 256, bits, 0, &x[i], NULL));
+    EXPECT_EQ_U64(api_my_cache(a).misses, s4.misses);
+    expect_disjoint_aligned(a, x, FRAME, 256);
+    for (uint32_t i = 0; i < FRAME; i++)
         vmaFreeMemory(a, x[i]);
     vkmFlushThreadCache(a);
+    EXPECT_EQ(api_stats(a).total.statistics.allocationCount, 0u);
+    api_fixture_teardown(f);
+}
+
+/* Run sizes follow what a class holds live, not the most it ever held: a class that once
+ * grew to 1 MiB runs (256 allocations of 8 KiB) and then keeps ten live gets runs for
+ * about ten, not 1 MiB ones (bench churn: classes of 20 - 30 live sat in 1 MiB runs a
+ * sixth used, 20 MB of free slots per thread). */
+TEST(tcache_runs_follow_the_class_population_not_its_history)
+{
+    if (vkmIsSingleMutexBuild())
+        return; /* no caches */
+    api_fixture *f = api_fixture_setup(NULL);
+    VmaAllocator a = f->allocator;
+    const uint32_t bits = api_all_types(a);
+    enum {
+        PEAK = 256,
+        LIVE = 10,
+        STEPS = 2000
+    };
+    const VkDeviceSize size = 8 * API_KIB;
+    static VmaAllocation x[PEAK];
+    for (uint32_t i = 0; i < PEAK; i++)
+        ASSERT_VK_OK(api_alloc(a, size, 256, bits, 0, &x[i], NULL));
+    EXPECT_GE(api_my_cache(a).runBytes, PEAK * size);
+    for (uint32_t i = 0; i < PEAK; i++)
+        vmaFreeMemory(a, x[i]);
+    vkmFlushThreadCache(a);
+    EXPECT_EQ_U64(api_my_cache(a).runBytes, 0);
+
+    VkDeviceSize most = 0;
+    for (uint32_t i = 0; i < LIVE; i++)
+        ASSERT_VK_OK(api_alloc(a, size, 256, bits, 0, &x[i], NULL));
+    uint64_t rng = 12345;
+    for (uint32_t step = 0; step < STEPS; step++) {
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        const uint32_t i = (uint32_t)((rng >> 33) % LIVE);
+        vmaFreeMemory(a, x[i]);
+        ASSERT_VK_OK(api_alloc(a, size, 256, bits, 0, &x[i], NULL));
+        const VkDeviceSize run_bytes = api_my_cache(a).runBytes;
+        most = run_bytes > most ? run_bytes : most;
+    }
+    expect_disjoint_aligned(a, x, LIVE, 256);
+    EXPECT_GE(most, LIVE * size);
+    EXPECT_LE(most, 4 * LIVE * size); /* a 1 MiB run would be 128 slots */
+    for (uint32_t i = 0; i < LIVE; i++)
+        vmaFreeMemory(a, x[i]);
     EXPECT_EQ(api_stats(a).total.statistics.allocationCount, 0u);
     api_fixture_teardown(f);
 }
@@ -411,11 +467,12 @@ TEST(tcache_keeps_a_frames_runs_between_frames_by_default)
         EXPECT_EQ_U64(s.hits, 0);
         EXPECT_EQ(s.runCount, 0u);
     } else {
-        /* after warm-up a class grows only for a frame that beats its peak demand; a
-         * budget that returns the runs at frame end makes several every frame */
-        EXPECT_LE(s.misses - warm.misses, 2u);
+        /* after warm-up a class makes a run only for a frame that beats the most it has
+         * held (then its kept run doubles): a few in all, where a budget that returns the
+         * runs at frame end makes one per class every frame (about 20 a frame here) */
+        EXPECT_LE(s.misses - warm.misses, FRAMES / 2u);
         EXPECT_EQ_U64(s.bypasses, warm.bypasses);
-        EXPECT_GE(s.hits - warm.hits, (uint64_t)N * FRAMES - 2u);
+        EXPECT_GE(s.hits - warm.hits, (uint64_t)N * FRAMES - FRAMES / 2u);
         EXPECT_GT(s.runCount, 0u); /* the runs stayed, empty */
         EXPECT_LE(s.cachedBytes, VKM_DEFAULT_THREAD_CACHE_BYTES);
     }
