@@ -18,6 +18,27 @@ static _Thread_local uint64_t thread_lock_waits;
 /* vkm_block_list_set_tally: the calling thread's block release counter, or NULL. */
 static _Thread_local vkm_block_list_tally *thread_tally;
 
+/* The list whose grow_lock the calling thread holds (the innermost: a device-memory
+ * callback may allocate in another list), or NULL: statistics asked for from such a
+ * callback find the blocks held still already and must not lock again. */
+static _Thread_local const vkm_block_list *thread_growing;
+
+static const vkm_block_list *
+growth_lock(vkm_block_list *l)
+{
+    vkm_mutex_lock(&l->grow_lock);
+    const vkm_block_list *outer = thread_growing;
+    thread_growing = l;
+    return outer;
+}
+
+static void
+growth_unlock(vkm_block_list *l, const vkm_block_list *outer)
+{
+    thread_growing = outer;
+    vkm_mutex_unlock(&l->grow_lock);
+}
+
 void
 vkm_block_list_set_tally(vkm_block_list_tally *t)
 {
@@ -248,14 +269,14 @@ VkResult
 vkm_block_list_create_min_blocks(vkm_block_list *l)
 {
     VkResult res = VK_SUCCESS;
-    vkm_mutex_lock(&l->grow_lock);
+    const vkm_block_list *outer = growth_lock(l);
     while (array_of(l)->count < l->p.min_block_count) {
         vkm_block *b;
         res = create_block(l, NULL, l->p.preferred_block_size, &b);
         if (res != VK_SUCCESS)
             break;
     }
-    vkm_mutex_unlock(&l->grow_lock);
+    growth_unlock(l, outer);
     return res;
 }
 
@@ -418,7 +439,7 @@ vkm_block_list_alloc_range(vkm_block_list *l, vkm_epoch_record *rec,
      * request (explicit-size pool) and the caller did not ask to stay within budget. */
     const bool must_fit_budget = can_fall_back || within_budget;
 
-    vkm_mutex_lock(&l->grow_lock);
+    const vkm_block_list *outer = growth_lock(l);
     arr = array_of(l);
     /* Unhinted: a bound read without the lock may be one change old, and a block made
      * while another had room would stay. */
@@ -457,7 +478,7 @@ vkm_block_list_alloc_range(vkm_block_list *l, vkm_epoch_record *rec,
             *out_block = b;
     }
 out:
-    vkm_mutex_unlock(&l->grow_lock);
+    growth_unlock(l, outer);
     return res;
 }
 
@@ -548,9 +569,9 @@ vkm_block_list_free_range(vkm_block_list *l, vkm_epoch_record *rec, vkm_block *b
         vkm_budget_is_over(&a->budget, vkm_allocator_heap_of(a, l->p.memory_type));
     const uint32_t keep = !over_budget ? 1u : 0u;
     if (empty > keep) {
-        vkm_mutex_lock(&l->grow_lock);
+        const vkm_block_list *outer = growth_lock(l);
         release_empty_blocks(l, rec, keep);
-        vkm_mutex_unlock(&l->grow_lock);
+        growth_unlock(l, outer);
     }
 }
 
@@ -608,6 +629,36 @@ vkm_block_list_for_each_block(vkm_block_list *l, vkm_epoch_record *rec, vkm_bloc
         block_unlock(l, b);
     }
     vkm_epoch_end(rec);
+}
+
+bool
+vkm_block_list_hold_blocks(vkm_block_list *l)
+{
+    if (thread_growing == l)
+        return false;
+    /* Inside another list's growth (its device-memory callback): never wait for a second
+     * growth lock, which that list's own growth may need in the other order. */
+    if (thread_growing != NULL)
+        return vkm_mutex_trylock(&l->grow_lock);
+    vkm_mutex_lock(&l->grow_lock);
+    return true;
+}
+
+void
+vkm_block_list_release_blocks(vkm_block_list *l, bool held)
+{
+    if (held)
+        vkm_mutex_unlock(&l->grow_lock);
+}
+
+void
+vkm_block_list_add_block_stats_held(const vkm_block_list *l, VmaStatistics *s)
+{
+    /* The array changes only under grow_lock (publish), so no epoch section is needed. */
+    const vkm_block_array *arr = array_of(l);
+    s->blockCount += (uint32_t)arr->count;
+    for (size_t i = 0; i < arr->count; i++)
+        s->blockBytes += arr->blocks[i]->size;
 }
 
 void

@@ -189,5 +189,14 @@ uint64_t vkm_block_list_thread_lock_waits(void);
 /* blockCount and blockBytes only (allocations are counted per thread, stats.c). */
 void vkm_block_list_add_block_stats(const vkm_block_list *l, vkm_epoch_record *rec,
                                     VmaStatistics *s);
+/* Holds the list's blocks still (no block made or released) until
+ * vkm_block_list_release_blocks(l, <the result>): takes grow_lock and returns true. Inside
+ * a device-memory callback it returns false without waiting: at once for the list whose
+ * growth called back (its blocks hold still already), when the lock is busy for any
+ * other list (the blocks may then change meanwhile). */
+bool vkm_block_list_hold_blocks(vkm_block_list *l);
+void vkm_block_list_release_blocks(vkm_block_list *l, bool held);
+/* vkm_block_list_add_block_stats while the blocks are held still. */
+void vkm_block_list_add_block_stats_held(const vkm_block_list *l, VmaStatistics *s);
 
 #endif /* VKM_BLOCK_LIST_H */

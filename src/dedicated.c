@@ -55,15 +55,33 @@ vkm_dedicated_list_count(vkm_dedicated_list *l)
 }
 
 void
-vkm_dedicated_list_add_stats(vkm_dedicated_list *l, VmaDetailedStatistics *d)
+vkm_dedicated_list_lock(vkm_dedicated_list *l)
 {
     vkm_mutex_lock(&l->lock);
+}
+
+void
+vkm_dedicated_list_unlock(vkm_dedicated_list *l)
+{
+    vkm_mutex_unlock(&l->lock);
+}
+
+void
+vkm_dedicated_list_add_stats_locked(const vkm_dedicated_list *l, VmaDetailedStatistics *d)
+{
     for (VmaAllocation a = l->head; a != NULL; a = a->u.d.next) {
         d->statistics.blockCount++;
         d->statistics.blockBytes += a->size;
         vkm_stats_add_allocation(d, a->size);
     }
-    vkm_mutex_unlock(&l->lock);
+}
+
+void
+vkm_dedicated_list_add_stats(vkm_dedicated_list *l, VmaDetailedStatistics *d)
+{
+    vkm_dedicated_list_lock(l);
+    vkm_dedicated_list_add_stats_locked(l, d);
+    vkm_dedicated_list_unlock(l);
 }
 
 void

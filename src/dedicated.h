@@ -26,6 +26,12 @@ void vkm_dedicated_list_remove(vkm_dedicated_list *l, VmaAllocation alloc);
 uint32_t vkm_dedicated_list_count(vkm_dedicated_list *l);
 /* Adds each member as one block holding one allocation. */
 void vkm_dedicated_list_add_stats(vkm_dedicated_list *l, VmaDetailedStatistics *d);
+/* The list held still across several reads that must agree with it (pool statistics:
+ * its members against the allocation counters); the lock-order step is "dedicated list". */
+void vkm_dedicated_list_lock(vkm_dedicated_list *l);
+void vkm_dedicated_list_unlock(vkm_dedicated_list *l);
+/* vkm_dedicated_list_add_stats, the list already locked. */
+void vkm_dedicated_list_add_stats_locked(const vkm_dedicated_list *l, VmaDetailedStatistics *d);
 /* Calls fn on every member under the lock (fn must not touch the list). */
 void vkm_dedicated_list_visit(vkm_dedicated_list *l, void (*fn)(void *ctx, VmaAllocation a),
                               void *ctx);

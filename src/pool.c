@@ -136,41 +136,37 @@ vkm_pool_calculate_stats(VmaPool p, VmaDetailedStatistics *d)
     vkm_tcache_leave(p->allocator, tc);
 }
 
-/* Block count and bytes of the pool: its list's blocks and its dedicated allocations. */
-static void
-pool_block_stats(VmaPool p, VmaStatistics *out)
-{
-    VmaDetailedStatistics d;
-    vkm_stats_clear_detailed(&d);
-    vkm_dedicated_list_add_stats(&p->dedicated, &d);
-    memset(out, 0, sizeof(*out));
-    vkm_tcache *tc = vkm_tcache_enter_reader(p->allocator);
-    vkm_block_list_add_block_stats(p->list, tc->rec, out);
-    vkm_tcache_leave(p->allocator, tc);
-    out->blockCount += d.statistics.blockCount;
-    out->blockBytes += d.statistics.blockBytes;
-}
-
+/* Blocks: the list's and the pool's dedicated allocations (each its own memory).
+ * Allocations: the per-thread counters, which count both kinds. An allocation is counted
+ * only while its memory exists (counted after it is placed, uncounted before its range or
+ * memory goes back), so with the memory held still while the counters are summed, every
+ * allocation counted lies in the blocks read: allocationBytes <= blockBytes, as under
+ * VMA's lock. Held still: no block made or released (grow_lock), no dedicated allocation
+ * made or freed (its list's lock), taken in lock order after the registry lock under
+ * which the counters are summed. Reading the blocks before and after the counters, and
+ * again when they differed, was not enough: in a pool whose blocks empty and fill again
+ * all the time, stress_block_release under TSan read allocationBytes over blockBytes
+ * after eight tries. The cost is a wait while a block of the pool is being made, which
+ * VMA's readers share. */
 void
 vkm_pool_add_basic_stats(VmaPool p, VmaStatistics *s)
 {
-    /* Blocks: the list's and the pool's dedicated allocations (each its own memory).
-     * Allocations: the per-thread counters, which count both kinds. An allocation is
-     * counted only while its memory exists, so when the blocks read the same before and
-     * after the counters, every allocation counted lies in them (allocationBytes <=
-     * blockBytes). Blocks made or released in between: read again, a few times. */
-    VmaStatistics blocks = {0};
+    VmaAllocator a = p->allocator;
     uint64_t count = 0, bytes = 0;
-    for (uint32_t attempt = 0; attempt < 8; attempt++) {
-        VmaStatistics before;
-        pool_block_stats(p, &before);
-        vkm_tcache_list_totals(p->allocator, p->list, &count, &bytes);
-        pool_block_stats(p, &blocks);
-        if (before.blockCount == blocks.blockCount && before.blockBytes == blocks.blockBytes)
-            break;
-    }
-    s->blockCount += blocks.blockCount;
-    s->blockBytes += blocks.blockBytes;
+    VmaStatistics blocks = {0};
+    VmaDetailedStatistics d;
+    vkm_stats_clear_detailed(&d);
+    vkm_tcache_registry_lock(a);
+    const bool held = vkm_block_list_hold_blocks(p->list);
+    vkm_dedicated_list_lock(&p->dedicated);
+    vkm_dedicated_list_add_stats_locked(&p->dedicated, &d);
+    vkm_block_list_add_block_stats_held(p->list, &blocks);
+    vkm_tcache_list_totals_locked(a, p->list, &count, &bytes);
+    vkm_dedicated_list_unlock(&p->dedicated);
+    vkm_block_list_release_blocks(p->list, held);
+    vkm_tcache_registry_unlock(a);
+    s->blockCount += blocks.blockCount + d.statistics.blockCount;
+    s->blockBytes += blocks.blockBytes + d.statistics.blockBytes;
     s->allocationCount += (uint32_t)count;
     s->allocationBytes += bytes;
 }

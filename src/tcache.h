@@ -282,6 +282,14 @@ void vkm_tcache_count(vkm_tcache *tc, vkm_block_list *l, int64_t n, int64_t byte
  * free is made of untorn counters but not one instant). */
 void vkm_tcache_list_totals(VmaAllocator a, const vkm_block_list *l, uint64_t *count,
                             uint64_t *bytes);
+/* The registry lock (lock order: "cache registry"), for a reader that must sum a list's
+ * counters while other state holds still (pool statistics); no-op once the caches are
+ * gone (allocator destruction). */
+void vkm_tcache_registry_lock(VmaAllocator a);
+void vkm_tcache_registry_unlock(VmaAllocator a);
+/* vkm_tcache_list_totals under vkm_tcache_registry_lock. */
+void vkm_tcache_list_totals_locked(VmaAllocator a, const vkm_block_list *l, uint64_t *count,
+                                   uint64_t *bytes);
 /* Sums per heap over every list, into count[heap] / bytes[heap] (zeroed first). */
 void vkm_tcache_heap_totals(VmaAllocator a, uint64_t count[VK_MAX_MEMORY_HEAPS],
                             uint64_t bytes[VK_MAX_MEMORY_HEAPS]);

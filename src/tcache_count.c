@@ -73,6 +73,32 @@ vkm_tcache_list_totals(VmaAllocator a, const vkm_block_list *l, uint64_t *count,
 }
 
 void
+vkm_tcache_registry_lock(VmaAllocator a)
+{
+    if (a->tcs != NULL)
+        vkm_mutex_lock(&a->tcs->lock);
+}
+
+void
+vkm_tcache_registry_unlock(VmaAllocator a)
+{
+    if (a->tcs != NULL)
+        vkm_mutex_unlock(&a->tcs->lock);
+}
+
+void
+vkm_tcache_list_totals_locked(VmaAllocator a, const vkm_block_list *l, uint64_t *count,
+                              uint64_t *bytes)
+{
+    if (a->tcs == NULL) {
+        *count = *bytes = 0;
+        return;
+    }
+    list_totals_locked(a->tcs, l, count, bytes);
+    clamp(count, bytes);
+}
+
+void
 vkm_tcache_heap_totals(VmaAllocator a, uint64_t count[VK_MAX_MEMORY_HEAPS],
                        uint64_t bytes[VK_MAX_MEMORY_HEAPS])
 {

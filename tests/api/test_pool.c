@@ -43,6 +43,57 @@ pool_alloc(VmaAllocator a, VmaPool p, VkDeviceSize size, VkDeviceSize align,
     return vmaAllocateMemory(a, &req, &ci, out, info);
 }
 
+/* vmaGetPoolStatistics from the device-memory callbacks of the pool's own blocks: the
+ * growth that calls back holds the pool's blocks still already, so the statistics do not
+ * wait for its lock (they would wait for ever: it is this thread's), and what they read
+ * agrees with itself. VMA calls pfnAllocate before the new block joins the pool. */
+typedef struct pool_probe {
+    VmaPool pool; /* NULL: not probing (creation, destruction) */
+    uint32_t calls;
+    VmaStatistics seen;
+} pool_probe;
+
+static void VKAPI_PTR
+pool_probe_memory(VmaAllocator a, uint32_t type, VkDeviceMemory mem, VkDeviceSize size,
+                  void *user)
+{
+    (void)type, (void)mem, (void)size;
+    pool_probe *p = user;
+    if (p->pool == VK_NULL_HANDLE)
+        return;
+    p->calls++;
+    vmaGetPoolStatistics(a, p->pool, &p->seen);
+    EXPECT_LE_U64(p->seen.allocationBytes, p->seen.blockBytes);
+}
+
+TEST(pool_statistics_are_readable_from_the_pools_device_memory_callbacks)
+{
+    pool_probe probe = {0};
+    const VmaDeviceMemoryCallbacks cb = {pool_probe_memory, pool_probe_memory, &probe};
+    api_fixture *f = api_fixture_setup(&(api_setup){.no_allocator = true});
+    f->ci.pDeviceMemoryCallbacks = &cb;
+    ASSERT_VK_OK(vmaCreateAllocator(&f->ci, &f->allocator));
+    VmaAllocator a = f->allocator;
+    const VmaPoolCreateInfo pci = {.memoryTypeIndex = 0, .blockSize = API_MIB};
+    VmaPool pool = VK_NULL_HANDLE;
+    ASSERT_VK_OK(vmaCreatePool(a, &pci, &pool));
+    probe.pool = pool;
+    VmaAllocation x[3];
+    for (uint32_t i = 0; i < 3; i++) /* two do not fit in one block: a block each */
+        ASSERT_VK_OK(pool_alloc(a, pool, 600 * API_KIB, 256, 0, &x[i], NULL));
+    EXPECT_EQ(probe.calls, 3u);
+    EXPECT_EQ(probe.seen.blockCount, 2u); /* the third block is being made */
+    EXPECT_EQ(probe.seen.allocationCount, 2u);
+    EXPECT_EQ_U64(probe.seen.allocationBytes, 2 * 600 * API_KIB);
+    for (uint32_t i = 0; i < 3; i++)
+        vmaFreeMemory(a, x[i]);
+    EXPECT_GT(probe.calls, 3u); /* blocks released, past the one kept empty */
+    EXPECT_EQ(probe.seen.allocationCount, 0u);
+    probe.pool = VK_NULL_HANDLE;
+    vmaDestroyPool(a, pool);
+    api_fixture_teardown(f);
+}
+
 TEST(pool_min_block_count_blocks_exist_right_after_creation)
 {
     api_fixture *f = api_fixture_setup(&(api_setup){.record = true});
