@@ -256,7 +256,8 @@ alloc_block_range(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *re
     res = alloc_shared_range(tc, l, &existing, alloc);
     if (res == VK_ERROR_OUT_OF_DEVICE_MEMORY && vkm_tcache_release_list(tc, l))
         res = alloc_shared_range(tc, l, &existing, alloc);
-    if (res == VK_ERROR_OUT_OF_DEVICE_MEMORY && !(req->flags & VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT))
+    if (res == VK_ERROR_OUT_OF_DEVICE_MEMORY &&
+        !(req->flags & VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT))
         res = alloc_shared_range(tc, l, req, alloc);
     return res;
 }
@@ -273,10 +274,12 @@ free_block_range(vkm_tcache *tc, vkm_block_list *l, VmaAllocation alloc)
 }
 
 /* A block allocation: its range, the magic in its margin where corruption detection
- * applies, then the persistent mapping if asked. */
+ * applies, then the persistent mapping if asked. On failure, *retire says whether the
+ * object must be retired rather than deleted (a slot given back after its publication,
+ * which a dump may have read: vkm_tcache_free). */
 static VkResult
 alloc_block_one(VmaAllocator a, vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req,
-                VmaAllocation alloc)
+                VmaAllocation alloc, bool *retire)
 {
     /* Debug margins (corruption.h): the range allocators see the size with its margin,
      * the allocation reports the size without. The read side of the corruption lock
@@ -296,9 +299,8 @@ alloc_block_one(VmaAllocator a, vkm_tcache *tc, vkm_block_list *l, const vkm_all
     VkResult res = alloc_block_range(tc, l, req, alloc);
     if (res == VK_SUCCESS && detect) {
         res = vkm_corruption_write_magic(a, alloc->u.b.block, alloc->offset, user_size);
-        /* our own fresh slot or range: a local free, nothing to retire */
         if (res != VK_SUCCESS)
-            (void)free_block_range(tc, l, alloc);
+            *retire = free_block_range(tc, l, alloc);
     }
     if (detect)
         vkm_rwlock_unlock(&c->lock);
@@ -307,7 +309,7 @@ alloc_block_one(VmaAllocator a, vkm_tcache *tc, vkm_block_list *l, const vkm_all
     if (req->flags & VMA_ALLOCATION_CREATE_MAPPED_BIT) {
         res = vkm_block_map(alloc->u.b.block, a->device, &a->funcs.vk, 1, NULL);
         if (res != VK_SUCCESS) {
-            (void)free_block_range(tc, l, alloc); /* as above */
+            *retire = free_block_range(tc, l, alloc);
             return res;
         }
         alloc->flags |= VKM_ALLOC_FLAG_PERSISTENT_MAP;
@@ -389,10 +391,11 @@ alloc_pages(VmaAllocator a, vkm_tcache *tc, VmaPool pool, uint32_t type,
          * reads them under the lock that publishes it (stats_json.h). */
         vkm_allocation_init_user_data(a, alloc, req->flags, req->user_data);
         alloc->usage = req->buffer_image_usage;
+        bool retire = false;
         res = dedicated ? alloc_dedicated_one(a, pool, type, req, alloc)
-                        : alloc_block_one(a, tc, l, req, alloc);
+                        : alloc_block_one(a, tc, l, req, alloc, &retire);
         if (res != VK_SUCCESS) {
-            vkm_allocation_delete(a, alloc);
+            drop_object(a, tc, alloc, retire);
             break;
         }
         out[i] = alloc;
@@ -549,14 +552,14 @@ alloc_impl(VmaAllocator a, const VmaAllocationCreateInfo *ci, const VkMemoryRequ
         if (m != NULL && mr->size - 1 < m->max_size) {
             VmaAllocation alloc = vkm_allocation_new(a);
             if (alloc != NULL) {
+                /* Before the slot's publication: a dump on another thread may read the
+                 * object as soon as the slot's size is stored (tcache.h, "Dumps"). */
+                alloc->kind = (uint8_t)kind;
+                alloc->flags = m->alloc_flags;
+                alloc->user_data = ci->pUserData;
+                alloc->usage = buffer_image_usage;
                 if (vkm_tcache_alloc_fast(tc, m, mr->size, mr->alignment ? mr->alignment : 1, kind,
                                           alloc)) {
-                    alloc->kind = (uint8_t)kind;
-                    alloc->flags = m->alloc_flags;
-                    alloc->user_data = ci->pUserData;
-                    /* after the slot is taken: only this thread's dumps read the objects
-                     * of its runs' slots (tcache.h, "Dumps") */
-                    alloc->usage = buffer_image_usage;
                     /* release: as in alloc_pages */
                     vkm_atomic_store_u32_release(&alloc->xready, 1);
                     out[0] = alloc;

@@ -128,6 +128,9 @@ vkm_atomic_store_bool_release(vkm_atomic_bool *a, bool x)
 static inline void vkm_atomic_fence_seq_cst(void) { atomic_thread_fence(memory_order_seq_cst); }
 static inline void vkm_atomic_fence_acquire(void) { atomic_thread_fence(memory_order_acquire); }
 static inline void vkm_atomic_fence_release(void) { atomic_thread_fence(memory_order_release); }
+/* Orders this thread's accesses for the compiler only: the light side of an asymmetric
+ * fence whose heavy side is vkm_thread_fence_all (thread.h). */
+static inline void vkm_atomic_compiler_fence(void) { atomic_signal_fence(memory_order_seq_cst); }
 
 static inline void
 vkm_cpu_relax(void)

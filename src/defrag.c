@@ -590,10 +590,11 @@ end_copy(VmaAllocator a, const VmaDefragmentationMove *m, const vkm_defrag_move_
     /* The old block's mapping references leave with the old place. */
     vkm_atomic_store_u32_relaxed(&dst->xmap_count, maps);
     vkm_allocator_free(a, dst);
-    /* If the old place was a slot of another thread's run, its back pointer named `src`
-     * until that free, and a JSON dump by the run's owner may have read it there
-     * (tcache.h, "Dumps"). After the free's seq_cst OR, a dump that could have is
-     * announced: wait until its section is over, before the program may free `src`. */
+    /* If the old place was a slot, its back pointer named `src` until that free, and a
+     * JSON dump may have read it there (tcache.h, "Dumps"). After the free, a dump that
+     * could have is announced (the remote free's seq_cst OR, or for our own run the
+     * dump's process-wide barrier): wait until its section is over, before the program
+     * may free `src`. */
     if (old_cached != NULL && vkm_tcache_dumping(a)) {
         vkm_tcache *tc = vkm_tcache_enter(a);
         vkm_epoch_barrier(tc->rec);

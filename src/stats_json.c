@@ -68,8 +68,10 @@ write_detailed(vkm_json_writer *w, const VmaDetailedStatistics *d)
 }
 
 /* The members VMA prints for an allocation (dedicated, or a range of a block). `alloc`
- * is NULL for a slot of another thread's run, whose object a dump may not read
- * (tcache.h, "Dumps"): its usage, user data and name are not known here. */
+ * is NULL for a slot whose object the dump may not read (tcache.h, "Dumps": another
+ * thread's run without the process-wide barrier): its usage, user data and name are not
+ * known here. Only members set before publication are read (`flags` is not: the
+ * allocating thread may still add PERSISTENT_MAP; `name` is NULL unless named). */
 static void
 write_allocation_members(vkm_json_writer *w, unsigned kind, VkDeviceSize size, VmaAllocation alloc)
 {
@@ -85,7 +87,7 @@ write_allocation_members(vkm_json_writer *w, unsigned kind, VkDeviceSize size, V
         vkm_json_key(w, "CustomData");
         write_pointer(w, alloc->user_data);
     }
-    if ((alloc->flags & VKM_ALLOC_FLAG_NAMED) && alloc->name != NULL) {
+    if (alloc->name != NULL) {
         vkm_json_key(w, "Name");
         vkm_json_string(w, alloc->name);
     }
@@ -101,6 +103,7 @@ write_allocation_members(vkm_json_writer *w, unsigned kind, VkDeviceSize size, V
 typedef struct block_walk {
     vkm_stats_tiler tiler;
     const vkm_tcache *self; /* the dumping thread's cache: the runs whose objects it reads */
+    bool others;            /* and other threads' runs' objects too (tcache.h, "Dumps") */
     vkm_json_writer frag;
     uint64_t allocs, unused_ranges, alloc_bytes;
 } block_walk;
@@ -148,7 +151,7 @@ visit_range(void *ctx, uint64_t offset, uint64_t size, vkm_range_kind kind, void
         return;
     }
     /* Runs: their slots, fed to the tiler. */
-    if (user != NULL && vkm_tcache_tile_range(user, bw->self, &bw->tiler))
+    if (user != NULL && vkm_tcache_tile_range(user, bw->self, bw->others, &bw->tiler))
         return;
     /* A shared-path range: its user pointer is the allocation. The range holds it and
      * its debug margin (corruption.h); the tiler reports the size without the margin,
@@ -206,11 +209,13 @@ write_block(vkm_block *b, void *ctx)
 }
 
 static void
-write_blocks(vkm_json_writer *w, VmaAllocator a, vkm_block_list *l, const vkm_tcache *tc)
+write_blocks(vkm_json_writer *w, VmaAllocator a, vkm_block_list *l, const vkm_tcache *tc,
+             bool others)
 {
     vkm_json_begin_object(w, false);
     if (l != NULL) {
-        list_walk lw = {.w = w, .margin = a->corruption.margin, .bw = {.self = tc}};
+        list_walk lw = {
+            .w = w, .margin = a->corruption.margin, .bw = {.self = tc, .others = others}};
         vkm_block_list_for_each_block(l, tc->rec, write_block, &lw);
     }
     vkm_json_end_object(w);
@@ -246,9 +251,9 @@ write_detailed_map(vkm_json_writer *w, VmaAllocator a)
 {
     const uint32_t types = a->mem_props.memoryTypeCount;
     vkm_tcache *tc = vkm_tcache_enter_reader(a);
-    /* Announced, this dump may read the objects of the slots of our own runs
-     * (tcache.h, "Dumps"). */
-    vkm_tcache_dump_begin(a);
+    /* Announced, this dump may read the objects of the slots of our own runs, and of
+     * other threads' runs when the process-wide barrier worked (tcache.h, "Dumps"). */
+    const bool others = vkm_tcache_dump_begin(a, tc);
 
     vkm_json_key(w, "DefaultPools");
     vkm_json_begin_object(w, false);
@@ -260,7 +265,7 @@ write_detailed_map(vkm_json_writer *w, VmaAllocator a)
         vkm_json_u64(w, l != NULL ? l->p.preferred_block_size
                                   : vkm_allocator_preferred_block_size(a, t));
         vkm_json_key(w, "Blocks");
-        write_blocks(w, a, l, tc);
+        write_blocks(w, a, l, tc, others);
         vkm_json_key(w, "DedicatedAllocations");
         write_dedicated(w, &a->dedicated[t]);
         vkm_json_end_object(w);
@@ -296,7 +301,7 @@ write_detailed_map(vkm_json_writer *w, VmaAllocator a)
             vkm_json_key(w, "PreferredBlockSize");
             vkm_json_u64(w, p->list->p.preferred_block_size);
             vkm_json_key(w, "Blocks");
-            write_blocks(w, a, p->list, tc);
+            write_blocks(w, a, p->list, tc, others);
             vkm_json_key(w, "DedicatedAllocations");
             write_dedicated(w, &p->dedicated);
             vkm_json_end_object(w);
@@ -307,7 +312,7 @@ write_detailed_map(vkm_json_writer *w, VmaAllocator a)
     vkm_rwlock_unlock(&a->pools_lock);
     vkm_json_end_object(w);
 
-    vkm_tcache_dump_end(a);
+    vkm_tcache_dump_end(a, tc);
     vkm_tcache_leave(a, tc);
 }
 

@@ -15,11 +15,9 @@
  * stats.h, which the statistics use too, so a block's "UnusedRanges" is what they count).
  * Debug margins are free ranges of their own after their allocation, as in VMA.
  * Every allocation shows "Type", "Size" and "Usage" (the buffer or image usage it was
- * created with, 0 for memory alone) and, when set, "CustomData" and "Name". Exception: a
- * slot of a run that another thread's cache owns shows type and size only, with usage 0
- * (tcache.h, "Dumps": its owner may free and reuse the object at any moment); the slots
- * of the calling thread's runs, shared ranges and dedicated allocations
- * show everything, so a single-threaded program gets VMA's output.
+ * created with, 0 for memory alone) and, when set, "CustomData" and "Name", whichever
+ * thread made it (tcache.h, "Dumps"). Exception, only without Linux membarrier: a slot
+ * of a run that another thread's cache owns shows type and size only, with usage 0.
  *
  * Locks: the statistics' own (vkm_allocator_calculate_statistics), then per block its
  * lock, the block's map lock, each dedicated list's lock,

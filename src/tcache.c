@@ -177,8 +177,8 @@ run_slots_for(const vkm_bin *bin, const vkm_block_list *l)
 /* A run struct of `nslots` slots and its range in the bin's list, or NULL with *res the
  * list's answer. */
 static vkm_run *
-run_try_reserve(vkm_tcache *tc, const vkm_bin *bin, const vkm_alloc_request *req,
-                uint32_t nslots, VkResult *res)
+run_try_reserve(vkm_tcache *tc, const vkm_bin *bin, const vkm_alloc_request *req, uint32_t nslots,
+                VkResult *res)
 {
     vkm_block_list *l = bin->list;
     const vkm_host_alloc *ha = &tc->allocator->ha;
@@ -598,8 +598,11 @@ vkm_tcache_free(vkm_tcache *tc, VmaAllocation alloc)
             if (bin != NULL)
                 maybe_return_empty(tc, bin, r);
         }
-        /* The owner is not dumping (this thread is freeing): no dump reads the object. */
-        return false;
+        /* Another thread's dump may read the object ("Dumps"): the stores above, then
+         * xdumps, in program order (the dump's process-wide fence does the rest). The
+         * acquire orders the deletion after the reads of a dump that has ended. */
+        vkm_atomic_compiler_fence();
+        return vkm_atomic_load_u32_acquire(&tc->allocator->tcs->xdumps) != 0;
     }
     /* Remote: one count and one atomic publication, which is our last access to the run
      * (slab.h: the owner may return it as soon as it has collected the slot). The
@@ -614,19 +617,27 @@ vkm_tcache_free(vkm_tcache *tc, VmaAllocation alloc)
     return dumping;
 }
 
-void
-vkm_tcache_dump_begin(VmaAllocator a)
+bool
+vkm_tcache_dump_begin(VmaAllocator a, vkm_tcache *tc)
 {
+    /* The section first: every retirement the announcement causes comes after it, so
+     * no object the dump may read is reclaimed before the dump ends. */
+    vkm_epoch_begin(tc->rec);
     /* seq_cst: before the walk's seq_cst reads of remote bits (tcache.h, "Dumps") */
     vkm_atomic_fetch_add_u32_seq_cst(&a->tcs->xdumps, 1);
+    /* Owners free with plain stores and a compiler fence before they read xdumps: this
+     * makes each of them either see the announcement or have its stores seen. */
+    return vkm_thread_fence_all();
 }
 
 void
-vkm_tcache_dump_end(VmaAllocator a)
+vkm_tcache_dump_end(VmaAllocator a, vkm_tcache *tc)
 {
     /* The walk's reads are over; a freer that still sees the count retires an object
-     * needlessly, which is harmless. */
+     * needlessly, which is harmless. Release: a freer that reads the count after this
+     * deletes after our reads. */
     vkm_atomic_fetch_sub_u32_acq_rel(&a->tcs->xdumps, 1);
+    vkm_epoch_end(tc->rec);
 }
 
 bool
@@ -697,30 +708,38 @@ vkm_tcache_release_list(vkm_tcache *tc, vkm_block_list *l)
 }
 
 bool
-vkm_tcache_tile_range(void *user, const vkm_tcache *self, vkm_stats_tiler *t)
+vkm_tcache_tile_range(void *user, const vkm_tcache *self, bool others, vkm_stats_tiler *t)
 {
     if (!((uintptr_t)user & TC_RUN_TAG))
         return false;
     const vkm_run *r = (const vkm_run *)((uintptr_t)user & ~TC_TAG_MASK);
-    /* The run is alive: its range is in the TLSF whose lock the caller holds. Its
-     * objects are read only by its owner's dump (tcache.h, "Dumps"); the comparison is
-     * exact because only the owner stores itself, and it does not change while the
-     * owner is here. */
+    /* The run is alive: its range is in the TLSF whose lock the caller holds. The
+     * comparison is exact because only the owner stores itself, and it does not change
+     * while the owner is here. */
     const bool mine = self != NULL && vkm_atomic_load_ptr_relaxed(&r->xowner) == self;
+    const bool objects = mine || (self != NULL && others);
     const vkm_range_kind kind = (vkm_range_kind)r->kind;
     for (uint32_t i = 0; i < r->slab.nslots; i++) {
         const VkDeviceSize at = r->base + (VkDeviceSize)i * r->slot_size;
         uint32_t s;
         VmaAllocation alloc = NULL;
-        if (mine) {
-            /* The owner's own xsize[] and back pointers: only a remote free changes a
-             * slot now, and the seq_cst read of its bit decides whether the object may
-             * be read (it is retired, not deleted, if its free comes later). */
+        if (objects) {
+            /* The seq_cst read of the remote bit decides whether the object may be read
+             * after another thread's free of the slot (it is retired, not deleted, if
+             * that free comes later); the owner's own frees are ordered by the dump's
+             * process-wide fence ("Dumps"). The acquire orders the back pointer the
+             * owner stored before the size; it may be NULL if the owner is freeing. */
             s = vkm_slab_is_free_remote_seq_cst(&r->slab, i)
                     ? 0
-                    : vkm_atomic_load_u32_relaxed(&r->xsize[i]);
+                    : vkm_atomic_load_u32_acquire(&r->xsize[i]);
             if (s != 0)
                 alloc = vkm_atomic_load_ptr_relaxed(&run_allocs(r)[i]);
+            /* An owner that freed the slot between our two reads and took it again
+             * stored the new pointer before the new size: read both once more. */
+            for (int again = 0; !mine && s != 0 && alloc == NULL && again < 2; again++) {
+                s = vkm_atomic_load_u32_acquire(&r->xsize[i]);
+                alloc = vkm_atomic_load_ptr_relaxed(&run_allocs(r)[i]);
+            }
         } else {
             s = tc_run_slot_size(r, i);
         }
@@ -739,7 +758,7 @@ vkm_tcache_tile_range(void *user, const vkm_tcache *self, vkm_stats_tiler *t)
 bool
 vkm_tcache_expand_range(void *user, vkm_stats_tiler *t)
 {
-    return vkm_tcache_tile_range(user, NULL, t);
+    return vkm_tcache_tile_range(user, NULL, false, t);
 }
 
 bool

@@ -51,26 +51,35 @@
  * Dumps. vmaBuildStatsString's detailed map prints each allocation's user data and name,
  * which live in its VmaAllocation. A slot of a run keeps a back pointer to it, but
  * whoever frees the slot deletes the object without taking any lock a walk could hold,
- * so a dump (vkm_tcache_tile_range with `self`) reads the objects of the slots of its
- * own thread's runs only, under this protocol:
- *   - the dump announces itself before it walks (vkm_tcache_dump_begin: xdumps + 1,
- *     seq_cst) and withdraws when it is done; it reads a slot's remote bit with a
- *     seq_cst load (vkm_slab_is_free_remote_seq_cst), the object inside the epoch
- *     section and block lock of its walk;
- *   - the owner is the dumping thread: it frees, collects, reuses or abandons none of
- *     its slots meanwhile, so only another thread's free can end a slot's allocation.
- *     That free publishes the slot's remote bit (seq_cst OR), then reads xdumps
+ * so a dump (vkm_tcache_tile_range with `self`) reads the objects under this protocol:
+ *   - the dump opens an epoch section, then announces itself (vkm_tcache_dump_begin:
+ *     xdumps + 1, seq_cst), then makes every thread of the process pass a full barrier
+ *     (vkm_thread_fence_all), and withdraws when it is done; it reads a slot's remote
+ *     bit with a seq_cst load (vkm_slab_is_free_remote_seq_cst), its size with acquire,
+ *     then its back pointer and the object, inside its section and its walk's block
+ *     lock;
+ *   - a remote free publishes the slot's remote bit (seq_cst OR), then reads xdumps
  *     (seq_cst): either it sees the dump, and its caller retires the object through its
  *     epoch record instead of deleting it (vkm_tcache_free returns true), or the dump's
  *     read of the bit comes after the OR in the seq_cst order and sees the slot free;
+ *   - the owner's own free clears the slot's size and back pointer with plain stores,
+ *     then, after a compiler fence only, reads xdumps (acquire). The dump's barrier falls
+ *     either after that read, and then the stores are visible to the dump's reads after
+ *     the barrier (it sees the slot free, or a later allocation's object), or before it,
+ *     and then the read sees the announcement and the object is retired. A full fence
+ *     on the owner's side would do the same on every free; this way only dumps pay;
+ *   - retired objects outlive the dump: each retirement it causes comes after its section
+ *     opened. The owner stores a new allocation's name, user data and usage before the
+ *     slot's back pointer and size (release), so a dump reads them whole;
  *   - a defragmentation pass moves an allocation out of its slot and frees the slot with
  *     the temporary allocation, so the slot's back pointer names the moved allocation,
- *     alive, until that free; when the free was remote and a dump was announced, the pass
- *     waits for a grace period before the program can free the moved allocation
- *     (defrag.c), so no dump still holds it.
- * Slots of other threads' runs are written without their objects (type and size; usage
- * 0, no user data, no name): their owners free and reuse them with plain stores, and
- * ordering those against a reader would put a full fence on every owner free.
+ *     alive, until that free; when a dump was announced by then, the pass waits for a
+ *     grace period before the program can free the moved allocation (defrag.c), so no
+ *     dump still holds it.
+ * Without the process-wide barrier (a kernel or sandbox without membarrier), a dump reads
+ * the objects of its own thread's runs only, which nothing but a remote free can end
+ * while their owner is dumping, and writes the slots of other threads' runs with type
+ * and size (usage 0, no user data, no name).
  */
 #ifndef VKM_TCACHE_H
 #define VKM_TCACHE_H
@@ -86,7 +95,7 @@
 
 #include <string.h>
 
-#define VKM_TCACHE_BINS 256u      /* open-addressed, power of two */
+#define VKM_TCACHE_BINS 256u /* open-addressed, power of two */
 #define VKM_TCACHE_CTR_PER_CHUNK 64u
 #define VKM_TCACHE_CTR_CHUNKS 64u /* -> 4096 block lists with per-thread counters */
 #define VKM_TCACHE_MAX_LISTS (VKM_TCACHE_CTR_PER_CHUNK * VKM_TCACHE_CTR_CHUNKS)
@@ -211,8 +220,8 @@ struct vkm_tcache_shared {
     vkm_mutex abandoned_lock;
     vkm_run *abandoned;
     vkm_atomic_u32 xabandoned; /* runs in the list, for a lock-free "any?" check */
-    vkm_atomic_u64 xlimit; /* byte budget of cached free slots per thread */
-    uint64_t next_serial;  /* under lock */
+    vkm_atomic_u64 xlimit;     /* byte budget of cached free slots per thread */
+    uint64_t next_serial;      /* under lock */
     /* bumped (release, under lock) whenever a cached list dies; owners acquire it */
     vkm_atomic_u64 xdead_gen;
     /* detailed JSON dumps in progress (see "Dumps" above); read-mostly like xdead_gen */
@@ -326,10 +335,12 @@ bool vkm_tcache_alloc_fast(vkm_tcache *tc, vkm_memo *m, VkDeviceSize size, VkDev
  * record (vkm_allocation_retire) instead of deleting it. */
 bool vkm_tcache_free(vkm_tcache *tc, VmaAllocation alloc);
 
-/* A detailed dump starts / ends (see "Dumps"). */
-void vkm_tcache_dump_begin(VmaAllocator a);
-void vkm_tcache_dump_end(VmaAllocator a);
-/* Any thread, after a remote free of a slot: whether a dump is announced (seq_cst, see
+/* A detailed dump by the thread of `tc` (vkm_tcache_enter_reader) starts / ends (see
+ * "Dumps"); the dump is one epoch section of tc's record. begin returns whether the
+ * objects of other threads' slots may be read (the process-wide barrier worked). */
+bool vkm_tcache_dump_begin(VmaAllocator a, vkm_tcache *tc);
+void vkm_tcache_dump_end(VmaAllocator a, vkm_tcache *tc);
+/* Any thread, after a free of a slot: whether a dump is announced (seq_cst, see
  * "Dumps"). */
 bool vkm_tcache_dumping(VmaAllocator a);
 
@@ -340,10 +351,11 @@ void vkm_tcache_trim(vkm_tcache *tc, bool all);
 /* Under the block lock: when `user` is the TLSF user pointer of a run's range, feeds its
  * slots (a live one as its allocation's range, then the rest of the slot as free) to `t`
  * in ascending block offsets and returns true; false for a shared-path range. Slots carry
- * their VmaAllocation when `self`, the calling thread's cache, owns the run, else NULL. A caller
- * that passes `self` has announced a dump (vkm_tcache_dump_begin, see "Dumps") and walks
- * inside an epoch section. */
-bool vkm_tcache_tile_range(void *user, const vkm_tcache *self, vkm_stats_tiler *t);
+ * their VmaAllocation when `self`, the calling thread's cache, owns the run, or with
+ * `self` and `others` whatever thread owns it; else NULL. A caller that passes `self` has
+ * announced a dump (vkm_tcache_dump_begin, see "Dumps"), and passes `others` only when
+ * that returned true. */
+bool vkm_tcache_tile_range(void *user, const vkm_tcache *self, bool others, vkm_stats_tiler *t);
 /* The same without objects: block_list.h's expand callback, for statistics. */
 bool vkm_tcache_expand_range(void *user, vkm_stats_tiler *t);
 /* The pieces themselves, unmerged, for corruption checks: calls fn for every slot of a

@@ -5,6 +5,12 @@
 #include <pthread.h>
 #include <string.h>
 
+#if defined(__linux__)
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 /* The calling thread's slots (thread.h). */
 _Thread_local vkm_thread_slot vkm_thread_slots[VKM_THREAD_SLOTS];
 
@@ -113,4 +119,39 @@ vkm_thread_clear(const void *owner)
     for (unsigned i = 0; i < VKM_THREAD_SLOTS; i++)
         if (vkm_thread_slots[i].owner == owner)
             memset(&vkm_thread_slots[i], 0, sizeof(vkm_thread_slots[i]));
+}
+
+/* ---- process-wide barrier ---------------------------------------------------------- */
+
+static pthread_once_t fence_once = PTHREAD_ONCE_INIT;
+static int fence_cmd = -1; /* the membarrier command to use, or -1; written once */
+
+static void
+fence_probe(void)
+{
+#if defined(__linux__) && defined(SYS_membarrier)
+    const long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+    if (cmds < 0)
+        return;
+    /* Private expedited interrupts only the CPUs running this process (about a
+     * microsecond); it needs the process registered once. Global waits for every CPU
+     * to pass a scheduling point (milliseconds), which is still fine for a rare
+     * caller. */
+    if ((cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+        syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0)
+        fence_cmd = MEMBARRIER_CMD_PRIVATE_EXPEDITED;
+    else if (cmds & MEMBARRIER_CMD_GLOBAL)
+        fence_cmd = MEMBARRIER_CMD_GLOBAL;
+#endif
+}
+
+bool
+vkm_thread_fence_all(void)
+{
+    pthread_once(&fence_once, fence_probe); /* orders fence_cmd for every caller */
+#if defined(__linux__) && defined(SYS_membarrier)
+    return fence_cmd >= 0 && syscall(SYS_membarrier, fence_cmd, 0, 0) == 0;
+#else
+    return false;
+#endif
 }

@@ -29,8 +29,8 @@ typedef void vkm_thread_exit_fn(void *data);
 /* Registry node embedded in the owner (no allocation: the registry outlives every
  * owner's host-allocation callbacks). `gen` is set by vkm_thread_owner_register. */
 typedef struct vkm_thread_owner {
-    uint64_t gen;                   /* immutable once registered */
-    struct vkm_thread_owner *next;  /* under the owners lock */
+    uint64_t gen;                  /* immutable once registered */
+    struct vkm_thread_owner *next; /* under the owners lock */
 } vkm_thread_owner;
 
 /* Gives `o` a new generation and makes it live. */
@@ -69,5 +69,14 @@ vkm_thread_get(const void *owner, uint64_t gen)
 bool vkm_thread_set(const void *owner, uint64_t gen, void *data, vkm_thread_exit_fn *fn);
 /* Forgets the calling thread's slot for `owner` (no exit function runs). */
 void vkm_thread_clear(const void *owner);
+
+/* The heavy side of an asymmetric fence: every other thread of the process executes a
+ * full memory barrier at some point between this call's start and its return (Linux
+ * membarrier: private expedited, else global). So a thread whose accesses are kept in
+ * program order by a compiler fence alone (vkm_atomic_compiler_fence) either had its
+ * earlier stores visible to the caller's later loads, or makes its later loads after
+ * the caller's earlier stores. False when the kernel offers no such barrier (or a
+ * sandbox forbids it); the caller must then not rely on it. */
+bool vkm_thread_fence_all(void);
 
 #endif /* VKM_THREAD_H */

@@ -187,6 +187,9 @@ typedef struct stress_request {
     bool random_access; /* HOST_ACCESS_RANDOM instead of SEQUENTIAL_WRITE */
     bool cpu_to_gpu;    /* memory kind: VMA_MEMORY_USAGE_CPU_TO_GPU instead of
                                   requiredFlags HOST_VISIBLE with usage UNKNOWN */
+    /* a name given at creation (USER_DATA_COPY_STRING_BIT), or NULL: set then, it is no
+     * race against another thread's JSON dump, as a later vmaSetAllocationName would be */
+    const char *name;
 } stress_request;
 
 typedef struct stress_alloc {

@@ -138,7 +138,10 @@ stress_alloc_create(stress_allocator *a, const stress_request *rq, stress_alloc 
                  (rq->random_access ? VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT
                                     : VMA_ALLOCATION_CREATE_HOST_ACCESS_SEQUENTIAL_WRITE_BIT),
         .pool = rq->pool,
+        .pUserData = (void *)rq->name,
     };
+    if (rq->name != NULL)
+        ci.flags |= VMA_ALLOCATION_CREATE_USER_DATA_COPY_STRING_BIT;
     VmaAllocationInfo info;
     VkMemoryRequirements req = {0};
     VkResult r;

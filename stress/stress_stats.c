@@ -12,7 +12,9 @@
  * thread caches trim, design.md §4). Reader threads, which never allocate, loop over
  * vmaCalculateStatistics, vmaGetHeapBudgets, vmaGetPoolStatistics,
  * vmaCalculatePoolStatistics, vkmGetAllThreadCacheStatistics, vkmGetThreadCacheStatistics
- * and vkmSetThreadCacheLimit. Halfway, the churners stop at a barrier with their
+ * and vkmSetThreadCacheLimit, and now and then write a detailed JSON dump, which reads
+ * the name each churner gave its allocations at creation while their owners free and
+ * reuse the slots (tcache.h, "Dumps"). Halfway, the churners stop at a barrier with their
  * allocations live, and the main thread compares the figures at rest.
  * VMA issues: statistics torn or wrapped while others allocate (design.md §5: every
  * counter a consistent snapshot); VMA #451's "statistics say empty" is stress_pool_destroy.
@@ -47,7 +49,35 @@ typedef struct shared {
 typedef struct worker {
     shared *sh;
     unsigned index;
+    char name[32]; /* a churner's allocations: NAME_PREFIX and its index */
 } worker;
+
+#define NAME_PREFIX "churner "
+
+/* A detailed dump: every allocation name in it is one the churners gave (a name read
+ * from a freed or half-made object would be garbage, or a sanitizer's report). Returns
+ * how many named allocations it showed. */
+static unsigned
+check_dump_names(stress_allocator *a)
+{
+    char *text = NULL;
+    vmaBuildStatsString(a->handle, &text, VK_TRUE);
+    STRESS_CHECK(text != NULL, "vmaBuildStatsString gave no string");
+    if (text == NULL)
+        return 0;
+    unsigned named = 0;
+    static const char key[] = "\"Name\": \"";
+    for (const char *p = strstr(text, key); p != NULL; p = strstr(p, key)) {
+        p += sizeof(key) - 1;
+        if (*p >= '0' && *p <= '9') /* a pool's name: VMA prefixes its index */
+            continue;
+        STRESS_CHECK(strncmp(p, NAME_PREFIX, sizeof(NAME_PREFIX) - 1) == 0,
+                     "the dump names an allocation \"%.24s\"", p);
+        named++;
+    }
+    vmaFreeStatsString(a->handle, text);
+    return named;
+}
 
 static void *
 churner(void *arg)
@@ -79,6 +109,7 @@ churner(void *arg)
             in_pool[k] = stress_chance(&r, 30);
             stress_request rq =
                 stress_random_request(&r, a->env, in_pool[k] ? sh->pool : VK_NULL_HANDLE);
+            rq.name = w->name;
             if (in_pool[k] && rq.size > POOL_BLOCK_SIZE / 2)
                 rq.size = POOL_BLOCK_SIZE / 2;
             VkResult res = stress_alloc_create(a, &rq, x);
@@ -118,6 +149,8 @@ reader(void *arg)
                          own.hits + own.misses + own.bypasses == 0,
                      "a reader that never allocated has a cache (threadCount %u, %u runs)",
                      own.threadCount, own.runCount);
+        if (stress_chance(&r, 3))
+            (void)check_dump_names(a);
         if (stress_chance(&r, 5)) {
             VkDeviceSize limit = stress_chance(&r, 50)
                                      ? VKM_DEFAULT_THREAD_CACHE_BYTES
@@ -161,6 +194,10 @@ check_at_rest(shared *sh, const char *when)
                      (unsigned long long)y->allocationBytes);
     }
     stress_check_cache_statistics(a, true, sh->threads + 1, NULL);
+    /* Every live allocation was named at creation, by a thread other than this one. */
+    unsigned named = check_dump_names(a);
+    STRESS_CHECK(named == live, "%s: the detailed dump names %u allocations, the test holds %llu",
+                 when, named, (unsigned long long)live);
 }
 
 int
@@ -200,7 +237,8 @@ main(int argc, char **argv)
     pthread_t tid[STRESS_MAX_THREADS];
     worker w[STRESS_MAX_THREADS];
     for (unsigned i = 0; i < threads; i++) {
-        w[i] = (worker){&sh, i};
+        w[i] = (worker){&sh, i, ""};
+        snprintf(w[i].name, sizeof(w[i].name), NAME_PREFIX "%u", i);
         stress_thread_start(&tid[i], i < sh.churners ? churner : reader, &w[i]);
     }
     pthread_barrier_wait(&sh.rest);

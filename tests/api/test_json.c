@@ -12,6 +12,7 @@
  * last case dumps while other threads allocate and free (run under TSan).
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 
 #include "api_common.h"
@@ -708,6 +709,100 @@ TEST(json_strings_written_by_the_caller_are_freed_cleanly)
     api_fixture_teardown(f);
 }
 
+/* ---- other threads' allocations ------------------------------------------------------- */
+
+#define NAMING_THREADS 3
+#define NAMING_PER 6 /* the first of a shape takes the slow path, the next ones the memo */
+
+typedef struct naming {
+    VmaAllocator a;
+    pthread_barrier_t *made, *dumped; /* NULL: make, then exit without freeing */
+    unsigned index;
+    VkBuffer buf[NAMING_PER];
+    VmaAllocation alloc[NAMING_PER];
+    int tags[NAMING_PER];
+} naming;
+
+static const VkBufferUsageFlags naming_usage =
+    VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+
+static void *
+naming_main(void *p)
+{
+    naming *n = p;
+    char name[64];
+    for (unsigned i = 0; i < NAMING_PER; i++) {
+        VkBufferCreateInfo bci = api_buffer_info(256u << (i % 3), naming_usage);
+        VmaAllocationCreateInfo ci = {.usage = VMA_MEMORY_USAGE_AUTO, .pUserData = &n->tags[i]};
+        if (vmaCreateBuffer(n->a, &bci, &ci, &n->buf[i], &n->alloc[i], NULL) != VK_SUCCESS)
+            return NULL;
+        snprintf(name, sizeof(name), "thread %u buffer %u", n->index, i);
+        vmaSetAllocationName(n->a, n->alloc[i], name);
+    }
+    if (n->made == NULL)
+        return NULL; /* exits with its allocations live: its runs are abandoned */
+    pthread_barrier_wait(n->made);
+    pthread_barrier_wait(n->dumped); /* alive and owning its runs while the dump reads */
+    for (unsigned i = 0; i < NAMING_PER; i++)
+        vmaDestroyBuffer(n->a, n->buf[i], n->alloc[i]);
+    return NULL;
+}
+
+static void
+expect_named_by_threads(const vkm_json *root, const naming *n, unsigned threads)
+{
+    char name[64];
+    for (unsigned t = 0; t < threads; t++)
+        for (unsigned i = 0; i < NAMING_PER; i++) {
+            snprintf(name, sizeof(name), "thread %u buffer %u", n[t].index, i);
+            expect_entry(root, name, naming_usage, &n[t].tags[i]);
+        }
+}
+
+/* VMA's detailed map shows every allocation's name, user data and usage, whichever
+ * thread made it: small buffers of threads that are alive (their own runs, which they
+ * free into with plain stores) and of a thread that has exited (its runs abandoned). */
+TEST(json_detailed_map_shows_names_of_other_threads_small_allocations)
+{
+    api_fixture *f = api_fixture_setup(&(api_setup){0});
+    VmaAllocator a = f->allocator;
+    static naming n[NAMING_THREADS + 1];
+    pthread_barrier_t made, dumped;
+    ASSERT_EQ(pthread_barrier_init(&made, NULL, NAMING_THREADS + 1), 0);
+    ASSERT_EQ(pthread_barrier_init(&dumped, NULL, NAMING_THREADS + 1), 0);
+    pthread_t th[NAMING_THREADS + 1];
+    for (unsigned t = 0; t < NAMING_THREADS; t++) {
+        n[t] = (naming){.a = a, .made = &made, .dumped = &dumped, .index = t};
+        ASSERT_EQ(pthread_create(&th[t], NULL, naming_main, &n[t]), 0);
+    }
+    pthread_barrier_wait(&made);
+    vkm_json *root = dump(a, true);
+    EXPECT_TRUE(root != NULL);
+    expect_named_by_threads(root, n, NAMING_THREADS);
+    vkm_json_free(root);
+    pthread_barrier_wait(&dumped);
+    for (unsigned t = 0; t < NAMING_THREADS; t++)
+        pthread_join(th[t], NULL);
+
+    naming *gone = &n[NAMING_THREADS];
+    *gone = (naming){.a = a, .index = NAMING_THREADS};
+    ASSERT_EQ(pthread_create(&th[NAMING_THREADS], NULL, naming_main, gone), 0);
+    pthread_join(th[NAMING_THREADS], NULL);
+    root = dump(a, true);
+    EXPECT_TRUE(root != NULL);
+    expect_named_by_threads(root, gone, 1);
+    vkm_json_free(root);
+    for (unsigned i = 0; i < NAMING_PER; i++)
+        vmaDestroyBuffer(a, gone->buf[i], gone->alloc[i]);
+
+    pthread_barrier_destroy(&made);
+    pthread_barrier_destroy(&dumped);
+    VmaTotalStatistics ts;
+    vmaCalculateStatistics(a, &ts);
+    EXPECT_EQ(ts.total.statistics.allocationCount, 0u);
+    api_fixture_teardown(f);
+}
+
 /* ---- dumping while other threads allocate -------------------------------------------- */
 
 #define CHURN_THREADS 2
@@ -716,6 +811,7 @@ typedef struct churn {
     VmaAllocator a;
     VmaPool pool;
     atomic_bool *stop;
+    atomic_uint made; /* allocations made so far, all threads */
 } churn;
 
 static void *
@@ -742,12 +838,34 @@ churn_main(void *p)
         };
         if (vmaAllocateMemory(c->a, &req, &ci, &x[k], NULL) != VK_SUCCESS)
             x[k] = NULL;
+        else
+            atomic_fetch_add(&c->made, 1);
         i++;
     }
     for (unsigned k = 0; k < 16; k++)
         if (x[k] != NULL)
             vmaFreeMemory(c->a, x[k]);
     return NULL;
+}
+
+/* Named suballocations of `blocks`: every name is the churners' (their objects were read
+ * whole and alive, though their owners free and reuse the slots meanwhile). */
+static unsigned
+count_churn_names(const vkm_json *blocks)
+{
+    unsigned named = 0;
+    for (const vkm_json *b = blocks ? blocks->child : NULL; b != NULL; b = b->next) {
+        const vkm_json *subs = vkm_json_get(b, "Suballocations");
+        for (const vkm_json *e = subs ? subs->child : NULL; e != NULL; e = e->next) {
+            const char *n = str_of(e, "Name");
+            if (n == NULL)
+                continue;
+            if (strcmp(n, "churn \"n\"\n") != 0)
+                vkm_test_fail(__FILE__, __LINE__, "unexpected name \"%s\"", n);
+            named++;
+        }
+    }
+    return named;
 }
 
 TEST(json_dump_while_other_threads_allocate)
@@ -760,9 +878,13 @@ TEST(json_dump_while_other_threads_allocate)
     vmaSetPoolName(a, pool, "shared pool");
     atomic_bool stop = false;
     churn c = {.a = a, .pool = pool, .stop = &stop};
+    atomic_init(&c.made, 0);
     pthread_t th[CHURN_THREADS];
     for (int i = 0; i < CHURN_THREADS; i++)
         ASSERT_EQ(pthread_create(&th[i], NULL, churn_main, &c), 0);
+    while (atomic_load(&c.made) < 32) /* the windows are filling: dumps find them */
+        sched_yield();
+    unsigned named = 0;
     for (int round = 0; round < 20; round++) {
         vkm_json *root = dump(a, round % 2 == 0);
         EXPECT_TRUE(root != NULL);
@@ -771,11 +893,16 @@ TEST(json_dump_while_other_threads_allocate)
                 vkm_json_at(vkm_json_get(vkm_json_get(root, "CustomPools"), "Type 0"), 0);
             EXPECT_STREQ(str_of(p, "Name"), "0 - shared pool");
             check_blocks(vkm_json_get(p, "Blocks"));
-            check_blocks(
-                vkm_json_get(vkm_json_get(vkm_json_get(root, "DefaultPools"), "Type 0"), "Blocks"));
+            named += count_churn_names(vkm_json_get(p, "Blocks"));
+            const vkm_json *blocks =
+                vkm_json_get(vkm_json_get(vkm_json_get(root, "DefaultPools"), "Type 0"), "Blocks");
+            check_blocks(blocks);
+            named += count_churn_names(blocks);
         }
         vkm_json_free(root);
     }
+    /* This thread allocates nothing: every named slot or range is another thread's. */
+    EXPECT_TRUE(named > 0);
     atomic_store(&stop, true);
     for (int i = 0; i < CHURN_THREADS; i++)
         pthread_join(th[i], NULL);
