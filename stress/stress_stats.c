@@ -27,8 +27,11 @@
  * holds, the pool's count equals the test's pool allocations, and the budgets' statistics
  * equal vmaCalculateStatistics' per heap. The usual validator runs throughout.
  */
+#include <linux/membarrier.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "stress_common.h"
 
@@ -53,6 +56,13 @@ typedef struct worker {
 } worker;
 
 #define NAME_PREFIX "churner "
+
+static bool
+process_barrier_available(void)
+{
+    const long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+    return cmds > 0 && (cmds & (MEMBARRIER_CMD_PRIVATE_EXPEDITED | MEMBARRIER_CMD_GLOBAL));
+}
 
 /* A detailed dump: every allocation name in it is one the churners gave (a name read
  * from a freed or half-made object would be garbage, or a sanitizer's report). Returns
@@ -194,10 +204,12 @@ check_at_rest(shared *sh, const char *when)
                      (unsigned long long)y->allocationBytes);
     }
     stress_check_cache_statistics(a, true, sh->threads + 1, NULL);
-    /* Every live allocation was named at creation, by a thread other than this one. */
+    /* Every live allocation was named at creation, by a thread other than this one (where
+     * the kernel refuses membarrier, other threads' small ones show no name: tcache.h). */
     unsigned named = check_dump_names(a);
-    STRESS_CHECK(named == live, "%s: the detailed dump names %u allocations, the test holds %llu",
-                 when, named, (unsigned long long)live);
+    STRESS_CHECK(named == live || (!process_barrier_available() && named <= live),
+                 "%s: the detailed dump names %u allocations, the test holds %llu", when, named,
+                 (unsigned long long)live);
 }
 
 int
