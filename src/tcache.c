@@ -602,7 +602,7 @@ vkm_tcache_free(vkm_tcache *tc, VmaAllocation alloc)
          * xdumps, in program order (the dump's process-wide fence does the rest). The
          * acquire orders the deletion after the reads of a dump that has ended. */
         vkm_atomic_compiler_fence();
-        return vkm_atomic_load_u32_acquire(&tc->allocator->tcs->xdumps) != 0;
+        return vkm_atomic_load_u32_acquire(tc->xdumps) != 0;
     }
     /* Remote: one count and one atomic publication, which is our last access to the run
      * (slab.h: the owner may return it as soon as it has collected the slot). The

@@ -196,6 +196,8 @@ typedef struct vkm_memo {
 struct vkm_tcache {
     VmaAllocator allocator; /* immutable */
     vkm_epoch_record *rec;  /* immutable */
+    /* immutable: &allocator->tcs->xdumps, which every free of a slot reads ("Dumps") */
+    const vkm_atomic_u32 *xdumps;
     bool caching;           /* immutable: runs are used */
     uint64_t dead_gen;      /* owner: the xdead_gen it last swept for */
     vkm_tcache *reg_prev, *reg_next;

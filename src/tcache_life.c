@@ -103,6 +103,7 @@ tcache_new(VmaAllocator a, bool caching)
         return NULL;
     }
     tc->allocator = a;
+    tc->xdumps = &a->tcs->xdumps;
     tc->caching = caching;
     return tc;
 }
