@@ -402,7 +402,7 @@ vkm_tcache_alloc(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *req
 {
     if (!tc->caching || l->serial == 0)
         return VK_INCOMPLETE;
-    tc_sweep_dead(tc, false, tc->rec); /* a read-mostly line; work only after a pool died */
+    tc_sweep_dead(tc, tc->rec); /* a read-mostly line; work only after a pool died */
     const VkDeviceSize alignment = vkm_block_list_alignment(l, req->alignment);
     const uint64_t slot_size = tc_slot_size(l, req->size, alignment, (vkm_range_kind)req->kind);
     /* No class (over 256 KiB, or aligned beyond that): the shared path serves. */
@@ -484,7 +484,7 @@ bool
 vkm_tcache_alloc_fast(vkm_tcache *tc, vkm_memo *m, VkDeviceSize size, VkDeviceSize alignment,
                       vkm_range_kind kind, VmaAllocation alloc)
 {
-    tc_sweep_dead(tc, false, tc->rec); /* as vkm_tcache_alloc: the header's promise */
+    tc_sweep_dead(tc, tc->rec); /* as vkm_tcache_alloc: the header's promise */
     vkm_block_list *l = m->list;
     alignment = vkm_block_list_alignment(l, alignment);
     const uint64_t slot_size = tc_slot_size(l, size, alignment, kind);

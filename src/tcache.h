@@ -196,8 +196,10 @@ typedef struct vkm_memo {
 struct vkm_tcache {
     VmaAllocator allocator; /* immutable */
     vkm_epoch_record *rec;  /* immutable */
-    /* immutable: &allocator->tcs->xdumps, which every free of a slot reads ("Dumps") */
+    /* immutable: &allocator->tcs->xdumps, which every free of a slot reads ("Dumps"),
+     * and &allocator->tcs->xdead_gen, which every allocation reads */
     const vkm_atomic_u32 *xdumps;
+    const vkm_atomic_u64 *xdead_gen;
     bool caching;           /* immutable: runs are used */
     uint64_t dead_gen;      /* owner: the xdead_gen it last swept for */
     vkm_tcache *reg_prev, *reg_next;

@@ -141,9 +141,18 @@ void tc_bin_bury(vkm_tcache *tc, vkm_bin *bin, vkm_epoch_record *rec);
 /* ------------------------------------------------------------------------------------ */
 /* Dead lists and brackets (tcache_life.c)                                              */
 
-/* Owner: buries the bins of lists destroyed since the last sweep (with `force`, every
- * dead one). Reads no list: only the serials. */
-void tc_sweep_dead(vkm_tcache *tc, bool force, vkm_epoch_record *rec);
+/* Owner: buries the bins of every dead list, having seen xdead_gen at `gen`. Reads no
+ * list: only the serials. */
+void tc_sweep_dead_now(vkm_tcache *tc, uint64_t gen, vkm_epoch_record *rec);
+/* Owner: the same when a list died since the last sweep; inline, as every allocation
+ * asks (one load of a read-mostly line). */
+static inline void
+tc_sweep_dead(vkm_tcache *tc, vkm_epoch_record *rec)
+{
+    const uint64_t gen = vkm_atomic_load_u64_acquire(tc->xdead_gen);
+    if (VKM_UNLIKELY(gen != tc->dead_gen))
+        tc_sweep_dead_now(tc, gen, rec);
+}
 /* Owner, before it reaches a list's blocks through cached state alone (trimming, thread
  * exit), with no allocation of the list in hand to keep it alive: opens the list's free
  * bracket, which pool destruction waits for, and returns true; or returns false when the

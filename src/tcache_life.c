@@ -30,12 +30,9 @@ list_alive(const vkm_tcache_shared *s, uint32_t id, uint64_t serial)
 }
 
 void
-tc_sweep_dead(vkm_tcache *tc, bool force, vkm_epoch_record *rec)
+tc_sweep_dead_now(vkm_tcache *tc, uint64_t gen, vkm_epoch_record *rec)
 {
     vkm_tcache_shared *s = tc->allocator->tcs;
-    const uint64_t gen = vkm_atomic_load_u64_acquire(&s->xdead_gen);
-    if (VKM_LIKELY(gen == tc->dead_gen) && !force)
-        return;
     tc->dead_gen = gen;
     for (uint32_t i = 0; i < VKM_TCACHE_BINS; i++) {
         vkm_bin *b = &tc->bins[i];
@@ -104,6 +101,7 @@ tcache_new(VmaAllocator a, bool caching)
     }
     tc->allocator = a;
     tc->xdumps = &a->tcs->xdumps;
+    tc->xdead_gen = &a->tcs->xdead_gen;
     tc->caching = caching;
     return tc;
 }
@@ -278,7 +276,7 @@ vkm_tcache_shared_finish(VmaAllocator a)
     while (s->caches != NULL) {
         vkm_tcache *tc = s->caches;
         /* runs of destroyed pools: their blocks are gone */
-        tc_sweep_dead(tc, true, NULL);
+        tc_sweep_dead_now(tc, vkm_atomic_load_u64_acquire(tc->xdead_gen), NULL);
         for (uint32_t i = 0; i < VKM_TCACHE_BINS; i++) {
             while (tc->bins[i].runs != NULL) {
                 vkm_run *r = tc->bins[i].runs;
