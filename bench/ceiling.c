@@ -11,6 +11,10 @@
  * cache and memory). No line is shared between threads: a scaling below N here is the
  * machine's (clock, shared caches, memory), and caps what any allocator can reach.
  * Prints, per size and thread count, operations per second and N-thread / 1-thread.
+ *
+ * A second table (ceiling_pass.c) does the same for vkm_bench's handoff and frame
+ * shapes with nothing in them but what crossing threads must move: a record's line and
+ * one atomic OR per free. Their scaling caps what any allocator reaches in those two.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -21,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ceiling.h"
 #include "clock.h"
 
 #define MAX_THREADS 256
@@ -144,6 +149,30 @@ main(int argc, char **argv)
             if (!(r > 0.0))
                 rc = 1; /* a thread could not start or its table not be allocated */
             printf("%-6s %7u %12.4g %8.2f %11.2f\n", sizes[s].name, threads[i], r,
+                   one > 0.0 ? r / one : 0.0, one > 0.0 ? r / one / threads[i] : 0.0);
+        }
+    }
+
+    static const struct {
+        const char *name;
+        vkm_ceiling_shape shape;
+    } shapes[] = {{"handoff", VKM_CEILING_HANDOFF}, {"frame", VKM_CEILING_FRAME}};
+    printf("\nthe least a free on another thread moves: a 64-byte record and one atomic OR\n");
+    printf("shape   threads   records/s  scaling  per-thread\n");
+    for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
+        double one = 0.0;
+        for (uint32_t i = 0; i < count; i++) {
+            if (shapes[s].shape == VKM_CEILING_HANDOFF && threads[i] > 1 && threads[i] % 2u) {
+                printf("%-7s %7u %11s %8s %11s\n", shapes[s].name, threads[i], "-", "-", "-");
+                continue; /* pairs */
+            }
+            bool ok;
+            const double r = vkm_ceiling_pass(shapes[s].shape, threads[i], seconds, &ok);
+            if (threads[i] == 1)
+                one = r;
+            if (!ok || !(r > 0.0))
+                rc = 1;
+            printf("%-7s %7u %11.4g %8.2f %11.2f\n", shapes[s].name, threads[i], r,
                    one > 0.0 ? r / one : 0.0, one > 0.0 ? r / one / threads[i] : 0.0);
         }
     }

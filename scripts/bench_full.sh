@@ -14,7 +14,8 @@
 #       (vkm_bench --compare: both builds in one run, the table, ratios, scaling,
 #       latency), gbench_default.json and gbench_single_mutex.json (the Google Benchmark
 #       shims, host_name scrubbed), and two calibrations of the machine: ceiling.txt
-#       (vkm_ceiling: scaling of work that shares nothing) and reference.txt /
+#       (vkm_ceiling: scaling of work that shares nothing, and the floor of cross-thread
+#       frees) and reference.txt /
 #       reference.json (vkm_bench --reference jemalloc: the same workloads on jemalloc's
 #       host memory). Defaults: threads 1,2,4,8,16, 0.5 s, 3 repetitions.
 #
@@ -123,7 +124,7 @@ for b in default single_mutex; do
 done
 
 echo
-echo "=== vkm_ceiling (this machine, work that shares nothing)"
+echo "=== vkm_ceiling (this machine: work that shares nothing, and the least a cross-thread free moves)"
 "$bindir/vkm_ceiling" --threads "$threads" --seconds "$seconds" | tee "$out/ceiling.txt"
 
 echo
