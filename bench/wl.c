@@ -24,8 +24,11 @@
 #include "wl.h"
 #include "vkmalloc.h"
 
-/* Spins of a barrier waiter before it sleeps, when no more threads than CPUs run. */
+/* Spins of a sleeping barrier's waiter (start, quiesce) before it sleeps. */
 #define BARRIER_SPIN 2000u
+/* Spins of a workload barrier's waiter between yields, when no more threads than CPUs
+ * run (the same rhythm as vkm_ceiling's frame barrier, so the two compare). */
+#define BARRIER_YIELD_EVERY 1024u
 /* Failed polls vkm_wl_backoff spins through before it starts yielding. */
 #define BACKOFF_SPIN_ROUNDS 16u
 
@@ -63,31 +66,50 @@ cpu_relax(void)
 /* ---- barrier ------------------------------------------------------------------------ */
 
 struct vkm_wl_barrier {
-    atomic_uint xarrived;    /* any thread */
-    atomic_uint xgeneration; /* written by the last arriver of a round, under mu */
+    _Alignas(64) atomic_uint xarrived; /* any thread */
+    /* Written by the last arriver of a round (under mu when the barrier sleeps). Its own
+     * line: waiters poll it while arrivals still write xarrived. */
+    _Alignas(64) atomic_uint xgeneration;
     uint32_t count;
-    uint32_t spin; /* BARRIER_SPIN, or 0 when count exceeds the CPUs */
+    /* Sleeping barriers (start, quiesce: the controller sleeps through the run) spin
+     * `spin` times, then wait on cv. Workload barriers never sleep: a futex wake-up
+     * costs tens of microseconds, as much as a thread's whole frame of allocator calls,
+     * and that would be timed as the allocator's. Their waiters spin and yield every
+     * `spin` steps (every step when there are more threads than CPUs). */
+    bool sleeps;
+    uint32_t spin;
     pthread_mutex_t mu;
     pthread_cond_t cv;
 };
 
-VkResult
-vkm_wl_barrier_create(vkm_wl_barrier **out, uint32_t count)
+static VkResult
+barrier_create(vkm_wl_barrier **out, uint32_t count, bool sleeps)
 {
     *out = NULL;
     if (count == 0)
         return VK_ERROR_VALIDATION_FAILED_EXT;
-    vkm_wl_barrier *b = calloc(1, sizeof(*b));
+    vkm_wl_barrier *b = aligned_alloc(64, sizeof(*b));
     if (b == NULL)
         return VK_ERROR_OUT_OF_HOST_MEMORY;
+    memset(b, 0, sizeof(*b));
+    const bool fits = count <= online_cpus();
     b->count = count;
-    b->spin = count <= online_cpus() ? BARRIER_SPIN : 0;
+    b->sleeps = sleeps;
+    b->spin = sleeps ? (fits ? BARRIER_SPIN : 0) : (fits ? BARRIER_YIELD_EVERY : 1);
     atomic_init(&b->xarrived, 0);
     atomic_init(&b->xgeneration, 0);
-    pthread_mutex_init(&b->mu, NULL);
-    pthread_cond_init(&b->cv, NULL);
+    if (sleeps) {
+        pthread_mutex_init(&b->mu, NULL);
+        pthread_cond_init(&b->cv, NULL);
+    }
     *out = b;
     return VK_SUCCESS;
+}
+
+VkResult
+vkm_wl_barrier_create(vkm_wl_barrier **out, uint32_t count)
+{
+    return barrier_create(out, count, false);
 }
 
 void
@@ -95,8 +117,10 @@ vkm_wl_barrier_destroy(vkm_wl_barrier *b)
 {
     if (b == NULL)
         return;
-    pthread_cond_destroy(&b->cv);
-    pthread_mutex_destroy(&b->mu);
+    if (b->sleeps) {
+        pthread_cond_destroy(&b->cv);
+        pthread_mutex_destroy(&b->mu);
+    }
     free(b);
 }
 
@@ -113,14 +137,29 @@ barrier_wait_then(vkm_wl_barrier *b, void (*last)(void *), void *arg)
         if (last != NULL)
             last(arg);
         atomic_store_explicit(&b->xarrived, 0, memory_order_relaxed);
+        if (!b->sleeps) {
+            /* Release: pairs with the waiters' acquire loads; publishes the reset of
+             * xarrived, what `last` wrote and every arrival's writes. */
+            atomic_store_explicit(&b->xgeneration, gen + 1, memory_order_release);
+            return true;
+        }
         pthread_mutex_lock(&b->mu);
-        /* Release: pairs with the waiters' acquire loads below; publishes the reset of
-         * xarrived, what `last` wrote and (transitively) every arrival's writes. Under
-         * the mutex so a waiter between its check and pthread_cond_wait cannot miss it. */
+        /* Release, as above; under the mutex so a waiter between its check and
+         * pthread_cond_wait cannot miss it. */
         atomic_store_explicit(&b->xgeneration, gen + 1, memory_order_release);
         pthread_cond_broadcast(&b->cv);
         pthread_mutex_unlock(&b->mu);
         return true;
+    }
+    if (!b->sleeps) {
+        for (uint32_t i = 1; atomic_load_explicit(&b->xgeneration, memory_order_acquire) == gen;
+             i++) {
+            if (i % b->spin == 0)
+                sched_yield();
+            else
+                cpu_relax();
+        }
+        return false;
     }
     for (uint32_t i = 0; i < b->spin; i++) {
         if (atomic_load_explicit(&b->xgeneration, memory_order_acquire) != gen)
@@ -384,8 +423,8 @@ vkm_wl_run(const vkm_wl_device *dev, const vkm_workload *w, const vkm_wl_params 
     if (w->setup != NULL && (res = w->setup(&r->params, &r->state)) != VK_SUCCESS)
         goto fail_setup;
     res = VK_ERROR_OUT_OF_HOST_MEMORY;
-    if (vkm_wl_barrier_create(&r->start, n + 1) != VK_SUCCESS ||
-        vkm_wl_barrier_create(&r->quiesce, n + 1) != VK_SUCCESS)
+    if (barrier_create(&r->start, n + 1, true) != VK_SUCCESS ||
+        barrier_create(&r->quiesce, n + 1, true) != VK_SUCCESS)
         goto fail_threads;
     threads = aligned_alloc(_Alignof(padded_thread), n * sizeof(*threads));
     tids = calloc(n, sizeof(*tids));

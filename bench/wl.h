@@ -200,7 +200,8 @@ VkDeviceSize vkm_wl_size_log(vkm_wl_thread *t, VkDeviceSize lo, VkDeviceSize hi)
  * burn the time slice of the thread being waited for. */
 void vkm_wl_backoff(const vkm_wl_thread *t, uint32_t *round);
 
-/* A reusable barrier for workloads (frame's per-frame sync): spins briefly, then sleeps.
+/* A reusable barrier for workloads (frame's per-frame sync): waiters spin and yield, and
+ * never sleep, so a round costs what the slowest thread's work costs, not a wake-up.
  * Returns true in exactly one thread per round (the last to arrive), which may publish
  * a decision the others read after their own return. */
 typedef struct vkm_wl_barrier vkm_wl_barrier;
