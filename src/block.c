@@ -25,7 +25,7 @@ vkm_block_create(const vkm_host_alloc *ha, vkm_block_list *list, VkDeviceMemory 
         goto fail_ranges;
     vkm_atomic_init_u64(&b->xfit, 0);
     vkm_block_publish_fit(b);
-    vkm_mutex_init(&b->lock);
+    vkm_spin_init(&b->lock);
     vkm_mutex_init(&b->map_lock);
     *out = b;
     return VK_SUCCESS;
@@ -46,7 +46,7 @@ vkm_block_destroy(const vkm_host_alloc *ha, vkm_block *b)
         vkm_linear_destroy(b->linear);
     else
         vkm_tlsf_destroy(b->tlsf);
-    vkm_mutex_destroy(&b->lock);
+    vkm_spin_destroy(&b->lock);
     vkm_mutex_destroy(&b->map_lock);
     vkm_host_delete(ha, vkm_block, b);
 }

@@ -56,7 +56,7 @@ typedef struct vkm_block {
     vkm_block_list *list;     /* immutable */
     const vkm_host_alloc *ha; /* immutable; what the struct is freed with */
 
-    vkm_mutex lock;     /* guards tlsf, linear, dead */
+    vkm_spinlock lock;  /* guards tlsf, linear, dead (lock.h: held for one range operation) */
     vkm_tlsf *tlsf;     /* under lock; NULL in a linear block */
     vkm_linear *linear; /* under lock; NULL in a TLSF block */
     bool dead;          /* under lock: released, no allocation may start here */

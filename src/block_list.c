@@ -56,24 +56,24 @@ block_lock(vkm_block_list *l, vkm_block *b)
 {
     if (!l->p.locking)
         return;
-    if (!vkm_mutex_trylock(&b->lock)) {
+    if (!vkm_spin_trylock(&b->lock)) {
         thread_lock_waits++;
         vkm_atomic_fetch_add_u64_relaxed(&l->xlock_waits, 1);
-        vkm_mutex_lock(&b->lock);
+        vkm_spin_lock(&b->lock);
     }
 }
 
 static inline bool
 block_trylock(const vkm_block_list *l, vkm_block *b)
 {
-    return !l->p.locking || vkm_mutex_trylock(&b->lock);
+    return !l->p.locking || vkm_spin_trylock(&b->lock);
 }
 
 static inline void
 block_unlock(const vkm_block_list *l, vkm_block *b)
 {
     if (l->p.locking)
-        vkm_mutex_unlock(&b->lock);
+        vkm_spin_unlock(&b->lock);
 }
 
 static vkm_block_array *

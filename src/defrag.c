@@ -565,7 +565,7 @@ end_copy(VmaAllocator a, const VmaDefragmentationMove *m, const vkm_defrag_move_
         vkm_block_unmap(nb, a->device, &a->funcs.vk, own);
     const bool locking = st->list->p.locking;
     if (locking)
-        vkm_mutex_lock(&nb->lock);
+        vkm_spin_lock(&nb->lock);
     /* Under the destination block's lock, so a statistics or JSON walk of that block sees
      * either the temporary or the source there, each alive. A destination slot (run
      * compaction) names its allocation through the run's back pointer instead. */
@@ -586,7 +586,7 @@ end_copy(VmaAllocator a, const VmaDefragmentationMove *m, const vkm_defrag_move_
     dst->u.b.slot = old_slot;
     dst->offset = old_offset;
     if (locking)
-        vkm_mutex_unlock(&nb->lock);
+        vkm_spin_unlock(&nb->lock);
     /* The old block's mapping references leave with the old place. */
     vkm_atomic_store_u32_relaxed(&dst->xmap_count, maps);
     vkm_allocator_free(a, dst);

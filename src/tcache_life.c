@@ -259,9 +259,9 @@ drop_run(vkm_run *r)
                 "vkmalloc: %u allocation(s) of %u bytes were not freed before the "
                 "allocator was destroyed\n",
                 live, r->slot_size);
-    vkm_mutex_lock(&b->lock);
+    vkm_spin_lock(&b->lock);
     vkm_block_range_free(b, r->base);
-    vkm_mutex_unlock(&b->lock);
+    vkm_spin_unlock(&b->lock);
     tc_run_free_struct(r);
 }
 
