@@ -23,6 +23,23 @@ static _Thread_local vkm_block_list_tally *thread_tally;
  * callback find the blocks held still already and must not lock again. */
 static _Thread_local const vkm_block_list *thread_growing;
 
+/* Where a thread's scans of a block array start: threads numbered in the order they first
+ * scan, so N threads over M blocks start at each block N/M times. A range a thread places
+ * in its first block is usually freed by that thread too (churn, a loader's staging), so
+ * each block's TLSF metadata moves between few cores. The record address the scan used to
+ * be hashed from left blocks with three threads next to blocks with none: on 16 cores
+ * churn failed 0.9 try-locks per placement against 0.8 now. */
+static vkm_atomic_u32 next_home_number;
+static _Thread_local uint32_t thread_home; /* 0: not numbered yet */
+
+static inline size_t
+thread_home_number(void)
+{
+    if (thread_home == 0)
+        thread_home = vkm_atomic_fetch_add_u32_relaxed(&next_home_number, 1) + 1u;
+    return thread_home;
+}
+
 static const vkm_block_list *
 growth_lock(vkm_block_list *l)
 {
@@ -413,8 +430,7 @@ vkm_block_list_alloc_range(vkm_block_list *l, vkm_epoch_record *rec,
         return VK_ERROR_OUT_OF_DEVICE_MEMORY;
 
     /* 1. Existing blocks, no list lock: a try-lock pass, then a waiting pass. */
-    /* the record is per thread: its address spreads threads over the blocks */
-    const size_t start = (size_t)((uintptr_t)rec >> 6) * 2654435761u;
+    const size_t start = thread_home_number();
     vkm_epoch_begin(rec);
     const vkm_block_array *arr = array_of(l);
     VkResult res = try_existing(l, arr, req, alignment, false, true, start, out_block, out_offset);
