@@ -39,6 +39,7 @@ typedef struct options {
     uint32_t thread_count;
     double seconds;
     uint64_t iterations;
+    uint64_t memory_ops; /* ops per thread of the equal-ops memory run (bench_main.c) */
     uint64_t seed;
     uint32_t repeat;
     const vkm_workload *workloads[16];

@@ -6,6 +6,7 @@
  *
  *   vkm_bench [--compare | --self] [--threads LIST] [--seconds S | --iterations N]
  *             [--repeat R] [--workloads LIST] [--seed N] [--json FILE] [--sibling PATH]
+ *             [--memory-ops N]
  *   vkm_bench --smoke           tiny compare run; checks the output is well formed
  *   vkm_bench --machine ...     this build only, one line per run (what --compare reads)
  *
@@ -14,6 +15,8 @@
  * 1,2,4, all workloads (pair runs on
  * one thread only: the single-thread alloc+free latency), each point run R = 3 times for
  * S = 0.3 s per build and reported by its median run (the machine may be shared).
+ * resv/alloc comes from a separate run of N = 65536 ops per thread (measure_memory; 0 =
+ * the timed run's own figure).
  *
  * --compare runs one workload's points here, then the sibling's (posix_spawn, with
  * --machine --repeat 1, its stdout parsed), R times, alternating which build goes first,
@@ -50,6 +53,8 @@ usage(FILE *f, const char *argv0)
     fprintf(f,
             "usage: %s [--compare | --self] [--threads LIST] [--seconds S | --iterations N]\n"
             "          [--repeat R] [--workloads LIST] [--seed N] [--json FILE] [--sibling PATH]\n"
+            "          [--memory-ops N]: resv/alloc after N ops per thread (65536; 0: at the\n"
+            "          end of the timed run)\n"
             "       %s --reference jemalloc [--threads ...]: the workloads on jemalloc's host\n"
             "          memory instead of vkmalloc (calibration: what each pattern costs a\n"
             "          thread-caching malloc here; not virtual or stream)\n"
@@ -157,6 +162,7 @@ parse_args(int argc, char **argv, options *o)
     o->seconds = 0.3;
     o->repeat = 3;
     o->seed = 1;
+    o->memory_ops = 65536;
     (void)parse_threads("1,2,4", o);
     (void)parse_workloads("all", o);
     for (int i = 1; i < argc; i++) {
@@ -170,6 +176,8 @@ parse_args(int argc, char **argv, options *o)
             ok = parse_double(v, &o->seconds) && o->seconds > 0.0 && o->seconds < 3600.0;
         else if (strcmp(a, "--iterations") == 0)
             ok = parse_u64(v, &o->iterations) && o->iterations > 0;
+        else if (strcmp(a, "--memory-ops") == 0)
+            ok = parse_u64(v, &o->memory_ops);
         else if (strcmp(a, "--workloads") == 0)
             ok = (o->workloads_given = v != NULL) && parse_workloads(v, o);
         else if (strcmp(a, "--reference") == 0)
@@ -197,6 +205,7 @@ parse_args(int argc, char **argv, options *o)
                 o->compare = true;
                 o->seconds = 0.05;
                 o->iterations = 0;
+                o->memory_ops = 1024;
                 o->repeat = 1;
                 (void)parse_threads("1,2", o);
             } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -268,6 +277,41 @@ bench_find_point(bench *b, const vkm_workload *w, uint32_t threads)
     return NULL;
 }
 
+/*
+ * resv/alloc at equal op counts. A timed run ends wherever the clock stops it: the
+ * default build does 10 - 300 times the single-mutex build's ops in the same time, so the
+ * two builds' last live sets differ, and with them allocationBytes (churn at one thread:
+ * about 70 MB of 256 KiB - 4 MiB ranges live, give or take 15 % from run to run). So a
+ * timed run also makes, once per point and build, a run of opt.memory_ops ops per thread
+ * (65536; 1024 with --smoke) from
+ * the same seed, and reports that run's ratio: every thread's sequence of requests is its
+ * own generator's, so in churn both builds then end with the same live allocations and
+ * only what they reserve for them differs. Later repetitions repeat the first one's
+ * figure (the run is deterministic in what it allocates). With --iterations the timed
+ * runs already end at equal op counts and nothing is added.
+ */
+static bool
+measure_memory(bench *b, const point *pt, const vkm_wl_params *timed, vkm_wl_result *r)
+{
+    if (timed->iterations != 0 || timed->host_reference || b->opt.memory_ops == 0)
+        return true;
+    if (pt->runs[b->self] > 1) {
+        r->reserved_ratio = pt->run[b->self][0].reserved_ratio;
+        return true;
+    }
+    vkm_wl_params p = *timed;
+    p.iterations = b->opt.memory_ops;
+    vkm_wl_result m = {0};
+    if (vkm_wl_run(&b->dev, pt->w, &p, &m) != VK_SUCCESS) {
+        fprintf(stderr, "vkm_bench: %s at %u threads: the equal-ops memory run failed\n",
+                pt->w->name, pt->threads);
+        return false;
+    }
+    r->reserved_ratio = m.reserved_ratio;
+    r->failures += m.failures;
+    return true;
+}
+
 static VkResult
 run_point(bench *b, point *pt)
 {
@@ -287,6 +331,8 @@ run_point(bench *b, point *pt)
         return res;
     }
     pt->runs[b->self]++;
+    if (!measure_memory(b, pt, &p, r))
+        return VK_ERROR_VALIDATION_FAILED_EXT;
     fprintf(stderr, "  %-8s %3u threads  %-12s %12.0f ops/s  %8.1f ns/op/thread%s\n", pt->w->name,
             pt->threads, bench_build_label(b, b->self), r->ops_per_s, r->ns_per_op,
             r->failures != 0 ? "  FAILURES" : "");
@@ -481,7 +527,7 @@ sibling_path(const bench *b, char *out, size_t outlen)
 static bool
 run_sibling(bench *b, const char *path, const vkm_workload *w)
 {
-    char threads[512] = "", seconds[64], iterations[64], seed[64];
+    char threads[512] = "", seconds[64], iterations[64], seed[64], memory_ops[64];
     for (uint32_t i = 0; i < b->opt.thread_count; i++) {
         size_t len = strlen(threads);
         snprintf(threads + len, sizeof(threads) - len, "%s%u", i ? "," : "", b->opt.threads[i]);
@@ -489,7 +535,13 @@ run_sibling(bench *b, const char *path, const vkm_workload *w)
     snprintf(seconds, sizeof(seconds), "%.9g", b->opt.seconds);
     snprintf(iterations, sizeof(iterations), "%" PRIu64, b->opt.iterations);
     snprintf(seed, sizeof(seed), "%" PRIu64, b->opt.seed);
-    char *argv[16];
+    /* The sibling is a new process per repetition: only the first makes the memory run,
+     * the later ones get its figure below (as measure_memory does for this build). */
+    bool first = true;
+    for (uint32_t k = 0; k < b->point_count; k++)
+        first &= b->points[k].w != w || b->points[k].runs[BUILD_SINGLE] == 0;
+    snprintf(memory_ops, sizeof(memory_ops), "%" PRIu64, first ? b->opt.memory_ops : 0);
+    char *argv[18];
     int argc = 0;
     argv[argc++] = (char *)path;
     argv[argc++] = "--machine";
@@ -503,6 +555,8 @@ run_sibling(bench *b, const char *path, const vkm_workload *w)
     argv[argc++] = seed;
     argv[argc++] = "--repeat";
     argv[argc++] = "1";
+    argv[argc++] = "--memory-ops";
+    argv[argc++] = memory_ops;
     argv[argc] = NULL;
     uint32_t before[MAX_POINTS];
     for (uint32_t k = 0; k < b->point_count; k++)
@@ -575,6 +629,12 @@ run_sibling(bench *b, const char *path, const vkm_workload *w)
                     b->points[k].w->name, b->points[k].threads);
             ok = false;
         }
+    }
+    for (uint32_t k = 0; ok && !first && k < b->point_count; k++) {
+        point *pt = &b->points[k];
+        if (pt->w == w)
+            pt->run[BUILD_SINGLE][pt->runs[BUILD_SINGLE] - 1].reserved_ratio =
+                pt->run[BUILD_SINGLE][0].reserved_ratio;
     }
     return ok;
 }

@@ -184,8 +184,9 @@ bench_report_table(bench *b)
                "vkmalloc is not measured\n");
     printf("op = one allocation + its free; ratio = default / single-mutex ops/s; scaling = "
            "N-thread / 1-thread\nops/s of the same build; resv/alloc = device bytes reserved / "
-           "allocated at the end of the run\n(steady state); cached = thread-cache free bytes per "
-           "thread at the end\n\n");
+           "allocated after %" PRIu64 " ops per thread\n(both builds the same ops from the same seed); cached = "
+           "thread-cache free bytes per thread at the end\n\n",
+           b->opt.iterations != 0 ? b->opt.iterations : b->opt.memory_ops);
     if (have_section(b, SECTION_ALLOCATOR))
         print_throughput(b, SECTION_ALLOCATOR);
     if (have_section(b, SECTION_LATENCY)) {
