@@ -611,10 +611,15 @@ vkm_defrag_pass_end(VmaDefragmentationContext ctx, VmaDefragmentationPassMoveInf
         return VK_SUCCESS;
     vkm_block_list_tally tally = {0};
     vkm_block_list_set_tally(&tally);
-    bool progress = false;
+    bool progress = false, slots_freed = false;
     for (uint32_t i = 0; i < ctx->move_count; i++) {
         const VmaDefragmentationMove *m = &ctx->moves[i];
         const vkm_defrag_move_state *st = &ctx->state[i];
+        /* A source in a slot: COPY and DESTROY free that slot, which may empty a run
+         * that another thread owns. */
+        slots_freed |= m->operation != VMA_DEFRAGMENTATION_MOVE_OPERATION_IGNORE &&
+                       m->srcAllocation->type == VKM_ALLOC_BLOCK &&
+                       m->srcAllocation->u.b.cached != NULL;
         switch (m->operation) {
         case VMA_DEFRAGMENTATION_MOVE_OPERATION_COPY:
             if (end_copy(a, m, st)) {
@@ -639,9 +644,11 @@ vkm_defrag_pass_end(VmaDefragmentationContext ctx, VmaDefragmentationPassMoveInf
         }
     }
     /* Runs of this thread that the frees emptied go back now, so their blocks
-     * can; other threads' runs go back when their owner collects (or at once, for runs of
-     * exited threads, through the freer that completes them). */
+     * can; other threads' runs go back at their owner's next allocation (or at once, for
+     * runs of exited threads, through the freer that completes them). */
     vkm_allocator_trim_thread_cache(a, true);
+    if (slots_freed)
+        vkm_tcache_reclaim_others(a);
     vkm_block_list_set_tally(NULL);
     ctx->totals.deviceMemoryBlocksFreed += tally.blocks;
     ctx->totals.bytesFreed += tally.bytes;

@@ -34,7 +34,8 @@
  *     0 once it is destroyed, so an owner tells a dead bin without reading the list;
  *   - the destroyer zeroes the serial and bumps xdead_gen under the registry lock; an
  *     owner that sees xdead_gen change sweeps its dead bins: their runs' structs are
- *     freed without touching their blocks (which are gone);
+ *     freed without touching their blocks (which are gone); then it trims itself, as
+ *     xdead_gen also moves when a defragmentation pass asks for empty runs;
  *   - the owner paths that reach a pool's blocks through cached state rather than
  *     through one of the pool's live allocations (trimming, thread exit) check the serial
  *     and open the list's free bracket under the registry lock (tc_bracket_open), so the
@@ -351,6 +352,13 @@ bool vkm_tcache_dumping(VmaAllocator a);
 /* Returns free slots and empty runs: all empty runs with `all`, else the ones beyond one
  * per bin and beyond the byte budget. */
 void vkm_tcache_trim(vkm_tcache *tc, bool all);
+/* Asks every other thread's cache to trim itself as vkm_tcache_trim(all) does, at its
+ * next allocation (it bumps xdead_gen, which every allocation reads). A defragmentation
+ * pass that freed slots of runs calls it: runs that other threads own, emptied by the
+ * pass, then go back when their owners next allocate, whatever the class, instead of
+ * when they next collect that class. An owner that never allocates again keeps its
+ * runs until it exits (src/README.md, "Defragmentation"). */
+void vkm_tcache_reclaim_others(VmaAllocator a);
 
 /* Under the block lock: when `user` is the TLSF user pointer of a run's range, feeds its
  * slots (a live one as its allocation's range, then the rest of the slot as free) to `t`

@@ -144,14 +144,19 @@ void tc_bin_bury(vkm_tcache *tc, vkm_bin *bin, vkm_epoch_record *rec);
 /* Owner: buries the bins of every dead list, having seen xdead_gen at `gen`. Reads no
  * list: only the serials. */
 void tc_sweep_dead_now(vkm_tcache *tc, uint64_t gen, vkm_epoch_record *rec);
-/* Owner: the same when a list died since the last sweep; inline, as every allocation
- * asks (one load of a read-mostly line). */
+/* Owner: the same when xdead_gen moved since the last sweep; inline, as every allocation
+ * asks (one load of a read-mostly line). The generation also moves when another thread
+ * asks every cache for its empty runs (vkm_tcache_reclaim_others): the cache then gives
+ * them all back, remote frees collected first, as a trim of vkmFlushThreadCache does. */
 static inline void
 tc_sweep_dead(vkm_tcache *tc, vkm_epoch_record *rec)
 {
     const uint64_t gen = vkm_atomic_load_u64_acquire(tc->xdead_gen);
-    if (VKM_UNLIKELY(gen != tc->dead_gen))
+    if (VKM_UNLIKELY(gen != tc->dead_gen)) {
         tc_sweep_dead_now(tc, gen, rec);
+        if (tc->caching)
+            vkm_tcache_trim(tc, true);
+    }
 }
 /* Owner, before it reaches a list's blocks through cached state alone (trimming, thread
  * exit), with no allocation of the list in hand to keep it alive: opens the list's free

@@ -41,6 +41,16 @@ tc_sweep_dead_now(vkm_tcache *tc, uint64_t gen, vkm_epoch_record *rec)
     }
 }
 
+void
+vkm_tcache_reclaim_others(VmaAllocator a)
+{
+    vkm_tcache_shared *s = a->tcs;
+    vkm_mutex_lock(&s->lock);
+    /* release: the frees that emptied the runs come before it (tc_sweep_dead acquires) */
+    vkm_atomic_store_u64_release(&s->xdead_gen, vkm_atomic_load_u64_relaxed(&s->xdead_gen) + 1);
+    vkm_mutex_unlock(&s->lock);
+}
+
 bool
 tc_bracket_open(vkm_tcache *tc, vkm_block_list *l, bool pooled, uint32_t id, uint64_t serial)
 {

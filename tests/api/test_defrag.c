@@ -9,7 +9,8 @@
  * statistics saw change; a list of one block is compacted by every algorithm (FAST and
  * BALANCED too, as in VMA), while FAST with several blocks only drains blocks; linear
  * pools are refused; bad input is reported; slots of runs of exited threads move out and
- * their runs and blocks go back; a failing vkAllocateMemory / vkMapMemory during a pass
+ * their runs and blocks go back, and runs of a live thread drained by another thread's
+ * defragmentation go back at that thread's next allocation; a failing vkAllocateMemory / vkMapMemory during a pass
  * leaves everything consistent.
  */
 #include "api_common.h"
@@ -644,6 +645,100 @@ TEST(defrag_moves_slots_of_exited_threads_runs)
                   before.memoryType[type].statistics.allocationBytes);
     EXPECT_EQ(after.total.statistics.allocationCount, all.n);
     check_and_free(a, &all);
+    api_fixture_teardown(f);
+}
+
+/* A worker that stays alive: it allocates and frees as thread_alloc does, then waits
+ * while the main thread defragments (which drains its runs into shared ranges), then
+ * makes one allocation too large for any run, and reports its own cache's runs. */
+typedef struct live_worker {
+    thread_arg t;
+    pthread_mutex_t m;
+    pthread_cond_t cv;
+    int phase; /* 1: allocated; 2: defragmented; 3: allocated again */
+    uint32_t runs_before, runs_after;
+} live_worker;
+
+static void
+worker_wait(live_worker *w, int phase)
+{
+    pthread_mutex_lock(&w->m);
+    while (w->phase < phase)
+        pthread_cond_wait(&w->cv, &w->m);
+    pthread_mutex_unlock(&w->m);
+}
+
+static void
+worker_step(live_worker *w, int phase)
+{
+    pthread_mutex_lock(&w->m);
+    w->phase = phase;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->m);
+}
+
+static void *
+live_worker_main(void *p)
+{
+    live_worker *w = p;
+    thread_alloc(&w->t);
+    VkmThreadCacheStatistics cs;
+    vkmGetThreadCacheStatistics(w->t.a, &cs);
+    w->runs_before = cs.runCount;
+    worker_step(w, 1);
+    worker_wait(w, 2);
+    /* over the largest slot class: the shared path, no run of its own */
+    VkMemoryRequirements req = api_mem_req(300 * API_KIB, 256, 1u << w->t.type);
+    VmaAllocationCreateInfo ci = {.usage = VMA_MEMORY_USAGE_UNKNOWN};
+    VmaAllocation x = VK_NULL_HANDLE;
+    if (vmaAllocateMemory(w->t.a, &req, &ci, &x, NULL) == VK_SUCCESS)
+        vmaFreeMemory(w->t.a, x);
+    vkmGetThreadCacheStatistics(w->t.a, &cs);
+    w->runs_after = cs.runCount;
+    worker_step(w, 3);
+    return NULL;
+}
+
+TEST(defrag_drains_runs_of_a_live_thread_that_goes_back_at_its_next_allocation)
+{
+    api_fixture *f = api_fixture_setup(&(api_setup){.preferred_large_heap_block_size = API_MIB});
+    VmaAllocator a = f->allocator;
+    static live_worker w;
+    memset(&w, 0, sizeof(w));
+    w.t = (thread_arg){.a = a, .type = host_visible_type(a), .index = 1};
+    pthread_mutex_init(&w.m, NULL);
+    pthread_cond_init(&w.cv, NULL);
+    /* A shared range at the start of the first block, freed before defragmenting: a
+     * hole below the worker's runs, which takes every slot they keep. */
+    VkMemoryRequirements low_req = api_mem_req(448 * API_KIB, 256, 1u << w.t.type);
+    VmaAllocationCreateInfo low_ci = {.usage = VMA_MEMORY_USAGE_UNKNOWN};
+    VmaAllocation low = VK_NULL_HANDLE;
+    ASSERT_VK_OK(vmaAllocateMemory(a, &low_req, &low_ci, &low, NULL));
+    pthread_t th;
+    ASSERT_EQ(pthread_create(&th, NULL, live_worker_main, &w), 0);
+    worker_wait(&w, 1);
+    vmaFreeMemory(a, low);
+    ASSERT_EQ(w.t.kept.n, 8u);
+    const bool cached = !vkmIsSingleMutexBuild(); /* there: no runs at all */
+    EXPECT_EQ(w.runs_before > 0u, cached); /* its 8 live slots are in runs of its own */
+    static live_set kept;
+    kept = w.t.kept;
+    VmaDefragmentationStats st =
+        defrag_memcpy(a, VK_NULL_HANDLE, VMA_DEFRAGMENTATION_FLAG_ALGORITHM_FULL_BIT, NULL);
+    EXPECT_EQ(st.allocationsMoved, 8u);
+    VmaTotalStatistics drained = totals(a);
+    worker_step(&w, 2);
+    worker_wait(&w, 3);
+    pthread_join(th, NULL);
+    /* Every slot left its runs, so they were empty; the worker's next allocation, of no
+     * class of theirs, gave them all back, and with them the bytes they held. */
+    EXPECT_EQ(w.runs_after, 0u);
+    VmaTotalStatistics after = totals(a);
+    EXPECT_EQ(after.total.statistics.allocationCount, kept.n);
+    EXPECT_LE(after.total.statistics.blockBytes, drained.total.statistics.blockBytes);
+    check_and_free(a, &kept);
+    pthread_mutex_destroy(&w.m);
+    pthread_cond_destroy(&w.cv);
     api_fixture_teardown(f);
 }
 
