@@ -548,9 +548,11 @@ alloc_impl(VmaAllocator a, const VmaAllocationCreateInfo *ci, const VkMemoryRequ
         };
         memcpy(&key.priority_bits, &ci->priority, sizeof(key.priority_bits));
         vkm_tcache *tc = vkm_tcache_peek(a);
+        /* The memos are the owner's alone, even while another thread holds the cache. */
         vkm_memo *m = tc != NULL ? vkm_tcache_memo_find(tc, &key) : NULL;
-        if (m != NULL && mr->size - 1 < m->max_size) {
+        if (m != NULL && mr->size - 1 < m->max_size && vkm_tcache_claim(tc)) {
             VmaAllocation alloc = vkm_allocation_new(a);
+            bool served = false;
             if (alloc != NULL) {
                 /* Before the slot's publication: a dump on another thread may read the
                  * object as soon as the slot's size is stored (tcache.h, "Dumps"). */
@@ -558,15 +560,18 @@ alloc_impl(VmaAllocator a, const VmaAllocationCreateInfo *ci, const VkMemoryRequ
                 alloc->flags = m->alloc_flags;
                 alloc->user_data = ci->pUserData;
                 alloc->usage = buffer_image_usage;
-                if (vkm_tcache_alloc_fast(tc, m, mr->size, mr->alignment ? mr->alignment : 1, kind,
-                                          alloc)) {
-                    /* release: as in alloc_pages */
-                    vkm_atomic_store_u32_release(&alloc->xready, 1);
-                    out[0] = alloc;
-                    return VK_SUCCESS;
-                }
-                vkm_allocation_delete(a, alloc);
+                served = vkm_tcache_alloc_fast(tc, m, mr->size, mr->alignment ? mr->alignment : 1,
+                                               kind, alloc);
             }
+            vkm_tcache_unclaim(tc);
+            if (served) {
+                /* release: as in alloc_pages */
+                vkm_atomic_store_u32_release(&alloc->xready, 1);
+                out[0] = alloc;
+                return VK_SUCCESS;
+            }
+            if (alloc != NULL)
+                vkm_allocation_delete(a, alloc);
         }
     }
 
@@ -903,8 +908,11 @@ void
 vkm_allocator_trim_thread_cache(VmaAllocator a, bool all)
 {
     vkm_tcache *tc = vkm_tcache_peek(a);
-    if (tc != NULL)
+    /* A cache held by another thread is being trimmed of all its empty runs already. */
+    if (tc != NULL && vkm_tcache_claim(tc)) {
         vkm_tcache_trim(tc, all);
+        vkm_tcache_unclaim(tc);
+    }
 }
 
 bool

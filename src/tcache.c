@@ -523,12 +523,19 @@ vkm_tcache_alloc_fast(vkm_tcache *tc, vkm_memo *m, VkDeviceSize size, VkDeviceSi
     return true;
 }
 
+/* `rec`: the record of the thread at work, the owner's or a holder's. */
 static void
-bin_return_run(vkm_tcache *tc, vkm_bin *bin, vkm_run *r)
+bin_return_run_as(vkm_tcache *tc, vkm_bin *bin, vkm_run *r, vkm_epoch_record *rec)
 {
     tc_account_run_out(tc, r);
     tc_bin_unlink(bin, r);
-    tc_run_return(tc->rec, r);
+    tc_run_return(rec, r);
+}
+
+static void
+bin_return_run(vkm_tcache *tc, vkm_bin *bin, vkm_run *r)
+{
+    bin_return_run_as(tc, bin, r, tc->rec);
 }
 
 /* Owner: `r` has no allocation left. Within the byte budget a bin keeps one empty run,
@@ -650,6 +657,12 @@ vkm_tcache_dumping(VmaAllocator a)
 void
 vkm_tcache_trim(vkm_tcache *tc, bool all)
 {
+    tc_trim_as(tc, all, tc->rec);
+}
+
+void
+tc_trim_as(vkm_tcache *tc, bool all, vkm_epoch_record *rec)
+{
     const uint64_t limit = vkm_atomic_load_u64_relaxed(&tc->allocator->tcs->xlimit);
     for (uint32_t i = 0; i < VKM_TCACHE_BINS; i++) {
         vkm_bin *bin = &tc->bins[i];
@@ -658,7 +671,7 @@ vkm_tcache_trim(vkm_tcache *tc, bool all)
         vkm_block_list *l = bin->list;
         const bool pooled = bin->pooled;
         if (!tc_bracket_open(tc, l, pooled, bin->list_id, bin->serial)) {
-            tc_bin_bury(tc, bin, tc->rec);
+            tc_bin_bury(tc, bin, rec);
             continue;
         }
         vkm_run *keep = NULL; /* the bin's largest empty run */
@@ -673,13 +686,13 @@ vkm_tcache_trim(vkm_tcache *tc, bool all)
         for (vkm_run *r = bin->runs; r != NULL; r = next) {
             next = r->next;
             if (r != keep && r->slab.nfree == r->slab.nslots)
-                bin_return_run(tc, bin, r);
+                bin_return_run_as(tc, bin, r, rec);
         }
         if (keep != NULL && (all || !bin->keep_empty || tc->cached_bytes > limit))
-            bin_return_run(tc, bin, keep);
+            bin_return_run_as(tc, bin, keep, rec);
         tc_bracket_close(l, pooled);
     }
-    vkm_epoch_poll(tc->rec);
+    vkm_epoch_poll(rec);
 }
 
 bool

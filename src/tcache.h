@@ -12,7 +12,8 @@
  *     budgets are exact without a shared counter on the allocation path.
  *
  * Who touches what:
- *   bins, runs' owner fields, chunk arrays       the owning thread only
+ *   bins, runs' owner fields, chunk arrays       the owning thread only, or a thread
+ *                                                that holds the cache ("Holding")
  *   x* counters                                  written by the owner (relaxed store of
  *                                                load + delta: single writer), read by
  *                                                statistics under the registry lock
@@ -81,6 +82,28 @@
  * the objects of its own thread's runs only, which nothing but a remote free can end
  * while their owner is dumping, and writes the slots of other threads' runs with type
  * and size (usage 0, no user data, no name).
+ *
+ * Holding. A defragmentation pass empties runs of other threads; a thread that never
+ * allocates again would keep them, and their blocks, for good. So the pass's thread
+ * takes the caches of idle threads for a moment and gives their empty runs back itself
+ * (vkm_tcache_reclaim_others), under a handshake in which only it pays for a fence:
+ *   - the owner brackets every operation on its cache (vkm_tcache_claim / _unclaim:
+ *     enter and leave, the fast path, trims, thread exit): it stores xbusy = 1, then
+ *     after a compiler fence only loads xheld; a set xheld means the cache is held, and
+ *     the owner clears xbusy (release) and goes on without its cache (the fallback
+ *     cache: the shared path, and frees of its own slots become remote frees); thread
+ *     exit waits until the holder lets go instead;
+ *   - the holder sets xheld (seq_cst) on the caches it wants, under the registry lock
+ *     (so none is freed meanwhile), makes every thread of the process pass a full
+ *     barrier (vkm_thread_fence_all), then loads each xbusy (acquire): every owner
+ *     either had its xbusy = 1 seen, and the holder lets that cache go (its owner is
+ *     active and trims itself at its next allocation, xdead_gen), or loads xheld after
+ *     the barrier and sees it set. The holder works on a cache it kept with its own
+ *     epoch record (the owner's is the owner's alone), and clears xheld with release;
+ *     the owner's next claim acquires it. xbusy's release at the end of each operation
+ *     and the holder's acquire of it order the owner's earlier work before the holder's.
+ * Without the process-wide barrier nothing is held, and idle threads keep their runs
+ * until they allocate, flush or exit, as before.
  */
 #ifndef VKM_TCACHE_H
 #define VKM_TCACHE_H
@@ -203,6 +226,11 @@ struct vkm_tcache {
     const vkm_atomic_u64 *xdead_gen;
     bool caching;           /* immutable: runs are used */
     uint64_t dead_gen;      /* owner: the xdead_gen it last swept for */
+    /* "Holding": xbusy is the owner's (1 inside an operation on the cache), xheld the
+     * holder's (1 while another thread holds the cache); steal_next links the caches
+     * one holder keeps, written by it under the registry lock */
+    vkm_atomic_u32 xbusy, xheld;
+    vkm_tcache *steal_next;
     vkm_tcache *reg_prev, *reg_next;
     uint64_t cached_bytes; /* owner; free slot bytes, mirrored into xcached_bytes */
     vkm_atomic_u64 xcached_bytes, xrun_bytes, xrun_count;
@@ -256,12 +284,40 @@ bool vkm_tcache_release_list(vkm_tcache *tc, vkm_block_list *l);
 
 vkm_tcache *vkm_tcache_enter_slow(VmaAllocator a);
 
-/* The calling thread's cache; pair with vkm_tcache_leave. Never fails. */
+/* Owner: claims its own cache for one operation ("Holding"); false while another thread
+ * holds it, and then the caller must not touch the cache. Pair a true with
+ * vkm_tcache_unclaim. Claims do not nest. */
+static inline bool
+vkm_tcache_claim(vkm_tcache *tc)
+{
+    vkm_atomic_store_u32_relaxed(&tc->xbusy, 1);
+    /* The holder's process-wide barrier orders the store before the load for it. */
+    vkm_atomic_compiler_fence();
+    if (VKM_LIKELY(vkm_atomic_load_u32_acquire(&tc->xheld) == 0))
+        return true;
+    vkm_atomic_store_u32_release(&tc->xbusy, 0);
+    return false;
+}
+
+static inline void
+vkm_tcache_unclaim(vkm_tcache *tc)
+{
+    /* release: the holder that reads 0 here acquires our work on the cache */
+    vkm_atomic_store_u32_release(&tc->xbusy, 0);
+}
+
+/* The calling thread's cache, claimed, or the fallback cache under its lock while ours
+ * is held (or when there is none); pair with vkm_tcache_leave. Never fails. */
 static inline vkm_tcache *
 vkm_tcache_enter(VmaAllocator a)
 {
     vkm_tcache *tc = vkm_thread_get(a, a->owner.gen);
-    return VKM_LIKELY(tc != NULL) ? tc : vkm_tcache_enter_slow(a);
+    if (VKM_UNLIKELY(tc == NULL))
+        return vkm_tcache_enter_slow(a);
+    if (VKM_LIKELY(vkm_tcache_claim(tc)))
+        return tc;
+    vkm_mutex_lock(&a->tcs->fallback_lock);
+    return a->tcs->fallback;
 }
 
 static inline void
@@ -269,6 +325,8 @@ vkm_tcache_leave(VmaAllocator a, vkm_tcache *tc)
 {
     if (VKM_UNLIKELY(tc == a->tcs->fallback))
         vkm_mutex_unlock(&a->tcs->fallback_lock);
+    else
+        vkm_tcache_unclaim(tc);
 }
 
 /* For readers (statistics): the calling thread's cache if it has one, else the fallback
@@ -352,12 +410,12 @@ bool vkm_tcache_dumping(VmaAllocator a);
 /* Returns free slots and empty runs: all empty runs with `all`, else the ones beyond one
  * per bin and beyond the byte budget. */
 void vkm_tcache_trim(vkm_tcache *tc, bool all);
-/* Asks every other thread's cache to trim itself as vkm_tcache_trim(all) does, at its
- * next allocation (it bumps xdead_gen, which every allocation reads). A defragmentation
- * pass that freed slots of runs calls it: runs that other threads own, emptied by the
- * pass, then go back when their owners next allocate, whatever the class, instead of
- * when they next collect that class. An owner that never allocates again keeps its
- * runs until it exits (src/README.md, "Defragmentation"). */
+/* Every other thread's cache gives back its empty runs, as vkm_tcache_trim(all) does:
+ * the caches of threads outside any operation on them at once, by the calling thread,
+ * which holds them meanwhile ("Holding"); the others at their next allocation (it bumps
+ * xdead_gen, which every allocation reads). A defragmentation pass that freed slots of
+ * runs calls it: runs that other threads own, emptied by the pass, go back, and their
+ * blocks with them, even when their owners never allocate again. */
 void vkm_tcache_reclaim_others(VmaAllocator a);
 
 /* Under the block lock: when `user` is the TLSF user pointer of a run's range, feeds its

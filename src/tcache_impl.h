@@ -138,6 +138,10 @@ void tc_reclaim_abandoned(vkm_tcache *tc, vkm_run *r);
  * once (allocator destruction), else retired like returned runs. */
 void tc_bin_bury(vkm_tcache *tc, vkm_bin *bin, vkm_epoch_record *rec);
 
+/* vkm_tcache_trim, by the owner (`rec` its own record) or by a thread that holds the
+ * cache (tcache.h, "Holding"; `rec` the holder's). */
+void tc_trim_as(vkm_tcache *tc, bool all, vkm_epoch_record *rec);
+
 /* ------------------------------------------------------------------------------------ */
 /* Dead lists and brackets (tcache_life.c)                                              */
 

@@ -10,6 +10,7 @@
 #include "tcache_impl.h"
 #include "debug.h"
 
+#include <sched.h>
 #include <stdio.h>
 
 /* ------------------------------------------------------------------------------------ */
@@ -45,10 +46,44 @@ void
 vkm_tcache_reclaim_others(VmaAllocator a)
 {
     vkm_tcache_shared *s = a->tcs;
+    /* Our own record does the epoch work for the caches we hold: their owners' records
+     * are theirs alone. A thread without a cache of its own holds none. */
+    vkm_tcache *self = vkm_tcache_peek(a);
+    vkm_tcache *held = NULL;
     vkm_mutex_lock(&s->lock);
     /* release: the frees that emptied the runs come before it (tc_sweep_dead acquires) */
     vkm_atomic_store_u64_release(&s->xdead_gen, vkm_atomic_load_u64_relaxed(&s->xdead_gen) + 1);
+    if (self != NULL) {
+        for (vkm_tcache *c = s->caches; c != NULL; c = c->reg_next) {
+            /* xheld set: another holder has it (it lets go without the registry lock;
+             * acquire: its last read of steal_next comes before our write) */
+            if (c == self || !c->caching || vkm_atomic_load_u64_relaxed(&c->xrun_count) == 0 ||
+                vkm_atomic_load_u32_acquire(&c->xheld) != 0)
+                continue;
+            vkm_atomic_fetch_or_u32_seq_cst(&c->xheld, 1);
+            c->steal_next = held;
+            held = c;
+        }
+    }
+    /* Every owner now either has its xbusy seen by the loads below or sees its xheld. */
+    const bool fenced = held != NULL && vkm_thread_fence_all();
+    vkm_tcache *keep = NULL;
+    for (vkm_tcache *c = held, *next; c != NULL; c = next) {
+        next = c->steal_next;
+        if (fenced && vkm_atomic_load_u32_acquire(&c->xbusy) == 0) {
+            c->steal_next = keep;
+            keep = c;
+        } else {
+            vkm_atomic_store_u32_release(&c->xheld, 0); /* busy: it trims itself */
+        }
+    }
+    /* A held cache outlives the lock: its thread's exit waits for xheld to clear. */
     vkm_mutex_unlock(&s->lock);
+    for (vkm_tcache *c = keep, *next; c != NULL; c = next) {
+        next = c->steal_next; /* before we let go: another holder may relink it */
+        tc_trim_as(c, true, self->rec);
+        vkm_atomic_store_u32_release(&c->xheld, 0);
+    }
 }
 
 bool
@@ -163,6 +198,10 @@ tcache_thread_exit(void *data)
     vkm_tcache *tc = data;
     VmaAllocator a = tc->allocator;
     vkm_tcache_shared *s = a->tcs;
+    /* A holder trimming the cache (tcache.h, "Holding") is done in a moment; the claim
+     * then stays until the cache is gone. */
+    while (!vkm_tcache_claim(tc))
+        sched_yield();
     for (uint32_t i = 0; i < VKM_TCACHE_BINS; i++) {
         vkm_bin *bin = &tc->bins[i];
         if (bin->runs == NULL)
@@ -209,6 +248,8 @@ vkm_tcache_enter_slow(VmaAllocator a)
     vkm_tcache_shared *s = a->tcs;
     vkm_tcache *tc = tcache_new(a, a->use_caches);
     if (tc != NULL) {
+        /* claimed before anyone can see it: the caller owns it until vkm_tcache_leave */
+        vkm_atomic_store_u32_relaxed(&tc->xbusy, 1);
         vkm_mutex_lock(&s->lock);
         tc->reg_next = s->caches;
         if (s->caches != NULL)

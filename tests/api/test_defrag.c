@@ -9,14 +9,17 @@
  * statistics saw change; a list of one block is compacted by every algorithm (FAST and
  * BALANCED too, as in VMA), while FAST with several blocks only drains blocks; linear
  * pools are refused; bad input is reported; slots of runs of exited threads move out and
- * their runs and blocks go back, and runs of a live thread drained by another thread's
- * defragmentation go back at that thread's next allocation; a failing vkAllocateMemory / vkMapMemory during a pass
+ * their runs and blocks go back, and runs of an idle live thread drained by another
+ * thread's defragmentation go back at once, with their blocks; a failing vkAllocateMemory / vkMapMemory during a pass
  * leaves everything consistent.
  */
 #include "api_common.h"
 #include "vk_sim.h"
 
+#include <linux/membarrier.h>
 #include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #define MAX_LIVE 512
 
@@ -649,14 +652,15 @@ TEST(defrag_moves_slots_of_exited_threads_runs)
 }
 
 /* A worker that stays alive: it allocates and frees as thread_alloc does, then waits
- * while the main thread defragments (which drains its runs into shared ranges), then
- * makes one allocation too large for any run, and reports its own cache's runs. */
+ * while the main thread defragments (which drains its runs into shared ranges), reports
+ * its own cache's runs, makes one allocation too large for any run, and reports them
+ * again. */
 typedef struct live_worker {
     thread_arg t;
     pthread_mutex_t m;
     pthread_cond_t cv;
     int phase; /* 1: allocated; 2: defragmented; 3: allocated again */
-    uint32_t runs_before, runs_after;
+    uint32_t runs_before, runs_idle, runs_after;
 } live_worker;
 
 static void
@@ -687,6 +691,8 @@ live_worker_main(void *p)
     w->runs_before = cs.runCount;
     worker_step(w, 1);
     worker_wait(w, 2);
+    vkmGetThreadCacheStatistics(w->t.a, &cs);
+    w->runs_idle = cs.runCount;
     /* over the largest slot class: the shared path, no run of its own */
     VkMemoryRequirements req = api_mem_req(300 * API_KIB, 256, 1u << w->t.type);
     VmaAllocationCreateInfo ci = {.usage = VMA_MEMORY_USAGE_UNKNOWN};
@@ -699,7 +705,16 @@ live_worker_main(void *p)
     return NULL;
 }
 
-TEST(defrag_drains_runs_of_a_live_thread_that_goes_back_at_its_next_allocation)
+/* What a defragmenting thread needs to take the empty runs of an idle thread's cache
+ * (src/tcache.h, "Holding"); without it they wait for that thread's next allocation. */
+static bool
+process_barrier_available(void)
+{
+    const long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+    return cmds > 0 && (cmds & (MEMBARRIER_CMD_PRIVATE_EXPEDITED | MEMBARRIER_CMD_GLOBAL));
+}
+
+TEST(defrag_drains_runs_of_an_idle_live_thread_and_gives_them_back)
 {
     api_fixture *f = api_fixture_setup(&(api_setup){.preferred_large_heap_block_size = API_MIB});
     VmaAllocator a = f->allocator;
@@ -723,15 +738,30 @@ TEST(defrag_drains_runs_of_a_live_thread_that_goes_back_at_its_next_allocation)
     EXPECT_EQ(w.runs_before > 0u, cached); /* its 8 live slots are in runs of its own */
     static live_set kept;
     kept = w.t.kept;
+    VkmThreadCacheStatistics cs_before, cs_after;
+    ASSERT_VK_OK(vkmGetAllThreadCacheStatistics(a, &cs_before));
     VmaDefragmentationStats st =
         defrag_memcpy(a, VK_NULL_HANDLE, VMA_DEFRAGMENTATION_FLAG_ALGORITHM_FULL_BIT, NULL);
     EXPECT_EQ(st.allocationsMoved, 8u);
     VmaTotalStatistics drained = totals(a);
+    ASSERT_VK_OK(vkmGetAllThreadCacheStatistics(a, &cs_after));
+    EXPECT_EQ(cs_before.runCount > 0u, cached);
+    if (process_barrier_available()) {
+        /* The worker has not touched its cache since, yet no thread holds a run any
+         * more: the defragmenting thread gave the worker's emptied runs back itself.
+         * (This thread has none: its requests went to the shared path.) */
+        EXPECT_EQ(cs_after.runCount, 0u);
+        EXPECT_EQ(cs_after.runBytes, 0u);
+        EXPECT_EQ(cs_after.cachedBytes, 0u);
+    }
     worker_step(&w, 2);
     worker_wait(&w, 3);
     pthread_join(th, NULL);
-    /* Every slot left its runs, so they were empty; the worker's next allocation, of no
-     * class of theirs, gave them all back, and with them the bytes they held. */
+    /* Every slot left its runs, so they were empty, and they are gone: at once when the
+     * defragmenting thread could hold the idle cache, else at the worker's next
+     * allocation, of no class of theirs; with them went the bytes they held. */
+    if (process_barrier_available())
+        EXPECT_EQ(w.runs_idle, 0u);
     EXPECT_EQ(w.runs_after, 0u);
     VmaTotalStatistics after = totals(a);
     EXPECT_EQ(after.total.statistics.allocationCount, kept.n);
