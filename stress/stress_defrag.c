@@ -13,7 +13,12 @@
  *     or freeing an allocation of the current pass's moves; a worker cannot know which
  *     those are before the pass begins, so it reads, writes and frees its default-pool
  *     allocations under the read side of a lock the defragmenting thread holds for writing
- *     from pass begin to pass end (allocating needs no lock).
+ *     from pass begin to pass end (allocating needs no lock); now and then a worker
+ *     pauses, so that pass ends find its cache idle and take its emptied runs back
+ *     themselves (src/tcache.h, "Holding") while it may wake up and claim it;
+ *   - a spawner starts short-lived threads one after the other, which allocate in the
+ *     default pools, pause, free and exit: thread exit races with a pass end holding
+ *     the exiting thread's cache.
  * Validator: no two live allocations of one memory overlap, offsets meet the alignment,
  * data written survives every move.
  */
@@ -21,6 +26,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define WINDOW 16
 
@@ -117,6 +123,15 @@ typedef struct worker {
     unsigned index;
 } worker;
 
+/* Idle for a few tens of microseconds: long enough for a pass end to find us outside
+ * every operation on our cache. */
+static void
+pause_briefly(stress_rng *r)
+{
+    struct timespec ts = {0, 10000 + (long)stress_below(r, 60000)};
+    nanosleep(&ts, NULL);
+}
+
 static void *
 worker_main(void *p)
 {
@@ -137,6 +152,8 @@ worker_main(void *p)
         vmaGetAllocationInfo(a, fixed[i].a, &fixed_info[i]);
     }
     for (unsigned it = 0; it < s->iterations; it++) {
+        if (stress_chance(&r, 2))
+            pause_briefly(&r);
         const uint32_t op = stress_below(&r, 100);
         if (op < 40) {
             /* churn in the custom pool: no pass touches it */
@@ -181,6 +198,54 @@ worker_main(void *p)
     pthread_rwlock_unlock(&s->pass_lock);
     for (unsigned i = 0; i < 4; i++)
         vmaFreeMemory(a, fixed[i].a);
+    return NULL;
+}
+
+/* A short-lived thread: a few default-pool allocations (slots of runs of its own), a
+ * pause in which pass ends may hold its cache, the frees, and its exit. */
+static void *
+ephemeral_main(void *p)
+{
+    worker *w = p;
+    shared *s = w->s;
+    VmaAllocator a = s->sa->handle;
+    stress_rng r = stress_rng_make(s->seed, 0x10000u + w->index);
+    item mine[WINDOW];
+    unsigned n = 0;
+    uint32_t seed = 0x40000000u + w->index * 4099u;
+    while (n < WINDOW && make_item(s, VK_NULL_HANDLE, &r, ++seed, &mine[n]) == VK_SUCCESS) {
+        pthread_rwlock_rdlock(&s->pass_lock);
+        write_item(a, &mine[n]);
+        pthread_rwlock_unlock(&s->pass_lock);
+        n++;
+    }
+    pause_briefly(&r);
+    pthread_rwlock_rdlock(&s->pass_lock);
+    for (unsigned k = 0; k < n; k += 2) { /* half now: runs empty while others stay */
+        verify_item(a, &mine[k], "short-lived thread's allocation");
+        vmaFreeMemory(a, mine[k].a);
+    }
+    pthread_rwlock_unlock(&s->pass_lock);
+    pause_briefly(&r);
+    pthread_rwlock_rdlock(&s->pass_lock);
+    for (unsigned k = 1; k < n; k += 2) {
+        verify_item(a, &mine[k], "short-lived thread's allocation");
+        vmaFreeMemory(a, mine[k].a);
+    }
+    pthread_rwlock_unlock(&s->pass_lock);
+    return NULL;
+}
+
+static void *
+spawner_main(void *p)
+{
+    shared *s = p;
+    for (unsigned i = 0; !atomic_load(&s->done); i++) {
+        worker w = {s, i};
+        pthread_t t;
+        stress_thread_start(&t, ephemeral_main, &w);
+        stress_thread_join(t);
+    }
     return NULL;
 }
 
@@ -260,6 +325,8 @@ run(const stress_env *env, const stress_args *args)
         w[i] = (worker){&s, i};
         stress_thread_start(&tid[i], worker_main, &w[i]);
     }
+    pthread_t spawner;
+    stress_thread_start(&spawner, spawner_main, &s);
     /* The defragmenter: fragment its own set, defragment, repeat. */
     static item set[64];
     unsigned n = 0;
@@ -288,6 +355,8 @@ run(const stress_env *env, const stress_args *args)
     }
     for (unsigned i = 0; i < nworkers; i++)
         stress_thread_join(tid[i]);
+    atomic_store(&s.done, true);
+    stress_thread_join(spawner);
     defragment(&s, VMA_DEFRAGMENTATION_FLAG_ALGORITHM_FULL_BIT, set, n);
     for (unsigned k = 0; k < n; k++) {
         verify_item(sa.handle, &set[k], "at the end");
