@@ -238,7 +238,8 @@ alloc_block_range(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *re
                                               VMA_ALLOCATION_CREATE_STRATEGY_MIN_OFFSET_BIT |
                                               VMA_ALLOCATION_CREATE_UPPER_ADDRESS_BIT;
     const bool bounded = l->p.pool != NULL && l->p.max_block_count != SIZE_MAX;
-    const bool cacheable = !(req->flags & uncached) && !l->p.linear && !bounded;
+    const bool list_cached = !l->p.linear && !bounded; /* runs of it may exist */
+    const bool cacheable = list_cached && !(req->flags & uncached);
     VkResult res = VK_INCOMPLETE;
     if (cacheable)
         res = vkm_tcache_alloc(tc, l, req, alloc);
@@ -246,15 +247,20 @@ alloc_block_range(vkm_tcache *tc, vkm_block_list *l, const vkm_alloc_request *re
         return res;
     if (l->p.linear)
         return alloc_shared_range(tc, l, req, alloc);
-    /* Existing space first. Where the blocks have none, the calling thread's own empty
-     * runs of the list may be what is in the way: VMA would place the request
-     * in their bytes rather than make a block (or fail at maxBlockCount or the budget), so
-     * they go back before the list may grow. Other threads' cached slots stay where they
-     * are (src/README.md: limits). */
+    /* Existing space first. Where the blocks have none, empty runs of the list may be
+     * what is in the way: VMA would place the request in their bytes rather than make a
+     * block (or fail at maxBlockCount or the budget), so they go back before the list
+     * may grow: the calling thread's own, then those of threads that are idle right now
+     * (remote frees collected first: a loader thread's slots freed by the render
+     * thread). Busy threads' cached slots stay where they are (src/README.md: limits). */
     vkm_alloc_request existing = *req;
     existing.flags |= VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT;
     res = alloc_shared_range(tc, l, &existing, alloc);
     if (res == VK_ERROR_OUT_OF_DEVICE_MEMORY && vkm_tcache_release_list(tc, l))
+        res = alloc_shared_range(tc, l, &existing, alloc);
+    /* (A list that is never cached has no runs anywhere: no barrier for its failures.) */
+    if (res == VK_ERROR_OUT_OF_DEVICE_MEMORY && list_cached &&
+        vkm_tcache_release_list_others(tc, l))
         res = alloc_shared_range(tc, l, &existing, alloc);
     if (res == VK_ERROR_OUT_OF_DEVICE_MEMORY &&
         !(req->flags & VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT))
@@ -548,9 +554,10 @@ alloc_impl(VmaAllocator a, const VmaAllocationCreateInfo *ci, const VkMemoryRequ
         };
         memcpy(&key.priority_bits, &ci->priority, sizeof(key.priority_bits));
         vkm_tcache *tc = vkm_tcache_peek(a);
-        /* The memos are the owner's alone, even while another thread holds the cache. */
+        /* The memos are the owner's alone: a holder never touches them. */
         vkm_memo *m = tc != NULL ? vkm_tcache_memo_find(tc, &key) : NULL;
-        if (m != NULL && mr->size - 1 < m->max_size && vkm_tcache_claim(tc)) {
+        if (m != NULL && mr->size - 1 < m->max_size) {
+            vkm_tcache_claim(tc);
             VmaAllocation alloc = vkm_allocation_new(a);
             bool served = false;
             if (alloc != NULL) {
@@ -908,8 +915,8 @@ void
 vkm_allocator_trim_thread_cache(VmaAllocator a, bool all)
 {
     vkm_tcache *tc = vkm_tcache_peek(a);
-    /* A cache held by another thread is being trimmed of all its empty runs already. */
-    if (tc != NULL && vkm_tcache_claim(tc)) {
+    if (tc != NULL) {
+        vkm_tcache_claim(tc);
         vkm_tcache_trim(tc, all);
         vkm_tcache_unclaim(tc);
     }

@@ -163,6 +163,7 @@ vkm_block_list_create(VmaAllocator a, const vkm_block_list_params *p, vkm_block_
     vkm_atomic_init_u32(&l->xempty_blocks, 0);
     vkm_atomic_init_u32(&l->xfrees_in_flight, 0);
     vkm_atomic_init_u64(&l->xlock_waits, 0);
+    vkm_atomic_init_u64(&l->xhold_after, 0);
     vkm_atomic_init_u32(&l->xgrown, 0);
     vkm_atomic_init_u64(&l->xshared_count, 0);
     vkm_atomic_init_u64(&l->xshared_bytes, 0);

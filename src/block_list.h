@@ -33,6 +33,7 @@
 #include "block.h"
 #include "epoch.h"
 #include "stats.h"
+#include "thread.h"
 
 typedef struct vkm_block_list_params {
     uint32_t memory_type;
@@ -82,6 +83,9 @@ struct vkm_block_list {
     vkm_atomic_u32 xempty_blocks; /* see above */
     vkm_atomic_u32 xgrown;        /* 1 once a block of the preferred size was made */
     vkm_atomic_u64 xlock_waits;   /* times an allocation had to wait for a block lock */
+    /* vkm_thread_coarse_ns before which no allocation holds other threads' caches to
+     * make room in the list (allocator.c, alloc_block_range) */
+    vkm_atomic_u64 xhold_after;
     /* allocation counters of threads without per-thread ones (tcache_count.c) and of exited
      * threads, any thread, atomic */
     vkm_atomic_u64 xshared_count;
@@ -105,6 +109,23 @@ static inline bool
 vkm_block_list_grown(const vkm_block_list *l)
 {
     return vkm_atomic_load_u32_relaxed(&l->xgrown) != 0;
+}
+
+/* Whether the caller may hold other threads' caches to make room in the list instead of
+ * growing it (tcache.h, "Holding"): once per VKM_BLOCK_LIST_HOLD_NS per list. A busy
+ * thread between two allocations reads as idle, and taking its runs makes it build new
+ * ones: without the limit, a list whose owners keep emptying and refilling their runs
+ * (producers whose slots consumers free) would be held again and again instead of
+ * growing once (bench handoff at 16 threads lost half its throughput). */
+#define VKM_BLOCK_LIST_HOLD_NS (100u * 1000u * 1000u)
+static inline bool
+vkm_block_list_take_hold_turn(vkm_block_list *l)
+{
+    const uint64_t now = vkm_thread_coarse_ns();
+    uint64_t after = vkm_atomic_load_u64_relaxed(&l->xhold_after);
+    /* one winner per turn; a spurious failure only skips this one */
+    return now >= after &&
+           vkm_atomic_cas_u64_relaxed(&l->xhold_after, &after, now + VKM_BLOCK_LIST_HOLD_NS);
 }
 
 /* True once an allocation had to wait for one of the list's block locks. A hint. */

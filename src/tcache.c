@@ -698,6 +698,12 @@ tc_trim_as(vkm_tcache *tc, bool all, vkm_epoch_record *rec)
 bool
 vkm_tcache_release_list(vkm_tcache *tc, vkm_block_list *l)
 {
+    return tc_release_list_as(tc, l, tc->rec);
+}
+
+bool
+tc_release_list_as(vkm_tcache *tc, vkm_block_list *l, vkm_epoch_record *rec)
+{
     /* The caller allocates in `l`, which keeps it alive: no bracket. */
     bool any = false;
     if (!tc->caching)
@@ -712,7 +718,7 @@ vkm_tcache_release_list(vkm_tcache *tc, vkm_block_list *l)
             uint32_t n = vkm_slab_collect_tags(&r->slab, r->xsize);
             tc_set_cached(tc, tc->cached_bytes + (uint64_t)n * r->slot_size);
             if (r->slab.nfree == r->slab.nslots) {
-                bin_return_run(tc, bin, r);
+                bin_return_run_as(tc, bin, r, rec);
                 any = true;
             }
         }

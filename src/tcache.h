@@ -83,16 +83,22 @@
  * while their owner is dumping, and writes the slots of other threads' runs with type
  * and size (usage 0, no user data, no name).
  *
- * Holding. A defragmentation pass empties runs of other threads; a thread that never
- * allocates again would keep them, and their blocks, for good. So the pass's thread
- * takes the caches of idle threads for a moment and gives their empty runs back itself
- * (vkm_tcache_reclaim_others), under a handshake in which only it pays for a fence:
+ * Holding. A defragmentation pass empties runs of other threads, and frees from other
+ * threads empty runs without their owner's knowledge; an owner that never allocates
+ * again would keep them, and their blocks, for good. So the end of a pass
+ * (vkm_tcache_reclaim_others), and a list about to make a block
+ * (vkm_tcache_release_list_others), take the caches of idle threads for a moment and
+ * give their empty runs back themselves, under a handshake in which only the holder
+ * pays for a fence:
  *   - the owner brackets every operation on its cache (vkm_tcache_claim / _unclaim:
  *     enter and leave, the fast path, trims, thread exit): it stores xbusy = 1, then
  *     after a compiler fence only loads xheld; a set xheld means the cache is held, and
- *     the owner clears xbusy (release) and goes on without its cache (the fallback
- *     cache: the shared path, and frees of its own slots become remote frees); thread
- *     exit waits until the holder lets go instead;
+ *     the owner clears xbusy (release), waits until the holder lets go (acquire), and
+ *     tries again. A holder does nothing but trim, and holds no lock an owner could be
+ *     holding when it claims (claims come first in every entry point), so the wait is
+ *     short and cannot deadlock; a holder is itself busy where it holds (an allocation)
+ *     or holds no claim (the end of a defragmentation pass), so two holders never wait
+ *     for each other;
  *   - the holder sets xheld (seq_cst) on the caches it wants, under the registry lock
  *     (so none is freed meanwhile), makes every thread of the process pass a full
  *     barrier (vkm_thread_fence_all), then loads each xbusy (acquire): every owner
@@ -281,22 +287,28 @@ void vkm_tcache_forget_list(VmaAllocator a, vkm_block_list *l);
  * collected first). Returns true when anything went back: the caller may retry a
  * placement that failed (a pool at maxBlockCount). */
 bool vkm_tcache_release_list(vkm_tcache *tc, vkm_block_list *l);
+/* The same for the caches of the other threads that are outside any operation on them
+ * at this moment, which the calling thread holds meanwhile ("Holding"), on the list's
+ * turn (vkm_block_list_take_hold_turn); `tc` is what vkm_tcache_enter gave the caller.
+ * Busy owners keep theirs. */
+bool vkm_tcache_release_list_others(vkm_tcache *tc, vkm_block_list *l);
 
 vkm_tcache *vkm_tcache_enter_slow(VmaAllocator a);
 
-/* Owner: claims its own cache for one operation ("Holding"); false while another thread
- * holds it, and then the caller must not touch the cache. Pair a true with
+void vkm_tcache_claim_wait(vkm_tcache *tc);
+
+/* Owner: claims its own cache for one operation ("Holding"), waiting while another
+ * thread holds it (a trim of microseconds, in a rare slow path). Pair with
  * vkm_tcache_unclaim. Claims do not nest. */
-static inline bool
+static inline void
 vkm_tcache_claim(vkm_tcache *tc)
 {
+    vkm_assert(vkm_atomic_load_u32_relaxed(&tc->xbusy) == 0); /* an unclaim would end both */
     vkm_atomic_store_u32_relaxed(&tc->xbusy, 1);
     /* The holder's process-wide barrier orders the store before the load for it. */
     vkm_atomic_compiler_fence();
-    if (VKM_LIKELY(vkm_atomic_load_u32_acquire(&tc->xheld) == 0))
-        return true;
-    vkm_atomic_store_u32_release(&tc->xbusy, 0);
-    return false;
+    if (VKM_UNLIKELY(vkm_atomic_load_u32_acquire(&tc->xheld) != 0))
+        vkm_tcache_claim_wait(tc);
 }
 
 static inline void
@@ -306,18 +318,16 @@ vkm_tcache_unclaim(vkm_tcache *tc)
     vkm_atomic_store_u32_release(&tc->xbusy, 0);
 }
 
-/* The calling thread's cache, claimed, or the fallback cache under its lock while ours
- * is held (or when there is none); pair with vkm_tcache_leave. Never fails. */
+/* The calling thread's cache, claimed (or, when it cannot have one, the fallback cache
+ * under its lock); pair with vkm_tcache_leave. Never fails. */
 static inline vkm_tcache *
 vkm_tcache_enter(VmaAllocator a)
 {
     vkm_tcache *tc = vkm_thread_get(a, a->owner.gen);
     if (VKM_UNLIKELY(tc == NULL))
         return vkm_tcache_enter_slow(a);
-    if (VKM_LIKELY(vkm_tcache_claim(tc)))
-        return tc;
-    vkm_mutex_lock(&a->tcs->fallback_lock);
-    return a->tcs->fallback;
+    vkm_tcache_claim(tc);
+    return tc;
 }
 
 static inline void

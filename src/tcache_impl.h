@@ -141,6 +141,8 @@ void tc_bin_bury(vkm_tcache *tc, vkm_bin *bin, vkm_epoch_record *rec);
 /* vkm_tcache_trim, by the owner (`rec` its own record) or by a thread that holds the
  * cache (tcache.h, "Holding"; `rec` the holder's). */
 void tc_trim_as(vkm_tcache *tc, bool all, vkm_epoch_record *rec);
+/* vkm_tcache_release_list, the same way. */
+bool tc_release_list_as(vkm_tcache *tc, vkm_block_list *l, vkm_epoch_record *rec);
 
 /* ------------------------------------------------------------------------------------ */
 /* Dead lists and brackets (tcache_life.c)                                              */

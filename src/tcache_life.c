@@ -42,31 +42,32 @@ tc_sweep_dead_now(vkm_tcache *tc, uint64_t gen, vkm_epoch_record *rec)
     }
 }
 
-void
-vkm_tcache_reclaim_others(VmaAllocator a)
+/* "Holding" (tcache.h): holds every other cache with runs whose owner is outside any
+ * operation on it, and gives back its empty runs, remote frees collected first: all of
+ * them when `l` is NULL, else those of `l`. `self` is the calling thread's cache (the
+ * fallback one under its lock will do), whose record does the epoch work. Returns
+ * whether any run of `l` went back. */
+static bool
+hold_others(VmaAllocator a, vkm_tcache *self, vkm_block_list *l)
 {
     vkm_tcache_shared *s = a->tcs;
-    /* Our own record does the epoch work for the caches we hold: their owners' records
-     * are theirs alone. A thread without a cache of its own holds none. */
-    vkm_tcache *self = vkm_tcache_peek(a);
     vkm_tcache *held = NULL;
     vkm_mutex_lock(&s->lock);
-    /* release: the frees that emptied the runs come before it (tc_sweep_dead acquires) */
-    vkm_atomic_store_u64_release(&s->xdead_gen, vkm_atomic_load_u64_relaxed(&s->xdead_gen) + 1);
-    if (self != NULL) {
-        for (vkm_tcache *c = s->caches; c != NULL; c = c->reg_next) {
-            /* xheld set: another holder has it (it lets go without the registry lock;
-             * acquire: its last read of steal_next comes before our write) */
-            if (c == self || !c->caching || vkm_atomic_load_u64_relaxed(&c->xrun_count) == 0 ||
-                vkm_atomic_load_u32_acquire(&c->xheld) != 0)
-                continue;
-            vkm_atomic_fetch_or_u32_seq_cst(&c->xheld, 1);
-            c->steal_next = held;
-            held = c;
-        }
+    for (vkm_tcache *c = s->caches; c != NULL; c = c->reg_next) {
+        /* xheld set: another holder has it (it lets go without the registry lock;
+         * acquire: its last read of steal_next comes before our write) */
+        if (c == self || !c->caching || vkm_atomic_load_u64_relaxed(&c->xrun_count) == 0 ||
+            vkm_atomic_load_u32_acquire(&c->xheld) != 0)
+            continue;
+        vkm_atomic_fetch_or_u32_seq_cst(&c->xheld, 1);
+        c->steal_next = held;
+        held = c;
     }
+    /* For a list: only on the list's turn, and a turn is spent only where there is
+     * something to hold (vkm_block_list_take_hold_turn). */
+    const bool turn = held != NULL && (l == NULL || vkm_block_list_take_hold_turn(l));
     /* Every owner now either has its xbusy seen by the loads below or sees its xheld. */
-    const bool fenced = held != NULL && vkm_thread_fence_all();
+    const bool fenced = turn && vkm_thread_fence_all();
     vkm_tcache *keep = NULL;
     for (vkm_tcache *c = held, *next; c != NULL; c = next) {
         next = c->steal_next;
@@ -79,11 +80,51 @@ vkm_tcache_reclaim_others(VmaAllocator a)
     }
     /* A held cache outlives the lock: its thread's exit waits for xheld to clear. */
     vkm_mutex_unlock(&s->lock);
+    bool any = false;
     for (vkm_tcache *c = keep, *next; c != NULL; c = next) {
         next = c->steal_next; /* before we let go: another holder may relink it */
-        tc_trim_as(c, true, self->rec);
+        if (l == NULL)
+            tc_trim_as(c, true, self->rec);
+        else
+            any |= tc_release_list_as(c, l, self->rec);
         vkm_atomic_store_u32_release(&c->xheld, 0);
     }
+    return any;
+}
+
+void
+vkm_tcache_claim_wait(vkm_tcache *tc)
+{
+    for (;;) {
+        vkm_atomic_store_u32_release(&tc->xbusy, 0);
+        while (vkm_atomic_load_u32_acquire(&tc->xheld) != 0)
+            sched_yield();
+        vkm_atomic_store_u32_relaxed(&tc->xbusy, 1);
+        vkm_atomic_compiler_fence(); /* as in vkm_tcache_claim */
+        if (vkm_atomic_load_u32_acquire(&tc->xheld) == 0)
+            return;
+    }
+}
+
+void
+vkm_tcache_reclaim_others(VmaAllocator a)
+{
+    vkm_tcache_shared *s = a->tcs;
+    vkm_mutex_lock(&s->lock);
+    /* release: the frees that emptied the runs come before it (tc_sweep_dead acquires) */
+    vkm_atomic_store_u64_release(&s->xdead_gen, vkm_atomic_load_u64_relaxed(&s->xdead_gen) + 1);
+    vkm_mutex_unlock(&s->lock);
+    /* Our own record does the epoch work for the caches we hold: their owners' records
+     * are theirs alone. A thread without a cache of its own holds none. */
+    vkm_tcache *self = vkm_tcache_peek(a);
+    if (self != NULL)
+        (void)hold_others(a, self, NULL);
+}
+
+bool
+vkm_tcache_release_list_others(vkm_tcache *tc, vkm_block_list *l)
+{
+    return hold_others(tc->allocator, tc, l);
 }
 
 bool
@@ -200,8 +241,7 @@ tcache_thread_exit(void *data)
     vkm_tcache_shared *s = a->tcs;
     /* A holder trimming the cache (tcache.h, "Holding") is done in a moment; the claim
      * then stays until the cache is gone. */
-    while (!vkm_tcache_claim(tc))
-        sched_yield();
+    vkm_tcache_claim(tc);
     for (uint32_t i = 0; i < VKM_TCACHE_BINS; i++) {
         vkm_bin *bin = &tc->bins[i];
         if (bin->runs == NULL)

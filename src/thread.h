@@ -79,4 +79,8 @@ void vkm_thread_clear(const void *owner);
  * sandbox forbids it); the caller must then not rely on it. */
 bool vkm_thread_fence_all(void);
 
+/* A monotonic clock in nanoseconds, coarse (a few milliseconds) and cheap: for rate
+ * limits on slow paths, never for measuring. */
+uint64_t vkm_thread_coarse_ns(void);
+
 #endif /* VKM_THREAD_H */

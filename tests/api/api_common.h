@@ -23,8 +23,11 @@
 #ifndef VKM_API_COMMON_H
 #define VKM_API_COMMON_H
 
+#include <linux/membarrier.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -45,6 +48,17 @@
 #else
 #define API_ASSERTS 1
 #endif
+
+/* Whether the kernel grants the process-wide barrier (membarrier) that the library
+ * needs to read other threads' slot objects in a JSON dump and to hold idle threads'
+ * caches (src/tcache.h, "Dumps" and "Holding"); without it those fall back to what
+ * src/README.md says. */
+static inline bool
+api_process_barrier_available(void)
+{
+    const long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+    return cmds > 0 && (cmds & (MEMBARRIER_CMD_PRIVATE_EXPEDITED | MEMBARRIER_CMD_GLOBAL));
+}
 
 /* ---- recording Vulkan functions ------------------------------------------------------ */
 

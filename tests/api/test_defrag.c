@@ -16,10 +16,7 @@
 #include "api_common.h"
 #include "vk_sim.h"
 
-#include <linux/membarrier.h>
 #include <pthread.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #define MAX_LIVE 512
 
@@ -705,15 +702,6 @@ live_worker_main(void *p)
     return NULL;
 }
 
-/* What a defragmenting thread needs to take the empty runs of an idle thread's cache
- * (src/tcache.h, "Holding"); without it they wait for that thread's next allocation. */
-static bool
-process_barrier_available(void)
-{
-    const long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
-    return cmds > 0 && (cmds & (MEMBARRIER_CMD_PRIVATE_EXPEDITED | MEMBARRIER_CMD_GLOBAL));
-}
-
 TEST(defrag_drains_runs_of_an_idle_live_thread_and_gives_them_back)
 {
     api_fixture *f = api_fixture_setup(&(api_setup){.preferred_large_heap_block_size = API_MIB});
@@ -746,7 +734,7 @@ TEST(defrag_drains_runs_of_an_idle_live_thread_and_gives_them_back)
     VmaTotalStatistics drained = totals(a);
     ASSERT_VK_OK(vkmGetAllThreadCacheStatistics(a, &cs_after));
     EXPECT_EQ(cs_before.runCount > 0u, cached);
-    if (process_barrier_available()) {
+    if (api_process_barrier_available()) {
         /* The worker has not touched its cache since, yet no thread holds a run any
          * more: the defragmenting thread gave the worker's emptied runs back itself.
          * (This thread has none: its requests went to the shared path.) */
@@ -760,7 +748,7 @@ TEST(defrag_drains_runs_of_an_idle_live_thread_and_gives_them_back)
     /* Every slot left its runs, so they were empty, and they are gone: at once when the
      * defragmenting thread could hold the idle cache, else at the worker's next
      * allocation, of no class of theirs; with them went the bytes they held. */
-    if (process_barrier_available())
+    if (api_process_barrier_available())
         EXPECT_EQ(w.runs_idle, 0u);
     EXPECT_EQ(w.runs_after, 0u);
     VmaTotalStatistics after = totals(a);

@@ -11,11 +11,8 @@
  * are (VMA: names are copied as-is, in whatever encoding the program uses). The
  * last case dumps while other threads allocate and free (run under TSan).
  */
-#include <linux/membarrier.h>
 #include <pthread.h>
 #include <sched.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 #include <stdio.h>
 
 #include "api_common.h"
@@ -762,21 +759,12 @@ expect_named_by_threads(const vkm_json *root, const naming *n, unsigned threads)
         }
 }
 
-/* What a dump needs to read the objects of other threads' slots (tcache.h, "Dumps"):
- * without it they show type and size only, as src/README.md says. */
-static bool
-process_barrier_available(void)
-{
-    const long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
-    return cmds > 0 && (cmds & (MEMBARRIER_CMD_PRIVATE_EXPEDITED | MEMBARRIER_CMD_GLOBAL));
-}
-
 /* VMA's detailed map shows every allocation's name, user data and usage, whichever
  * thread made it: small buffers of threads that are alive (their own runs, which they
  * free into with plain stores) and of a thread that has exited (its runs abandoned). */
 TEST(json_detailed_map_shows_names_of_other_threads_small_allocations)
 {
-    if (!process_barrier_available())
+    if (!api_process_barrier_available())
         TEST_SKIP("membarrier refused here: other threads' slots show type and size only");
     api_fixture *f = api_fixture_setup(&(api_setup){0});
     VmaAllocator a = f->allocator;
@@ -916,7 +904,7 @@ TEST(json_dump_while_other_threads_allocate)
         vkm_json_free(root);
     }
     /* This thread allocates nothing: every named slot or range is another thread's. */
-    EXPECT_TRUE(named > 0 || !process_barrier_available());
+    EXPECT_TRUE(named > 0 || !api_process_barrier_available());
     atomic_store(&stop, true);
     for (int i = 0; i < CHURN_THREADS; i++)
         pthread_join(th[i], NULL);

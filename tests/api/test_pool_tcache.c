@@ -8,7 +8,8 @@
  * size; a block of full size cut into holes still serves a class from a short run;
  * statistics stay exact with runs in the pool's blocks; a pool is destroyed while
  * other live threads still cache runs of it (they must never touch them again:
- * ASan), and after the threads that allocated in it exited. In the single-mutex build the
+ * ASan), and after the threads that allocated in it exited; runs of an idle thread whose
+ * slots another thread freed give way before a pool or a default pool makes a block. In the single-mutex build the
  * caches are off: the same sequences must give the same results without hits.
  */
 #include "api_common.h"
@@ -730,6 +731,78 @@ TEST(pool_tcache_flush_returns_remotely_freed_pool_slots)
     pthread_join(t, NULL);
     vmaDestroyPool(a, pool);
     api_fixture_teardown(f);
+}
+
+/* The streaming-loader pattern: a loader thread allocates small things and goes idle; the
+ * render thread frees them (remote frees into the loader's run) and then asks for a
+ * range as large as the block. VMA places it in the block that reads empty. Here the
+ * render thread holds the idle loader's cache, collects the frees and gives the run
+ * back before the list may grow (src/tcache.h, "Holding"). */
+static void *
+loader_thread(void *arg)
+{
+    owner_ctx *o = arg; /* pool VK_NULL_HANDLE: the default pool of memory type 0 */
+    for (uint32_t i = 0; i < 40 && o->res == VK_SUCCESS; i++) {
+        if (o->pool != VK_NULL_HANDLE) {
+            o->res = pool_alloc(o->a, o->pool, 2 * KIB, 256, 0, &o->x[i]);
+        } else {
+            VkMemoryRequirements req = api_mem_req(2 * KIB, 256, 1u);
+            VmaAllocationCreateInfo ci = {.usage = VMA_MEMORY_USAGE_GPU_ONLY};
+            o->res = vmaAllocateMemory(o->a, &req, &ci, &o->x[i], NULL);
+        }
+    }
+    gate_set(o->g, 1);
+    gate_wait(o->g, 2); /* idle, never touching the allocator, until the end */
+    return NULL;
+}
+
+TEST(pool_tcache_idle_threads_remotely_freed_runs_give_way_before_a_new_block)
+{
+    for (int use_pool = 0; use_pool < 2; use_pool++) {
+        api_dm_counter dm;
+        const VmaDeviceMemoryCallbacks cb = api_dm_callbacks(&dm);
+        api_fixture *f = api_fixture_setup(&(api_setup){.device_memory_callbacks = &cb});
+        VmaAllocator a = f->allocator;
+        VmaPool pool = VK_NULL_HANDLE;
+        if (use_pool) {
+            VmaPoolCreateInfo pci = {.memoryTypeIndex = 0, .blockSize = 4 * MIB};
+            ASSERT_VK_OK(vmaCreatePool(a, &pci, &pool));
+        }
+        static gate g;
+        g = (gate){PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+        static owner_ctx o;
+        o = (owner_ctx){.a = a, .pool = pool, .g = &g};
+        pthread_t t;
+        ASSERT_EQ(pthread_create(&t, NULL, loader_thread, &o), 0);
+        gate_wait(&g, 1);
+        ASSERT_VK_OK(o.res);
+        const VmaAllocationInfo2 first = api_info2(a, o.x[0]);
+        for (uint32_t i = 0; i < 40; i++)
+            vmaFreeMemory(a, o.x[i]);
+        const unsigned blocks_made = atomic_load(&dm.allocs);
+        EXPECT_EQ(blocks_made, 1u);
+
+        /* the whole block, as one range (a default pool's young block is under half the
+         * preferred size, so this is no dedicated request either) */
+        VkMemoryRequirements whole = api_mem_req(first.blockSize, 256, 1u);
+        VmaAllocationCreateInfo ci = {.usage = VMA_MEMORY_USAGE_GPU_ONLY, .pool = pool};
+        VmaAllocation big = VK_NULL_HANDLE;
+        ASSERT_VK_OK(vmaAllocateMemory(a, &whole, &ci, &big, NULL));
+        const VmaAllocationInfo2 info = api_info2(a, big);
+        EXPECT_FALSE(info.dedicatedMemory);
+        if (api_process_barrier_available()) {
+            EXPECT_TRUE(info.allocationInfo.deviceMemory == first.allocationInfo.deviceMemory);
+            EXPECT_EQ(atomic_load(&dm.allocs), blocks_made); /* no new VkDeviceMemory */
+        }
+        vmaFreeMemory(a, big);
+        gate_set(&g, 2);
+        pthread_join(t, NULL);
+        if (pool != VK_NULL_HANDLE) {
+            expect_pool_empty(a, pool);
+            vmaDestroyPool(a, pool);
+        }
+        api_fixture_teardown(f);
+    }
 }
 
 int
